@@ -1,0 +1,17 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
+import type { JobRegistry } from '../jobs/index.js';
+import type { Producer } from '../queue/index.js';
+import type { Keys } from '../redis/index.js';
+
+/** What the routes share: built once per API process. */
+export interface ApiContext {
+  readonly config: Config;
+  readonly registry: JobRegistry;
+  readonly redis: Redis;
+  readonly keys: Keys;
+  readonly producer: Producer;
+  readonly nodeId: string;
+  /** Longest a request waits for Redis before answering 503. */
+  readonly redisTimeoutMs: number;
+}

@@ -1,0 +1,36 @@
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ApiContext } from './context.js';
+import { installErrorHandlers } from './error-handler.js';
+import { metaRoutes } from './routes/meta.js';
+import { statusRoutes } from './routes/status.js';
+import { workRoutes } from './routes/work.js';
+
+/** The HTTP API as a Fastify instance, not yet listening (tests use app.inject()). */
+export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log,
+    // Per-request lines would dominate the log at thousands of jobs/s.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.maxBodyBytes,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  }) as unknown as FastifyInstance;
+  // Work is JSON or a query string; anything else gets 415 instead of a guess.
+  app.removeContentTypeParser('text/plain');
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'workmesh API',
+        version: '0.1.0',
+        description: 'Submit slow work, get a callback id, read the result. Errors: docs/errors.md.',
+      },
+    },
+  });
+  installErrorHandlers(app);
+  workRoutes(app, ctx);
+  statusRoutes(app, ctx);
+  metaRoutes(app, ctx);
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  return app;
+}

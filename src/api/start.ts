@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import { WorkmeshError } from '../errors/index.js';
+import type { JobRegistry } from '../jobs/index.js';
+import type { Logger } from '../log/index.js';
+import { Producer } from '../queue/index.js';
+import { Keys, connectRedis } from '../redis/index.js';
+import { buildApi } from './server.js';
+
+export interface ApiHandle {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, answers requests in flight, flushes enqueues, disconnects. */
+  stop(): Promise<void>;
+}
+
+export interface StartApiOptions {
+  readonly config: Config;
+  readonly registry: JobRegistry;
+  readonly nodeId: string;
+  readonly log: Logger;
+}
+
+export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
+  const { config, registry, nodeId, log } = options;
+  const redis = connectRedis(config.redisUrl, log, { name: `wm-api-${nodeId}` });
+  const keys = new Keys(config.prefix);
+  const producer = new Producer(redis, keys, nodeId);
+  const app = await buildApi(
+    { config, registry, redis, keys, producer, nodeId, redisTimeoutMs: 2000 },
+    log,
+  );
+  try {
+    await app.listen({ host: config.host, port: config.apiPort });
+  } catch (err) {
+    redis.disconnect();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new WorkmeshError(
+        'WM_ERR_PORT_IN_USE',
+        `port ${config.apiPort} on ${config.host} is in use by another process; stop it or set WORKMESH_API_PORT`,
+      );
+    }
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.apiPort;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url }, 'api listening');
+  return {
+    app,
+    url,
+    port,
+    async stop() {
+      await app.close();
+      await producer.drain();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { WorkmeshClient } from '../../client/index.js';
+import { WorkmeshError } from '../../errors/index.js';
+import type { Command } from '../command.js';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'Print the status of a job by its callback id.',
+  usage: 'status <callback-id> [options]',
+  description: 'Exit code: 0 found, 1 not found (unknown, or its result TTL has passed).',
+  settings: ['apiUrl'],
+  async run({ config, positionals }) {
+    const [id, ...extra] = positionals;
+    if (id === undefined || extra.length > 0) {
+      throw new WorkmeshError('WM_ERR_CLI_USAGE', 'status takes exactly one <callback-id>; see workmesh status --help');
+    }
+    const state = await new WorkmeshClient({ baseUrl: config.apiUrl }).status(id);
+    process.stdout.write(`${JSON.stringify(state)}\n`);
+    return 0;
+  },
+};

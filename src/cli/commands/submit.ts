@@ -1,0 +1,58 @@
+import { WorkmeshClient } from '../../client/index.js';
+import { WorkmeshError } from '../../errors/index.js';
+import type { Command } from '../command.js';
+
+/** A JSON object or array is sent as such; anything else as a string. */
+function parseData(raw: string, forceString: boolean): unknown {
+  if (forceString || !/^\s*[[{]/.test(raw)) return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new WorkmeshError('WM_ERR_CLI_USAGE', 'data starts like JSON but does not parse; use --string to send it as text');
+  }
+}
+
+export const submitCommand: Command = {
+  name: 'submit',
+  summary: 'Submit work to the API and print its callback id (or, with --wait, its result).',
+  usage: 'submit <data> [--type T] [--wait] [options]',
+  description:
+    'Exit code: 0 accepted (or done with --wait), 1 failed or cancelled, 3 still running at the --timeout.',
+  settings: ['apiUrl', 'resultTtlSec'],
+  flags: {
+    type: { type: 'string', short: 't', doc: 'Job type.', default: 'permute' },
+    wait: { type: 'boolean', short: 'w', doc: 'Wait for the job to finish and print its final status.' },
+    timeout: { type: 'string', doc: 'With --wait: give up after this many seconds.', default: '60' },
+    string: { type: 'boolean', doc: 'Send <data> as a string even if it looks like JSON.' },
+  },
+  async run({ config, positionals, flags }) {
+    const [raw, ...extra] = positionals;
+    if (raw === undefined || extra.length > 0) {
+      throw new WorkmeshError('WM_ERR_CLI_USAGE', 'submit takes exactly one <data> argument; see workmesh submit --help');
+    }
+    const timeoutSec = Number(flags.timeout ?? '60');
+    if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
+      throw new WorkmeshError('WM_ERR_CLI_USAGE', '--timeout must be a positive number of seconds');
+    }
+    const client = new WorkmeshClient({ baseUrl: config.apiUrl });
+    const type = typeof flags.type === 'string' ? flags.type : 'permute';
+    const accepted = await client.submit(type, parseData(raw, flags.string === true), {
+      resultTtlSec: config.resultTtlSec,
+    });
+    if (flags.wait !== true) {
+      process.stdout.write(`${JSON.stringify(accepted)}\n`);
+      return 0;
+    }
+    try {
+      const final = await client.wait(accepted.callback, { timeoutMs: timeoutSec * 1000 });
+      process.stdout.write(`${JSON.stringify(final)}\n`);
+      return final.status === 'done' ? 0 : 1;
+    } catch (err) {
+      if (err instanceof WorkmeshError && err.details?.state) {
+        process.stdout.write(`${JSON.stringify(err.details.state)}\n`);
+        return 3;
+      }
+      throw err;
+    }
+  },
+};

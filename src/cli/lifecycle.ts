@@ -1,0 +1,48 @@
+import type { Logger } from '../log/index.js';
+import { isWorkmeshError } from '../errors/index.js';
+
+/** Messages a role process sends to its parent (`workmesh up`) over the IPC channel. */
+export type ParentMessage =
+  | { readonly kind: 'ready'; readonly role: string; readonly nodeId: string; readonly url?: string }
+  | { readonly kind: 'error'; readonly code: string; readonly message: string };
+
+export function tellParent(message: ParentMessage): void {
+  if (process.send && process.connected) process.send(message);
+}
+
+/**
+ * Runs until SIGINT or SIGTERM (or until the parent `up` process goes away), then stops
+ * gracefully; a second signal exits at once.
+ */
+export function stopOnSignals(stop: () => Promise<void>, log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (reason: string): void => {
+      if (stopping) {
+        log.warn({ reason }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      stopping = true;
+      log.info({ reason }, 'stopping');
+      stop().then(resolve, (err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        resolve();
+      });
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    if (process.send) process.on('disconnect', () => onSignal('parent exited'));
+  });
+}
+
+/** Prints a WorkmeshError as one clear line (code + message), anything else with its stack. */
+export function reportError(err: unknown): number {
+  if (isWorkmeshError(err)) {
+    process.stderr.write(`workmesh: ${err.message} [${err.code}]\n`);
+    tellParent({ kind: 'error', code: err.code, message: err.message });
+    return err.code === 'WM_ERR_CLI_USAGE' || err.code === 'WM_ERR_CONFIG_INVALID' ? 2 : 1;
+  }
+  process.stderr.write(`workmesh: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  tellParent({ kind: 'error', code: 'WM_ERR_INTERNAL', message: String(err) });
+  return 1;
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { WorkmeshError } from '../errors/index.js';
+import { renderHelp, parseCommandArgs, type Command } from './command.js';
+import { apiCommand } from './commands/api.js';
+import { statusCommand } from './commands/status.js';
+import { submitCommand } from './commands/submit.js';
+import { upCommand } from './commands/up.js';
+import { workerCommand } from './commands/worker.js';
+import { reportError } from './lifecycle.js';
+
+const commands: readonly Command[] = [upCommand, apiCommand, workerCommand, submitCommand, statusCommand];
+
+function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
+  return [
+    'Usage: workmesh <command> [options]',
+    '',
+    'Slow work off your HTTP API, onto a cluster of workers that share one Redis.',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'Every option is also an environment variable; `workmesh <command> --help` lists them.',
+    'Quick start: `workmesh up`, then `workmesh submit hello --wait`.',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const target = commands.find((c) => c.name === rest[0]);
+    process.stdout.write(`${target ? renderHelp(target) : mainHelp()}\n`);
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write('0.1.0\n');
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    throw new WorkmeshError('WM_ERR_CLI_USAGE', `unknown command ${JSON.stringify(name)}; see workmesh --help`);
+  }
+  const input = parseCommandArgs(command, rest, process.env);
+  if (input.help) {
+    process.stdout.write(`${renderHelp(command)}\n`);
+    return 0;
+  }
+  return command.run(input);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = reportError(err);
+  },
+);

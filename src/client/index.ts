@@ -1,0 +1,10 @@
+export { WorkmeshClient, type ClientOptions } from './client.js';
+export {
+  FINAL_STATUSES,
+  type Accepted,
+  type JobState,
+  type JobStatus,
+  type SubmitOptions,
+  type WaitOptions,
+} from './types.js';
+export { WorkmeshError, isWorkmeshError, type ErrorCode } from '../errors/index.js';

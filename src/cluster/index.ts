@@ -1,0 +1,1 @@
+export { newNodeId, type Role } from './node-id.js';

@@ -1,0 +1,120 @@
+/**
+ * Every error workmesh reports, with a stable code, the HTTP status it maps to and whether
+ * the same request may succeed if retried. docs/errors.md is generated from this table
+ * (npm run docs:gen) and a test keeps the two in step.
+ */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly description: string;
+}
+
+export const catalogue = {
+  WM_ERR_API_NO_DATA: {
+    status: 400,
+    retryable: false,
+    description: 'POST /api/work got neither `?data=` nor a JSON body with `data`.',
+  },
+  WM_ERR_API_AMBIGUOUS_DATA: {
+    status: 400,
+    retryable: false,
+    description: 'Work was given both in the query string and in the body; send one.',
+  },
+  WM_ERR_API_BAD_JSON: {
+    status: 400,
+    retryable: false,
+    description: 'The request body is not valid JSON.',
+  },
+  WM_ERR_API_BAD_REQUEST: {
+    status: 400,
+    retryable: false,
+    description: 'A parameter or body field does not match the route schema.',
+  },
+  WM_ERR_API_BAD_ID: {
+    status: 400,
+    retryable: false,
+    description: 'The callback id is not of the form `<type>.<random>`.',
+  },
+  WM_ERR_API_ROUTE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No such route or method.',
+  },
+  WM_ERR_API_BODY_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    description: 'The request body is larger than `WORKMESH_MAX_BODY_BYTES`.',
+  },
+  WM_ERR_API_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    retryable: false,
+    description: 'The body is not `application/json`.',
+  },
+  WM_ERR_JOB_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No job has this callback id: it never existed or its result TTL has passed.',
+  },
+  WM_ERR_JOB_UNKNOWN_TYPE: {
+    status: 400,
+    retryable: false,
+    description: 'The job type is not one this API knows (see GET /api/types).',
+  },
+  WM_ERR_JOB_INVALID_DATA: {
+    status: 400,
+    retryable: false,
+    description: "The job's data does not match its type's input schema.",
+  },
+  WM_ERR_JOB_DEFINITION_INVALID: {
+    status: 500,
+    retryable: false,
+    description: 'A job module (`--jobs`) exports something that is not a valid job definition.',
+  },
+  WM_ERR_JOB_HANDLER_FAILED: {
+    status: 500,
+    retryable: true,
+    description: "A job's handler threw; the message is kept in the job's `error`.",
+  },
+  WM_ERR_REDIS_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    description: 'Redis did not answer in time; nothing was written. Retry later.',
+  },
+  WM_ERR_REDIS_SERVER_MISSING: {
+    status: 500,
+    retryable: false,
+    description: '`redis-server` is not installed and could not be installed without a prompt.',
+  },
+  WM_ERR_REDIS_SERVER_START: {
+    status: 500,
+    retryable: false,
+    description: 'The private `redis-server` did not start (its log says why).',
+  },
+  WM_ERR_CONFIG_INVALID: {
+    status: 500,
+    retryable: false,
+    description: 'A setting (environment variable or flag) has a bad value.',
+  },
+  WM_ERR_CLI_USAGE: {
+    status: 400,
+    retryable: false,
+    description: 'A command was called with unknown or missing arguments.',
+  },
+  WM_ERR_PORT_IN_USE: {
+    status: 500,
+    retryable: false,
+    description: 'The port a server should listen on is taken by another process.',
+  },
+  WM_ERR_CLIENT_HTTP: {
+    status: 502,
+    retryable: true,
+    description: 'The client could not reach the API or got an answer it does not understand.',
+  },
+  WM_ERR_INTERNAL: {
+    status: 500,
+    retryable: true,
+    description: 'An unexpected error; details are in the server log, never in the response.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof catalogue;

@@ -1,0 +1,2 @@
+export { catalogue, type ErrorCode, type ErrorSpec } from './catalogue.js';
+export { WorkmeshError, isWorkmeshError } from './workmesh-error.js';

@@ -1,0 +1,48 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+
+/** What a handler gets besides its data. */
+export interface JobContext {
+  /** The callback id. */
+  readonly id: string;
+  /** 1 on the first run, 2 on the first retry or takeover, ... */
+  readonly attempt: number;
+  /** Fires when the worker shuts down past its grace period or loses its claim. */
+  readonly signal: AbortSignal;
+  /** Logger bound to the node and this job's id. */
+  readonly log: Logger;
+}
+
+/**
+ * A job type: a name, a JSON Schema for its input (TypeBox gives you the static type), a
+ * handler, and defaults. Put definitions in your own module and load it with `--jobs`.
+ */
+export interface JobDefinition<S extends TSchema = TSchema, R = unknown> {
+  /** Lower case letters, digits, `_` and `-`; starts with a letter; at most 48 characters. */
+  readonly name: string;
+  readonly description: string;
+  /** JSON Schema of the job's `data`; the API rejects data that does not match it. */
+  readonly input: S;
+  /** A valid input, shown by GET /api/types and used by the docs. */
+  readonly example?: Static<S>;
+  /** Returns the job's value (any JSON). A thrown error fails the job. */
+  readonly handler: (data: Static<S>, ctx: JobContext) => Promise<R> | R;
+  /** Jobs of this type a worker runs at once (default WORKMESH_CONCURRENCY). */
+  readonly concurrency?: number;
+  /** How long the result is kept (default WORKMESH_RESULT_TTL_SEC). */
+  readonly resultTtlSec?: number;
+}
+
+// The handler's data type is erased once definitions of many types sit in one registry.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobDefinition = JobDefinition<any, unknown>;
+
+/** Identity function that gives a definition its types. */
+export function defineJob<S extends TSchema, R>(definition: JobDefinition<S, R>): JobDefinition<S, R> {
+  return definition;
+}
+
+/** Settings a job module may read when it exports a factory instead of definitions. */
+export interface JobSettings {
+  readonly permuteDelayMs: number;
+}

@@ -1,0 +1,9 @@
+export {
+  defineJob,
+  type JobContext,
+  type JobDefinition,
+  type AnyJobDefinition,
+  type JobSettings,
+} from './define.js';
+export { JobRegistry, createRegistry, builtinJobs } from './registry.js';
+export { permuteString } from './permute.js';

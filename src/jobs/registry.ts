@@ -1,0 +1,117 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { WorkmeshError } from '../errors/index.js';
+import { TYPE_NAME_RE } from '../redis/index.js';
+import type { AnyJobDefinition, JobSettings } from './define.js';
+import { hash } from './hash.js';
+import { permute } from './permute.js';
+import { textStats } from './text-stats.js';
+
+export function builtinJobs(settings: JobSettings): AnyJobDefinition[] {
+  return [permute(settings), hash, textStats];
+}
+
+type ModuleExport =
+  | AnyJobDefinition
+  | readonly AnyJobDefinition[]
+  | ((settings: JobSettings) => AnyJobDefinition | readonly AnyJobDefinition[] | Promise<AnyJobDefinition | readonly AnyJobDefinition[]>);
+
+function invalidDefinition(source: string, why: string): WorkmeshError {
+  return new WorkmeshError('WM_ERR_JOB_DEFINITION_INVALID', `${source}: ${why}`);
+}
+
+function checkDefinition(def: unknown, source: string): AnyJobDefinition {
+  if (typeof def !== 'object' || def === null) throw invalidDefinition(source, 'not an object');
+  const d = def as Partial<AnyJobDefinition>;
+  if (typeof d.name !== 'string' || !TYPE_NAME_RE.test(d.name)) {
+    throw invalidDefinition(source, `name ${JSON.stringify(d.name)} must match ${String(TYPE_NAME_RE)}`);
+  }
+  if (typeof d.handler !== 'function') throw invalidDefinition(source, `${d.name}: handler is not a function`);
+  if (typeof d.input !== 'object' || d.input === null) {
+    throw invalidDefinition(source, `${d.name}: input must be a JSON Schema object`);
+  }
+  for (const key of ['concurrency', 'resultTtlSec'] as const) {
+    const v = d[key];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+      throw invalidDefinition(source, `${d.name}: ${key} must be a positive integer`);
+    }
+  }
+  return d as AnyJobDefinition;
+}
+
+/** The job types a process knows: the built-ins plus those of the `--jobs` modules. */
+export class JobRegistry {
+  private readonly defs = new Map<string, AnyJobDefinition>();
+  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly ajv = new Ajv({ strict: false, allErrors: false });
+
+  add(def: AnyJobDefinition, source = 'definition'): void {
+    const checked = checkDefinition(def, source);
+    if (this.defs.has(checked.name)) throw invalidDefinition(source, `job type ${checked.name} is defined twice`);
+    let validate: ValidateFunction;
+    try {
+      validate = this.ajv.compile(checked.input);
+    } catch (err) {
+      throw invalidDefinition(source, `${checked.name}: input schema does not compile (${(err as Error).message})`);
+    }
+    this.defs.set(checked.name, checked);
+    this.validators.set(checked.name, validate);
+  }
+
+  /** Imports a module and adds every definition it exports (default export or `jobs`). */
+  async load(modulePath: string, settings: JobSettings): Promise<void> {
+    const url = pathToFileURL(resolve(modulePath)).href;
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(url)) as Record<string, unknown>;
+    } catch (err) {
+      throw invalidDefinition(modulePath, `cannot import (${(err as Error).message})`);
+    }
+    let exported = (mod.default ?? mod.jobs) as ModuleExport | undefined;
+    if (exported === undefined) throw invalidDefinition(modulePath, 'exports neither `default` nor `jobs`');
+    if (typeof exported === 'function') exported = await exported(settings);
+    const list = Array.isArray(exported) ? exported : [exported];
+    for (const def of list) this.add(def as AnyJobDefinition, modulePath);
+  }
+
+  get(name: string): AnyJobDefinition | undefined {
+    return this.defs.get(name);
+  }
+
+  list(): AnyJobDefinition[] {
+    return [...this.defs.values()];
+  }
+
+  /** Throws WM_ERR_JOB_UNKNOWN_TYPE or WM_ERR_JOB_INVALID_DATA; returns the definition. */
+  validate(name: string, data: unknown): AnyJobDefinition {
+    const def = this.defs.get(name);
+    const validate = this.validators.get(name);
+    if (!def || !validate) {
+      throw new WorkmeshError('WM_ERR_JOB_UNKNOWN_TYPE', `unknown job type ${JSON.stringify(name)}`, {
+        details: { known: [...this.defs.keys()] },
+      });
+    }
+    if (!validate(data)) {
+      const first = validate.errors?.[0];
+      const where = first?.instancePath ? `data${first.instancePath}` : 'data';
+      throw new WorkmeshError(
+        'WM_ERR_JOB_INVALID_DATA',
+        `${where} ${first?.message ?? 'is invalid'} (job type ${name})`,
+        { details: { type: name, errors: (validate.errors ?? []).slice(0, 5).map((e) => ({ path: e.instancePath, message: e.message })) } },
+      );
+    }
+    return def;
+  }
+}
+
+/** A registry with the built-ins and the given modules. */
+export async function createRegistry(
+  settings: JobSettings,
+  modules: readonly string[] = [],
+): Promise<JobRegistry> {
+  const registry = new JobRegistry();
+  for (const def of builtinJobs(settings)) registry.add(def, 'built-in');
+  for (const path of modules) await registry.load(path, settings);
+  return registry;
+}

@@ -1,0 +1,145 @@
+import type { Redis } from 'ioredis';
+import { GROUP, Keys, runScript } from '../redis/index.js';
+import { TurnBatcher } from './turn-batcher.js';
+
+/** A job a worker now holds: run it, then finish it with the same sid and attempt. */
+export interface ClaimedJob {
+  readonly id: string;
+  readonly sid: string;
+  readonly attempt: number;
+  readonly data: unknown;
+}
+
+/** A job's outcome, ready for Redis: the value already serialized to JSON. */
+export type Outcome =
+  | { readonly kind: 'done'; readonly json: string }
+  | { readonly kind: 'failed'; readonly error: string };
+
+interface FinishItem {
+  readonly job: ClaimedJob;
+  readonly outcome: Outcome;
+}
+
+type StreamEntry = [sid: string, fields: string[]];
+
+function isNoGroup(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOGROUP');
+}
+
+/**
+ * One worker's side of one queue: claim (blocking read or takeover of idle claims), renew
+ * claims of running jobs, and write outcomes, each state change through its Lua script.
+ */
+export class QueueConsumer {
+  private readonly stream: string;
+  private readonly finisher: TurnBatcher<FinishItem, boolean>;
+  /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
+  private blockingClientId: number | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    /** A dedicated connection: XREADGROUP BLOCK holds it. */
+    private readonly blocking: Redis,
+    private readonly keys: Keys,
+    readonly queue: string,
+    readonly consumer: string,
+  ) {
+    this.stream = keys.stream(queue);
+    this.finisher = new TurnBatcher((items) => this.flushFinish(items));
+    blocking.on('close', () => (this.blockingClientId = undefined));
+  }
+
+  /** Creates the consumer group (and the stream) if missing; reads from the stream's start. */
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.stream, GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!(err instanceof Error && err.message.startsWith('BUSYGROUP'))) throw err;
+    }
+  }
+
+  /** Waits up to blockMs for new entries, claims up to count of them. */
+  async read(count: number, blockMs: number): Promise<ClaimedJob[]> {
+    let reply: [string, StreamEntry[]][] | null;
+    try {
+      this.blockingClientId ??= (await this.blocking.client('ID')) as number;
+      reply = (await this.blocking.xreadgroup(
+        'GROUP', GROUP, this.consumer,
+        'COUNT', count,
+        'BLOCK', blockMs,
+        'STREAMS', this.stream, '>',
+      )) as [string, StreamEntry[]][] | null;
+    } catch (err) {
+      // The stream was deleted (FLUSHALL, a restored backup): recreate and try next round.
+      if (isNoGroup(err)) {
+        await this.ensureGroup();
+        return [];
+      }
+      throw err;
+    }
+    const entries = reply?.[0]?.[1] ?? [];
+    return this.start(entries);
+  }
+
+  /** Ends a read() that is blocked waiting, as if its time had run out; no entry is lost. */
+  async interrupt(): Promise<void> {
+    if (this.blockingClientId !== undefined) {
+      await this.redis.client('UNBLOCK', this.blockingClientId);
+    }
+  }
+
+  /** Takes over up to count entries whose holder has not renewed them for minIdleMs. */
+  async reclaim(count: number, minIdleMs: number): Promise<ClaimedJob[]> {
+    const reply = (await this.redis.xautoclaim(
+      this.stream, GROUP, this.consumer, minIdleMs, '0-0', 'COUNT', count,
+    )) as [string, StreamEntry[], string[]];
+    return this.start(reply[1]);
+  }
+
+  /** Renews the claims of running jobs; answers, per job, whether it is still held. */
+  async renew(jobs: readonly ClaimedJob[]): Promise<boolean[]> {
+    if (jobs.length === 0) return [];
+    const keys = [this.stream, ...jobs.map((j) => this.keys.job(j.id))];
+    const args: (string | number)[] = [GROUP, this.consumer];
+    for (const j of jobs) args.push(j.sid, j.attempt);
+    const reply = (await runScript(this.redis, 'renew', keys, args)) as number[];
+    return reply.map((r) => r === 1);
+  }
+
+  /** Writes a job's outcome (batched per turn); false when the job was no longer ours. */
+  finish(job: ClaimedJob, outcome: Outcome): Promise<boolean> {
+    return this.finisher.add({ job, outcome });
+  }
+
+  /** Waits for every outcome handed to finish() to be written. */
+  drain(): Promise<void> {
+    return this.finisher.drain();
+  }
+
+  private async start(entries: readonly StreamEntry[]): Promise<ClaimedJob[]> {
+    // XAUTOCLAIM answers null fields for entries deleted meanwhile.
+    const live = entries.filter((e) => Array.isArray(e[1]) && e[1][0] === 'id' && e[1][1]);
+    if (live.length === 0) return [];
+    const ids = live.map((e) => e[1][1]!);
+    const keys = [this.stream, ...ids.map((id) => this.keys.job(id))];
+    const args = [Date.now(), GROUP, this.consumer, ...live.map((e) => e[0])];
+    const reply = (await runScript(this.redis, 'start', keys, args)) as ([string, number] | 0)[];
+    const claimed: ClaimedJob[] = [];
+    reply.forEach((r, i) => {
+      if (r === 0) return;
+      claimed.push({ id: ids[i]!, sid: live[i]![0], attempt: r[1], data: JSON.parse(r[0]) });
+    });
+    return claimed;
+  }
+
+  private async flushFinish(items: readonly FinishItem[]): Promise<boolean[]> {
+    const keys = [this.stream, this.keys.stats(this.queue)];
+    const args: (string | number)[] = [Date.now(), GROUP, this.consumer];
+    for (const { job, outcome } of items) {
+      keys.push(this.keys.job(job.id));
+      args.push(job.sid, job.attempt, outcome.kind, outcome.kind === 'done' ? outcome.json : outcome.error);
+    }
+    const reply = (await runScript(this.redis, 'finish', keys, args)) as number[];
+    return reply.map((r) => r === 1);
+  }
+}

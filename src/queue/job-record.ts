@@ -1,0 +1,67 @@
+/** The job record as stored in its hash (docs/protocol.md, "Job record") and as shown by the API. */
+export type JobStatus = 'accepted' | 'pending' | 'done' | 'failed' | 'cancelled';
+
+export const JOB_FIELDS = [
+  'type',
+  'data',
+  'status',
+  'value',
+  'error',
+  'attempts',
+  'maxAttempts',
+  'resultTtlSec',
+  'createdAt',
+  'startedAt',
+  'finishedAt',
+  'acceptedBy',
+  'workedBy',
+  'sid',
+] as const;
+
+export interface JobView {
+  readonly callback: string;
+  readonly type: string;
+  readonly status: JobStatus;
+  readonly data: unknown;
+  readonly value?: unknown;
+  readonly error?: string;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly resultTtlSec: number;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly acceptedBy: string;
+  readonly workedBy?: string;
+}
+
+function isoOf(ms: string | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(Number(ms)).toISOString();
+}
+
+function parseJson(text: string | undefined): unknown {
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** The API's view of a job hash (HGETALL), or undefined when the hash is empty (no such job). */
+export function jobFromHash(id: string, hash: Record<string, string>): JobView | undefined {
+  if (hash.status === undefined) return undefined;
+  const view: Record<string, unknown> = {
+    callback: id,
+    type: hash.type,
+    status: hash.status,
+    data: parseJson(hash.data),
+    value: parseJson(hash.value),
+    error: hash.error,
+    attempts: Number(hash.attempts ?? 0),
+    maxAttempts: Number(hash.maxAttempts ?? 1),
+    resultTtlSec: Number(hash.resultTtlSec),
+    createdAt: isoOf(hash.createdAt),
+    startedAt: isoOf(hash.startedAt),
+    finishedAt: isoOf(hash.finishedAt),
+    acceptedBy: hash.acceptedBy,
+    workedBy: hash.workedBy,
+  };
+  for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
+  return view as unknown as JobView;
+}

@@ -1,0 +1,70 @@
+import type { Redis } from 'ioredis';
+import { Keys, newJobId, runScript } from '../redis/index.js';
+import { TurnBatcher } from './turn-batcher.js';
+
+export interface NewJob {
+  readonly type: string;
+  readonly data: unknown;
+  readonly resultTtlSec: number;
+  readonly maxAttempts: number;
+  /** Set by the caller to make a resend idempotent; a fresh id otherwise. */
+  readonly id?: string;
+}
+
+export interface Enqueued {
+  readonly id: string;
+  /** false when a job with this id existed already (a resent enqueue). */
+  readonly created: boolean;
+}
+
+interface Item {
+  readonly id: string;
+  readonly data: string;
+  readonly resultTtlSec: number;
+  readonly maxAttempts: number;
+}
+
+/** Adds jobs to their queues; jobs enqueued in the same turn go to Redis in one script call. */
+export class Producer {
+  private readonly batchers = new Map<string, TurnBatcher<Item, number>>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly nodeId: string,
+  ) {}
+
+  async enqueue(job: NewJob): Promise<Enqueued> {
+    const id = job.id ?? newJobId(job.type);
+    const created = await this.batcher(job.type).add({
+      id,
+      data: JSON.stringify(job.data),
+      resultTtlSec: job.resultTtlSec,
+      maxAttempts: job.maxAttempts,
+    });
+    return { id, created: created === 1 };
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all([...this.batchers.values()].map((b) => b.drain()));
+  }
+
+  private batcher(queue: string): TurnBatcher<Item, number> {
+    let batcher = this.batchers.get(queue);
+    if (!batcher) {
+      batcher = new TurnBatcher((items) => this.flush(queue, items));
+      this.batchers.set(queue, batcher);
+    }
+    return batcher;
+  }
+
+  private async flush(queue: string, items: readonly Item[]): Promise<number[]> {
+    const keys = [this.keys.stream(queue), this.keys.stats(queue)];
+    const args: (string | number)[] = [Date.now(), queue, this.nodeId];
+    for (const item of items) {
+      keys.push(this.keys.job(item.id));
+      args.push(item.id, item.data, item.resultTtlSec, item.maxAttempts);
+    }
+    return (await runScript(this.redis, 'enqueue', keys, args)) as number[];
+  }
+}

@@ -1,0 +1,41 @@
+import type { Redis } from 'ioredis';
+import { GROUP, Keys } from '../redis/index.js';
+import { jobFromHash, type JobView } from './job-record.js';
+
+/** The job with this (well-formed) callback id, or undefined once it is gone. */
+export async function getJob(redis: Redis, keys: Keys, id: string): Promise<JobView | undefined> {
+  return jobFromHash(id, await redis.hgetall(keys.job(id)));
+}
+
+export interface QueueCounts {
+  readonly queue: string;
+  /** Entries not yet delivered to any worker. */
+  readonly waiting: number;
+  /** Entries delivered and not yet acknowledged (running, or held by a dead worker). */
+  readonly active: number;
+  readonly accepted: number;
+  readonly done: number;
+  readonly failed: number;
+}
+
+/**
+ * Queue depth. Finished entries are deleted from the stream, so it holds exactly the waiting
+ * and the delivered-but-unacknowledged entries: waiting = XLEN - XPENDING's count.
+ */
+export async function queueCounts(redis: Redis, keys: Keys, queue: string): Promise<QueueCounts> {
+  const stream = keys.stream(queue);
+  const [length, pending, stats] = await Promise.all([
+    redis.xlen(stream),
+    redis.xpending(stream, GROUP).catch(() => [0]) as Promise<unknown[]>,
+    redis.hgetall(keys.stats(queue)),
+  ]);
+  const active = Number(pending[0] ?? 0);
+  return {
+    queue,
+    waiting: Math.max(0, length - active),
+    active,
+    accepted: Number(stats.accepted ?? 0),
+    done: Number(stats.done ?? 0),
+    failed: Number(stats.failed ?? 0),
+  };
+}

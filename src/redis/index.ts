@@ -1,0 +1,11 @@
+export { Keys, GROUP, JOB_ID_RE, TYPE_NAME_RE, newJobId, queueOfJobId } from './keys.js';
+export { SCRIPT_NAMES, runScript, scriptSources, type ScriptName } from './scripts.js';
+export { connectRedis, DEFAULT_REDIS_URL, type ConnectOptions } from './connect.js';
+export {
+  startRedisServer,
+  ensureRedisServerBinary,
+  freePort,
+  type RedisServerHandle,
+  type RedisServerOptions,
+} from './server.js';
+export type { Redis } from 'ioredis';

@@ -1,0 +1,2 @@
+export { startWorker, type WorkerHandle, type WorkerOptions } from './worker.js';
+export type { RunnerCounts } from './queue-runner.js';

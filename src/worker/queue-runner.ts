@@ -1,0 +1,181 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { AnyJobDefinition, JobContext } from '../jobs/index.js';
+import type { ClaimedJob, Outcome, QueueConsumer } from '../queue/index.js';
+
+export interface RunnerTimings {
+  readonly claimTimeoutMs: number;
+  readonly blockMs: number;
+}
+
+export interface RunnerCounts {
+  inFlight: number;
+  processed: number;
+  failed: number;
+  refused: number;
+}
+
+interface Running {
+  readonly job: ClaimedJob;
+  readonly abort: AbortController;
+  readonly done: Promise<void>;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+}
+
+/**
+ * Runs one job type on one worker process: claims work up to its concurrency, runs each job's
+ * handler, renews the claims of running jobs, takes over claims left idle by dead workers, and
+ * writes outcomes. Every loop logs and survives its errors (a Redis outage included).
+ */
+export class QueueRunner {
+  readonly counts: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, refused: 0 };
+  private readonly running = new Map<string, Running>();
+  private stopping = false;
+  private slotFreed: (() => void) | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly consumer: QueueConsumer,
+    private readonly definition: AnyJobDefinition,
+    private readonly concurrency: number,
+    private readonly timings: RunnerTimings,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    const { claimTimeoutMs } = this.timings;
+    this.timers.push(
+      setInterval(() => void this.renew(), Math.max(50, Math.floor(claimTimeoutMs / 3))),
+      setInterval(() => void this.reclaim(), Math.max(50, Math.floor(claimTimeoutMs / 2))),
+    );
+    this.loop = this.claimLoop();
+  }
+
+  /** Stops claiming, lets running jobs finish within graceMs, then aborts the rest. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.slotFreed?.();
+    await this.consumer.interrupt().catch(() => undefined);
+    await this.loop;
+    const allDone = Promise.all([...this.running.values()].map((r) => r.done));
+    const grace = sleep(graceMs, 'timeout' as const, { ref: false });
+    if ((await Promise.race([allDone, grace])) === 'timeout') {
+      this.log.warn({ jobs: [...this.running.keys()] }, 'shutdown grace over; aborting running jobs');
+      for (const r of this.running.values()) r.abort.abort(new Error('worker shutting down'));
+    }
+    for (const t of this.timers) clearInterval(t);
+    await this.consumer.drain();
+  }
+
+  private async claimLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      const free = this.concurrency - this.running.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      try {
+        if (failures > 0) await this.consumer.ensureGroup();
+        const jobs = await this.consumer.read(free, this.timings.blockMs);
+        for (const job of jobs) this.execute(job);
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        this.log.warn({ err: errorMessage(err), failures }, 'claim failed; retrying');
+        await sleep(Math.min(100 * 2 ** Math.min(failures, 5), 2000));
+      }
+    }
+  }
+
+  /** Takes over jobs whose holder stopped renewing (a crashed or hung worker). */
+  private async reclaim(): Promise<void> {
+    const free = this.concurrency - this.running.size;
+    if (this.stopping || free <= 0) return;
+    try {
+      const jobs = await this.consumer.reclaim(free, this.timings.claimTimeoutMs);
+      if (jobs.length > 0) this.log.info({ jobs: jobs.map((j) => j.id) }, 'took over idle jobs');
+      for (const job of jobs) this.execute(job);
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'reclaim failed');
+    }
+  }
+
+  /** Keeps the claims of running jobs; aborts the jobs whose claim was lost. */
+  private async renew(): Promise<void> {
+    const running = [...this.running.values()];
+    if (running.length === 0) return;
+    try {
+      const held = await this.consumer.renew(running.map((r) => r.job));
+      held.forEach((ok, i) => {
+        const lost = running[i];
+        if (ok || !lost) return;
+        this.log.warn({ jobId: lost.job.id }, 'claim lost to another worker; aborting job');
+        lost.abort.abort(new Error('claim lost: another worker took this job over'));
+      });
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'renew failed');
+    }
+  }
+
+  private execute(job: ClaimedJob): void {
+    const abort = new AbortController();
+    const done = this.runJob(job, abort.signal).finally(() => {
+      this.running.delete(job.id);
+      this.counts.inFlight = this.running.size;
+      const wake = this.slotFreed;
+      this.slotFreed = undefined;
+      wake?.();
+    });
+    this.running.set(job.id, { job, abort, done });
+    this.counts.inFlight = this.running.size;
+  }
+
+  private async runJob(job: ClaimedJob, signal: AbortSignal): Promise<void> {
+    const parentLog = this.log;
+    let jobLog: Logger | undefined;
+    const ctx: JobContext = {
+      id: job.id,
+      attempt: job.attempt,
+      signal,
+      get log() {
+        return (jobLog ??= parentLog.child({ jobId: job.id }));
+      },
+    };
+    let outcome: Outcome;
+    try {
+      const value: unknown = await this.definition.handler(job.data, ctx);
+      outcome = { kind: 'done', json: JSON.stringify(value) ?? 'null' };
+    } catch (err) {
+      outcome = { kind: 'failed', error: errorMessage(err) };
+      this.log.info({ jobId: job.id, err: outcome.error }, 'job failed');
+    }
+    if (signal.aborted && this.stopping) return; // left claimed; another worker takes it over
+    await this.writeOutcome(job, outcome);
+  }
+
+  private async writeOutcome(job: ClaimedJob, outcome: Outcome): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const written = await this.consumer.finish(job, outcome);
+        if (!written) {
+          this.counts.refused += 1;
+          this.log.warn({ jobId: job.id }, 'result refused: the job was taken over by another worker');
+        } else if (outcome.kind === 'done') this.counts.processed += 1;
+        else this.counts.failed += 1;
+        return;
+      } catch (err) {
+        if (attempt >= 5) {
+          this.log.error({ jobId: job.id, err: errorMessage(err) }, 'could not write result; the job will be taken over');
+          return;
+        }
+        await sleep(200 * attempt);
+      }
+    }
+  }
+}

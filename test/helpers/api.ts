@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { buildApi } from '../../src/api/index.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { createRegistry } from '../../src/jobs/index.js';
+import { createLogger } from '../../src/log/index.js';
+import { Producer } from '../../src/queue/index.js';
+import { Keys } from '../../src/redis/index.js';
+
+export interface InProcessApi {
+  readonly app: FastifyInstance;
+  readonly config: Config;
+  readonly redis: Redis;
+  close(): Promise<void>;
+}
+
+/** The API built in this process (app.inject, no port), on the given Redis. */
+export async function buildTestApi(redisUrl: string, env: Record<string, string> = {}): Promise<InProcessApi> {
+  const config = loadConfig({ REDIS_URL: redisUrl, WORKMESH_LOG_LEVEL: 'silent', ...env });
+  const log = createLogger(config.logLevel);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  await new Promise((resolve) => redis.once('ready', resolve));
+  const keys = new Keys(config.prefix);
+  const registry = await createRegistry(config, config.jobModules);
+  const producer = new Producer(redis, keys, 'api-test');
+  const app = await buildApi({ config, registry, redis, keys, producer, nodeId: 'api-test', redisTimeoutMs: 2000 }, log);
+  return {
+    app,
+    config,
+    redis,
+    async close() {
+      await app.close();
+      redis.disconnect();
+    },
+  };
+}
