@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { InjectOptions } from 'fastify';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
@@ -17,7 +18,10 @@ after(async () => {
 
 describe('POST /api/work', () => {
   it("accepts the seed's ?data= form with 202 and a callback id", async () => {
-    const res = await api.app.inject({ method: 'POST', url: '/api/work?data=some-string-goes-here' });
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/api/work?data=some-string-goes-here',
+    });
     assert.equal(res.statusCode, 202);
     const body = res.json<{ callback: string; status: string; type: string }>();
     assert.match(body.callback, /^permute\.[A-Za-z0-9_-]{16}$/);
@@ -35,7 +39,11 @@ describe('POST /api/work', () => {
       ['hash', { text: 'x', algorithm: 'sha1' }],
       ['text-stats', { text: 'a b', top: 1 }],
     ] as const) {
-      const res = await api.app.inject({ method: 'POST', url: '/api/work', payload: { type, data } });
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/api/work',
+        payload: { type, data },
+      });
       assert.equal(res.statusCode, 202, res.body);
       assert.equal(res.json<{ type: string }>().type, type);
     }
@@ -43,7 +51,11 @@ describe('POST /api/work', () => {
 
   it('answers the status of an accepted job', async () => {
     const { callback } = (
-      await api.app.inject({ method: 'POST', url: '/api/work', payload: { data: 'xyz', resultTtlSec: 5 } })
+      await api.app.inject({
+        method: 'POST',
+        url: '/api/work',
+        payload: { data: 'xyz', resultTtlSec: 5 },
+      })
     ).json<{ callback: string }>();
     const res = await api.app.inject({ method: 'GET', url: `/api/status/${callback}` });
     assert.equal(res.statusCode, 200);
@@ -56,8 +68,18 @@ describe('POST /api/work', () => {
 });
 
 describe('bad input: a clear 4xx and nothing written', () => {
-  const cases: { name: string; req: Parameters<InProcessApi['app']['inject']>[0]; status: number; code: string }[] = [
-    { name: 'no data', req: { method: 'POST', url: '/api/work' }, status: 400, code: 'WM_ERR_API_NO_DATA' },
+  const cases: {
+    name: string;
+    req: InjectOptions;
+    status: number;
+    code: string;
+  }[] = [
+    {
+      name: 'no data',
+      req: { method: 'POST', url: '/api/work' },
+      status: 400,
+      code: 'WM_ERR_API_NO_DATA',
+    },
     {
       name: 'JSON body without data',
       req: { method: 'POST', url: '/api/work', payload: { type: 'permute' } },
@@ -66,13 +88,23 @@ describe('bad input: a clear 4xx and nothing written', () => {
     },
     {
       name: 'bad JSON',
-      req: { method: 'POST', url: '/api/work', headers: { 'content-type': 'application/json' }, payload: '{"data": ' },
+      req: {
+        method: 'POST',
+        url: '/api/work',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"data": ',
+      },
       status: 400,
       code: 'WM_ERR_API_BAD_JSON',
     },
     {
       name: 'wrong content type',
-      req: { method: 'POST', url: '/api/work', headers: { 'content-type': 'text/plain' }, payload: 'data=x' },
+      req: {
+        method: 'POST',
+        url: '/api/work',
+        headers: { 'content-type': 'text/plain' },
+        payload: 'data=x',
+      },
       status: 415,
       code: 'WM_ERR_API_UNSUPPORTED_MEDIA_TYPE',
     },
@@ -141,7 +173,12 @@ describe('bad input: a clear 4xx and nothing written', () => {
       status: 413,
       code: 'WM_ERR_API_BODY_TOO_LARGE',
     },
-    { name: 'malformed id', req: { method: 'GET', url: '/api/status/nope' }, status: 400, code: 'WM_ERR_API_BAD_ID' },
+    {
+      name: 'malformed id',
+      req: { method: 'GET', url: '/api/status/nope' },
+      status: 400,
+      code: 'WM_ERR_API_BAD_ID',
+    },
     {
       name: 'id with a key-breaking character',
       req: { method: 'GET', url: '/api/status/permute%7D.AAAAAAAAAAAAAAAA' },
@@ -154,7 +191,12 @@ describe('bad input: a clear 4xx and nothing written', () => {
       status: 404,
       code: 'WM_ERR_JOB_NOT_FOUND',
     },
-    { name: 'unknown route', req: { method: 'GET', url: '/api/nothing' }, status: 404, code: 'WM_ERR_API_ROUTE_NOT_FOUND' },
+    {
+      name: 'unknown route',
+      req: { method: 'GET', url: '/api/nothing' },
+      status: 404,
+      code: 'WM_ERR_API_ROUTE_NOT_FOUND',
+    },
   ];
 
   for (const c of cases) {
@@ -163,12 +205,16 @@ describe('bad input: a clear 4xx and nothing written', () => {
       const streamBefore = await redis.client.xlen('wm:{permute}:stream');
       const res = await api.app.inject(c.req);
       assert.equal(res.statusCode, c.status, res.body);
-      assert.match(res.headers['content-type'] ?? '', /application\/json/);
+      assert.match(String(res.headers['content-type']), /application\/json/);
       const body = res.json<{ error: { code: string; message: string } }>();
       assert.equal(body.error.code, c.code);
       assert.ok(body.error.message.length > 0);
       assert.equal(await redis.client.dbsize(), before, 'no key was added');
-      assert.equal(await redis.client.xlen('wm:{permute}:stream'), streamBefore, 'nothing was queued');
+      assert.equal(
+        await redis.client.xlen('wm:{permute}:stream'),
+        streamBefore,
+        'nothing was queued',
+      );
     });
   }
 });

@@ -24,7 +24,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
       request.log.error({ err }, 'unexpected error');
       wm = new WorkmeshError('WM_ERR_INTERNAL', 'internal error; see the server log');
     }
-    if (wm.status >= 500 && wm.code !== 'WM_ERR_INTERNAL') request.log.warn({ code: wm.code }, wm.message);
+    if (wm.status >= 500 && wm.code !== 'WM_ERR_INTERNAL')
+      request.log.warn({ code: wm.code }, wm.message);
     void reply.status(wm.status).send({ error: wm.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {

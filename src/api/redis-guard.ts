@@ -5,7 +5,11 @@ import { WorkmeshError } from '../errors/index.js';
  * Runs a Redis call for a request, or fails fast with 503 when Redis is away: at once when the
  * connection is down, after timeoutMs when Redis does not answer. Requests never hang.
  */
-export async function withRedis<T>(redis: Redis, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+export async function withRedis<T>(
+  redis: Redis,
+  timeoutMs: number,
+  fn: () => Promise<T>,
+): Promise<T> {
   const unavailable = (): WorkmeshError =>
     new WorkmeshError('WM_ERR_REDIS_UNAVAILABLE', 'Redis is unavailable; retry later');
   if (redis.status !== 'ready') throw unavailable();

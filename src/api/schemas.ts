@@ -2,21 +2,24 @@ import { Type } from '@sinclair/typebox';
 
 /** Route schemas: Fastify validates with them and @fastify/swagger turns them into OpenAPI. */
 
-export const ErrorBody = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String({ description: 'Stable code, see docs/errors.md' }),
-      message: Type.String(),
-      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    }),
-  },
-);
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'Stable code, see docs/errors.md' }),
+    message: Type.String(),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+});
 
-export const TypeName = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,47}$', description: 'Job type' });
+export const TypeName = Type.String({
+  pattern: '^[a-z][a-z0-9_-]{0,47}$',
+  description: 'Job type',
+});
 
 export const WorkQuery = Type.Object(
   {
-    data: Type.Optional(Type.String({ description: "The seed's form: the job's data as a string" })),
+    data: Type.Optional(
+      Type.String({ description: "The seed's form: the job's data as a string" }),
+    ),
     type: Type.Optional(TypeName),
     resultTtlSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
   },
@@ -26,7 +29,9 @@ export const WorkQuery = Type.Object(
 export const WorkBody = Type.Object(
   {
     type: Type.Optional(TypeName),
-    data: Type.Optional(Type.Unknown({ description: "The job's data, checked against its type's input schema" })),
+    data: Type.Optional(
+      Type.Unknown({ description: "The job's data, checked against its type's input schema" }),
+    ),
     resultTtlSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
   },
   { additionalProperties: false },
@@ -42,7 +47,9 @@ export const Accepted = Type.Object({
 export const JobStatusBody = Type.Object({
   callback: Type.String(),
   type: Type.String(),
-  status: Type.Union(['accepted', 'pending', 'done', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
+  status: Type.Union(
+    ['accepted', 'pending', 'done', 'failed', 'cancelled'].map((s) => Type.Literal(s)),
+  ),
   value: Type.Optional(Type.Unknown()),
   error: Type.Optional(Type.String()),
   attempts: Type.Integer(),

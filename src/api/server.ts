@@ -23,7 +23,8 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
       info: {
         title: 'workmesh API',
         version: '0.1.0',
-        description: 'Submit slow work, get a callback id, read the result. Errors: docs/errors.md.',
+        description:
+          'Submit slow work, get a callback id, read the result. Errors: docs/errors.md.',
       },
     },
   });

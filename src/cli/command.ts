@@ -1,5 +1,10 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, options as configOptions, type Config, type OptionSpec } from '../config/index.js';
+import {
+  loadConfig,
+  options as configOptions,
+  type Config,
+  type OptionSpec,
+} from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 
 export interface FlagSpec {
@@ -58,13 +63,19 @@ export function renderHelp(command: Command): string {
   lines.push('', 'Options:');
   const width = Math.min(30, Math.max(...rows.map((r) => r[0].length)) + 2);
   for (const [left, right] of rows) {
-    lines.push(`  ${left.padEnd(width)}${left.length >= width ? '\n  ' + ' '.repeat(width) : ''}${right}`);
+    lines.push(
+      `  ${left.padEnd(width)}${left.length >= width ? '\n  ' + ' '.repeat(width) : ''}${right}`,
+    );
   }
   return lines.join('\n');
 }
 
 /** Parses argv for a command; flags given override the environment. */
-export function parseCommandArgs(command: Command, argv: readonly string[], env: NodeJS.ProcessEnv): CommandInput & { help: boolean } {
+export function parseCommandArgs(
+  command: Command,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): CommandInput & { help: boolean } {
   const parseOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
   };
@@ -75,9 +86,17 @@ export function parseCommandArgs(command: Command, argv: readonly string[], env:
   for (const spec of settings) parseOptions[spec.flag] = { type: 'string' };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options: parseOptions, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: parseOptions,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
-    throw new WorkmeshError('WM_ERR_CLI_USAGE', `${(err as Error).message}\nSee: workmesh ${command.name} --help`);
+    throw new WorkmeshError(
+      'WM_ERR_CLI_USAGE',
+      `${(err as Error).message}\nSee: workmesh ${command.name} --help`,
+    );
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const configFlags: Record<string, string> = {};

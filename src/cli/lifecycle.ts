@@ -3,7 +3,12 @@ import { isWorkmeshError } from '../errors/index.js';
 
 /** Messages a role process sends to its parent (`workmesh up`) over the IPC channel. */
 export type ParentMessage =
-  | { readonly kind: 'ready'; readonly role: string; readonly nodeId: string; readonly url?: string }
+  | {
+      readonly kind: 'ready';
+      readonly role: string;
+      readonly nodeId: string;
+      readonly url?: string;
+    }
   | { readonly kind: 'error'; readonly code: string; readonly message: string };
 
 export function tellParent(message: ParentMessage): void {
@@ -31,7 +36,11 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): Promise<v
     };
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
-    if (process.send) process.on('disconnect', () => onSignal('parent exited'));
+    if (process.send) {
+      process.on('disconnect', () => {
+        if (!stopping) onSignal('parent exited');
+      });
+    }
   });
 }
 
@@ -42,7 +51,9 @@ export function reportError(err: unknown): number {
     tellParent({ kind: 'error', code: err.code, message: err.message });
     return err.code === 'WM_ERR_CLI_USAGE' || err.code === 'WM_ERR_CONFIG_INVALID' ? 2 : 1;
   }
-  process.stderr.write(`workmesh: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `workmesh: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   tellParent({ kind: 'error', code: 'WM_ERR_INTERNAL', message: String(err) });
   return 1;
 }

@@ -8,7 +8,13 @@ import { upCommand } from './commands/up.js';
 import { workerCommand } from './commands/worker.js';
 import { reportError } from './lifecycle.js';
 
-const commands: readonly Command[] = [upCommand, apiCommand, workerCommand, submitCommand, statusCommand];
+const commands: readonly Command[] = [
+  upCommand,
+  apiCommand,
+  workerCommand,
+  submitCommand,
+  statusCommand,
+];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -38,7 +44,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    throw new WorkmeshError('WM_ERR_CLI_USAGE', `unknown command ${JSON.stringify(name)}; see workmesh --help`);
+    throw new WorkmeshError(
+      'WM_ERR_CLI_USAGE',
+      `unknown command ${JSON.stringify(name)}; see workmesh --help`,
+    );
   }
   const input = parseCommandArgs(command, rest, process.env);
   if (input.help) {
@@ -48,11 +57,16 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(input);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.exitCode = reportError(err);
-  },
-);
+main(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(err);
+    },
+  )
+  .finally(() => {
+    // An open IPC channel (when `up` started this process) would keep it alive.
+    if (process.connected) process.disconnect();
+  });

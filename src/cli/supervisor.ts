@@ -48,7 +48,9 @@ export class Supervisor {
     const exits = this.children.map((c) => this.exited(c.process));
     for (const c of this.children) if (this.alive(c.process)) c.process.kill('SIGTERM');
     const all = Promise.all(exits);
-    if ((await Promise.race([all, sleep(deadlineMs, 'late' as const)])) === 'late') {
+    if (
+      (await Promise.race([all, sleep(deadlineMs, 'late' as const, { ref: false })])) === 'late'
+    ) {
       for (const c of this.children) if (this.alive(c.process)) c.process.kill('SIGKILL');
       await all;
     }
@@ -68,7 +70,9 @@ export class Supervisor {
   }
 
   private exited(p: ChildProcess): Promise<void> {
-    return this.alive(p) ? new Promise((resolve) => p.once('exit', () => resolve())) : Promise.resolve();
+    return this.alive(p)
+      ? new Promise((resolve) => p.once('exit', () => resolve()))
+      : Promise.resolve();
   }
 
   private waitReady(child: Child): Promise<ChildInfo> {
@@ -77,15 +81,28 @@ export class Supervisor {
       let failure: WorkmeshError | undefined;
       const onMessage = (msg: ParentMessage): void => {
         if (msg.kind === 'error') {
-          failure = new WorkmeshError('WM_ERR_INTERNAL', `${child.role}: ${msg.message}`, { details: { code: msg.code } });
+          failure = new WorkmeshError('WM_ERR_INTERNAL', `${child.role}: ${msg.message}`, {
+            details: { code: msg.code },
+          });
           return;
         }
         cleanup();
-        resolve({ role: msg.role, nodeId: msg.nodeId, pid: p.pid ?? 0, ...(msg.url ? { url: msg.url } : {}) });
+        resolve({
+          role: msg.role,
+          nodeId: msg.nodeId,
+          pid: p.pid ?? 0,
+          ...(msg.url ? { url: msg.url } : {}),
+        });
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
-        reject(failure ?? new WorkmeshError('WM_ERR_INTERNAL', `${child.role} exited (${signal ?? code}) before it was ready`));
+        reject(
+          failure ??
+            new WorkmeshError(
+              'WM_ERR_INTERNAL',
+              `${child.role} exited (${signal ?? code}) before it was ready`,
+            ),
+        );
       };
       const cleanup = (): void => {
         p.off('message', onMessage);
@@ -99,7 +116,9 @@ export class Supervisor {
   private watch(child: Child): void {
     child.process.once('exit', (code, signal) => {
       if (this.stopping) return;
-      this.say(`${child.role} ${child.info?.nodeId ?? ''} exited (${signal ?? code}); restarting in 1 s`);
+      this.say(
+        `${child.role} ${child.info?.nodeId ?? ''} exited (${signal ?? code}); restarting in 1 s`,
+      );
       setTimeout(() => {
         if (this.stopping) return;
         child.process = this.spawn(child.role);

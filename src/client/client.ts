@@ -46,9 +46,13 @@ export class WorkmeshClient {
       const state = await this.status(id);
       if (FINAL_STATUSES.includes(state.status)) return state;
       if (performance.now() + interval > deadline) {
-        throw new WorkmeshError('WM_ERR_CLIENT_HTTP', `job ${id} still ${state.status} at the deadline`, {
-          details: { state },
-        });
+        throw new WorkmeshError(
+          'WM_ERR_CLIENT_HTTP',
+          `job ${id} still ${state.status} at the deadline`,
+          {
+            details: { state },
+          },
+        );
       }
       await sleep(interval, undefined, options.signal ? { signal: options.signal } : {});
       interval = Math.min(interval * 2, 2000);
@@ -67,20 +71,30 @@ export class WorkmeshClient {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      throw new WorkmeshError('WM_ERR_CLIENT_HTTP', `cannot reach ${this.baseUrl}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new WorkmeshError(
+        'WM_ERR_CLIENT_HTTP',
+        `cannot reach ${this.baseUrl}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     const text = await response.text();
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new WorkmeshError('WM_ERR_CLIENT_HTTP', `${method} ${path}: HTTP ${response.status}, not JSON`);
+      throw new WorkmeshError(
+        'WM_ERR_CLIENT_HTTP',
+        `${method} ${path}: HTTP ${response.status}, not JSON`,
+      );
     }
     if (response.ok) return json as T;
-    const error = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
-    const code = error?.code && error.code in catalogue ? (error.code as ErrorCode) : 'WM_ERR_CLIENT_HTTP';
+    const error = (
+      json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }
+    ).error;
+    const code =
+      error?.code && error.code in catalogue ? (error.code as ErrorCode) : 'WM_ERR_CLIENT_HTTP';
     throw new WorkmeshError(code, error?.message ?? `HTTP ${response.status}`, {
       details: { httpStatus: response.status, ...(error?.details ?? {}) },
     });

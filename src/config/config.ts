@@ -105,7 +105,8 @@ export function configToEnv(config: Config): Record<string, string> {
   for (const spec of options as readonly OptionSpec[]) {
     const value = (config as unknown as Record<string, unknown>)[spec.key];
     if (value === undefined) continue;
-    env[spec.env] = Array.isArray(value) ? value.join(',') : String(value);
+    if (Array.isArray(value)) env[spec.env] = value.join(',');
+    else env[spec.env] = typeof value === 'string' ? value : JSON.stringify(value);
   }
   return env;
 }

@@ -127,7 +127,7 @@ export const options = [
     default: 30_000,
     min: 100,
     max: 86_400_000,
-    doc: "Visibility timeout: a claimed job whose worker stops renewing its claim for this long is taken over by another worker. Running jobs renew every third of it.",
+    doc: 'Visibility timeout: a claimed job whose worker stops renewing its claim for this long is taken over by another worker. Running jobs renew every third of it.',
   },
   {
     key: 'blockMs',

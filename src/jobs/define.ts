@@ -38,7 +38,9 @@ export interface JobDefinition<S extends TSchema = TSchema, R = unknown> {
 export type AnyJobDefinition = JobDefinition<any, unknown>;
 
 /** Identity function that gives a definition its types. */
-export function defineJob<S extends TSchema, R>(definition: JobDefinition<S, R>): JobDefinition<S, R> {
+export function defineJob<S extends TSchema, R>(
+  definition: JobDefinition<S, R>,
+): JobDefinition<S, R> {
   return definition;
 }
 

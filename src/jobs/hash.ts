@@ -33,7 +33,12 @@ export const hash = defineJob({
   example: { text: 'hello world' },
   handler(data) {
     const algorithm = data.algorithm ?? 'sha256';
-    const bytes = 'text' in data ? Buffer.from(data.text, 'utf8') : Buffer.from(data.base64, 'base64');
-    return { algorithm, hex: createHash(algorithm).update(bytes).digest('hex'), bytes: bytes.length };
+    const bytes =
+      'text' in data ? Buffer.from(data.text, 'utf8') : Buffer.from(data.base64, 'base64');
+    return {
+      algorithm,
+      hex: createHash(algorithm).update(bytes).digest('hex'),
+      bytes: bytes.length,
+    };
   },
 });

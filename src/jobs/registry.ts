@@ -15,7 +15,12 @@ export function builtinJobs(settings: JobSettings): AnyJobDefinition[] {
 type ModuleExport =
   | AnyJobDefinition
   | readonly AnyJobDefinition[]
-  | ((settings: JobSettings) => AnyJobDefinition | readonly AnyJobDefinition[] | Promise<AnyJobDefinition | readonly AnyJobDefinition[]>);
+  | ((
+      settings: JobSettings,
+    ) =>
+      | AnyJobDefinition
+      | readonly AnyJobDefinition[]
+      | Promise<AnyJobDefinition | readonly AnyJobDefinition[]>);
 
 function invalidDefinition(source: string, why: string): WorkmeshError {
   return new WorkmeshError('WM_ERR_JOB_DEFINITION_INVALID', `${source}: ${why}`);
@@ -25,9 +30,13 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
   if (typeof def !== 'object' || def === null) throw invalidDefinition(source, 'not an object');
   const d = def as Partial<AnyJobDefinition>;
   if (typeof d.name !== 'string' || !TYPE_NAME_RE.test(d.name)) {
-    throw invalidDefinition(source, `name ${JSON.stringify(d.name)} must match ${String(TYPE_NAME_RE)}`);
+    throw invalidDefinition(
+      source,
+      `name ${JSON.stringify(d.name)} must match ${String(TYPE_NAME_RE)}`,
+    );
   }
-  if (typeof d.handler !== 'function') throw invalidDefinition(source, `${d.name}: handler is not a function`);
+  if (typeof d.handler !== 'function')
+    throw invalidDefinition(source, `${d.name}: handler is not a function`);
   if (typeof d.input !== 'object' || d.input === null) {
     throw invalidDefinition(source, `${d.name}: input must be a JSON Schema object`);
   }
@@ -48,12 +57,16 @@ export class JobRegistry {
 
   add(def: AnyJobDefinition, source = 'definition'): void {
     const checked = checkDefinition(def, source);
-    if (this.defs.has(checked.name)) throw invalidDefinition(source, `job type ${checked.name} is defined twice`);
+    if (this.defs.has(checked.name))
+      throw invalidDefinition(source, `job type ${checked.name} is defined twice`);
     let validate: ValidateFunction;
     try {
       validate = this.ajv.compile(checked.input);
     } catch (err) {
-      throw invalidDefinition(source, `${checked.name}: input schema does not compile (${(err as Error).message})`);
+      throw invalidDefinition(
+        source,
+        `${checked.name}: input schema does not compile (${(err as Error).message})`,
+      );
     }
     this.defs.set(checked.name, checked);
     this.validators.set(checked.name, validate);
@@ -69,7 +82,8 @@ export class JobRegistry {
       throw invalidDefinition(modulePath, `cannot import (${(err as Error).message})`);
     }
     let exported = (mod.default ?? mod.jobs) as ModuleExport | undefined;
-    if (exported === undefined) throw invalidDefinition(modulePath, 'exports neither `default` nor `jobs`');
+    if (exported === undefined)
+      throw invalidDefinition(modulePath, 'exports neither `default` nor `jobs`');
     if (typeof exported === 'function') exported = await exported(settings);
     const list = Array.isArray(exported) ? exported : [exported];
     for (const def of list) this.add(def as AnyJobDefinition, modulePath);
@@ -88,9 +102,13 @@ export class JobRegistry {
     const def = this.defs.get(name);
     const validate = this.validators.get(name);
     if (!def || !validate) {
-      throw new WorkmeshError('WM_ERR_JOB_UNKNOWN_TYPE', `unknown job type ${JSON.stringify(name)}`, {
-        details: { known: [...this.defs.keys()] },
-      });
+      throw new WorkmeshError(
+        'WM_ERR_JOB_UNKNOWN_TYPE',
+        `unknown job type ${JSON.stringify(name)}`,
+        {
+          details: { known: [...this.defs.keys()] },
+        },
+      );
     }
     if (!validate(data)) {
       const first = validate.errors?.[0];
@@ -98,7 +116,14 @@ export class JobRegistry {
       throw new WorkmeshError(
         'WM_ERR_JOB_INVALID_DATA',
         `${where} ${first?.message ?? 'is invalid'} (job type ${name})`,
-        { details: { type: name, errors: (validate.errors ?? []).slice(0, 5).map((e) => ({ path: e.instancePath, message: e.message })) } },
+        {
+          details: {
+            type: name,
+            errors: (validate.errors ?? [])
+              .slice(0, 5)
+              .map((e) => ({ path: e.instancePath, message: e.message })),
+          },
+        },
       );
     }
     return def;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { GROUP, Keys, runScript } from '../redis/index.js';
+import { GROUP, runScript, type Keys } from '../redis/index.js';
 import { TurnBatcher } from './turn-batcher.js';
 
 /** A job a worker now holds: run it, then finish it with the same sid and attempt. */
@@ -62,12 +62,18 @@ export class QueueConsumer {
   async read(count: number, blockMs: number): Promise<ClaimedJob[]> {
     let reply: [string, StreamEntry[]][] | null;
     try {
-      this.blockingClientId ??= (await this.blocking.client('ID')) as number;
+      this.blockingClientId ??= await this.blocking.client('ID');
       reply = (await this.blocking.xreadgroup(
-        'GROUP', GROUP, this.consumer,
-        'COUNT', count,
-        'BLOCK', blockMs,
-        'STREAMS', this.stream, '>',
+        'GROUP',
+        GROUP,
+        this.consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        this.stream,
+        '>',
       )) as [string, StreamEntry[]][] | null;
     } catch (err) {
       // The stream was deleted (FLUSHALL, a restored backup): recreate and try next round.
@@ -91,7 +97,13 @@ export class QueueConsumer {
   /** Takes over up to count entries whose holder has not renewed them for minIdleMs. */
   async reclaim(count: number, minIdleMs: number): Promise<ClaimedJob[]> {
     const reply = (await this.redis.xautoclaim(
-      this.stream, GROUP, this.consumer, minIdleMs, '0-0', 'COUNT', count,
+      this.stream,
+      GROUP,
+      this.consumer,
+      minIdleMs,
+      '0-0',
+      'COUNT',
+      count,
     )) as [string, StreamEntry[], string[]];
     return this.start(reply[1]);
   }
@@ -137,7 +149,12 @@ export class QueueConsumer {
     const args: (string | number)[] = [Date.now(), GROUP, this.consumer];
     for (const { job, outcome } of items) {
       keys.push(this.keys.job(job.id));
-      args.push(job.sid, job.attempt, outcome.kind, outcome.kind === 'done' ? outcome.json : outcome.error);
+      args.push(
+        job.sid,
+        job.attempt,
+        outcome.kind,
+        outcome.kind === 'done' ? outcome.json : outcome.error,
+      );
     }
     const reply = (await runScript(this.redis, 'finish', keys, args)) as number[];
     return reply.map((r) => r === 1);

@@ -1,22 +1,24 @@
 /** The job record as stored in its hash (docs/protocol.md, "Job record") and as shown by the API. */
 export type JobStatus = 'accepted' | 'pending' | 'done' | 'failed' | 'cancelled';
 
-export const JOB_FIELDS = [
-  'type',
-  'data',
-  'status',
-  'value',
-  'error',
-  'attempts',
-  'maxAttempts',
-  'resultTtlSec',
-  'createdAt',
-  'startedAt',
-  'finishedAt',
-  'acceptedBy',
-  'workedBy',
-  'sid',
-] as const;
+/** Every field of the job hash and what it holds (docs/protocol.md is generated from it). */
+export const JOB_FIELDS = {
+  type: 'Job type name (also the queue name).',
+  data: 'Input, JSON.',
+  status: '`accepted` (queued), `pending` (claimed by a worker), `done`, `failed` or `cancelled`.',
+  value: 'Result, JSON; set when `done`.',
+  error: 'Error message; set when `failed`.',
+  attempts:
+    'Times a worker has started the job (incremented by `start`); also the fencing token of the current claim.',
+  maxAttempts: 'Attempts allowed (1 until retries exist).',
+  resultTtlSec: 'Seconds the record is kept once final.',
+  createdAt: 'Enqueue time, ms since the epoch.',
+  startedAt: 'Start of the latest attempt, ms since the epoch.',
+  finishedAt: 'Time the job became final, ms since the epoch.',
+  acceptedBy: 'Node id of the API process that accepted it.',
+  workedBy: 'Node id (consumer name) of the worker holding or having run the latest attempt.',
+  sid: 'Id of its entry in the queue stream.',
+} as const;
 
 export interface JobView {
   readonly callback: string;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { Keys, newJobId, runScript } from '../redis/index.js';
+import { newJobId, runScript, type Keys } from '../redis/index.js';
 import { TurnBatcher } from './turn-batcher.js';
 
 export interface NewJob {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { GROUP, Keys } from '../redis/index.js';
+import { GROUP, type Keys } from '../redis/index.js';
 import { jobFromHash, type JobView } from './job-record.js';
 
 /** The job with this (well-formed) callback id, or undefined once it is gone. */

@@ -44,3 +44,27 @@ export class Keys {
     return `${this.prefix}:{${queue}}:job:${id}`;
   }
 }
+
+/** The key table of docs/protocol.md (generated from this list; a test checks it against Keys). */
+export const KEY_DOCS = [
+  {
+    pattern: '<prefix>:{<queue>}:stream',
+    type: 'stream',
+    holds:
+      'Work of the queue: one entry per job to run, with one field `id` (the callback id). Consumer group `workers`. Entries are deleted when their job is final.',
+    example: (k: Keys) => k.stream('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:job:<id>',
+    type: 'hash',
+    holds:
+      'The job record (fields below). No expiry while queued or running; `resultTtlSec` once final.',
+    example: (k: Keys) => k.job('permute.AAAAAAAAAAAAAAAA'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:stats',
+    type: 'hash',
+    holds: 'Counters since the queue was created: `accepted`, `done`, `failed`.',
+    example: (k: Keys) => k.stats('permute'),
+  },
+] as const;

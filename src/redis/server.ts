@@ -45,7 +45,11 @@ function findOnPath(name: string): string | undefined {
 function installCommands(): string[][] | undefined {
   const isRoot = process.getuid?.() === 0;
   if (findOnPath('apt-get')) {
-    const sudo = isRoot ? [] : spawnSync('sudo', ['-n', 'true']).status === 0 ? ['sudo', '-n'] : undefined;
+    const sudo = isRoot
+      ? []
+      : spawnSync('sudo', ['-n', 'true']).status === 0
+        ? ['sudo', '-n']
+        : undefined;
     if (sudo) {
       return [
         [...sudo, 'apt-get', 'update', '-qq'],
@@ -83,7 +87,10 @@ export function ensureRedisServerBinary(log?: Logger): string {
   }
   const installed = findOnPath('redis-server');
   if (!installed) {
-    throw new WorkmeshError('WM_ERR_REDIS_SERVER_MISSING', 'redis-server still not found after install.');
+    throw new WorkmeshError(
+      'WM_ERR_REDIS_SERVER_MISSING',
+      'redis-server still not found after install.',
+    );
   }
   return installed;
 }
@@ -113,7 +120,10 @@ function waitForReady(child: ChildProcess): Promise<void> {
     const onExit = (code: number | null): void => {
       cleanup();
       reject(
-        new WorkmeshError('WM_ERR_REDIS_SERVER_START', `redis-server exited (${code}): ${output.trim().slice(-800)}`),
+        new WorkmeshError(
+          'WM_ERR_REDIS_SERVER_START',
+          `redis-server exited (${code}): ${output.trim().slice(-800)}`,
+        ),
       );
     };
     const cleanup = (): void => {
@@ -133,13 +143,20 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const child = spawn(
     binary,
     [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', dir,
-      '--appendonly', 'yes',
-      '--save', '',
-      '--daemonize', 'no',
-      '--logfile', '',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
       ...(options.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

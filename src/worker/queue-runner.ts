@@ -23,7 +23,7 @@ interface Running {
 
 function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
-  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+  return typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err));
 }
 
 /**
@@ -65,7 +65,10 @@ export class QueueRunner {
     const allDone = Promise.all([...this.running.values()].map((r) => r.done));
     const grace = sleep(graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([allDone, grace])) === 'timeout') {
-      this.log.warn({ jobs: [...this.running.keys()] }, 'shutdown grace over; aborting running jobs');
+      this.log.warn(
+        { jobs: [...this.running.keys()] },
+        'shutdown grace over; aborting running jobs',
+      );
       for (const r of this.running.values()) r.abort.abort(new Error('worker shutting down'));
     }
     for (const t of this.timers) clearInterval(t);
@@ -165,13 +168,19 @@ export class QueueRunner {
         const written = await this.consumer.finish(job, outcome);
         if (!written) {
           this.counts.refused += 1;
-          this.log.warn({ jobId: job.id }, 'result refused: the job was taken over by another worker');
+          this.log.warn(
+            { jobId: job.id },
+            'result refused: the job was taken over by another worker',
+          );
         } else if (outcome.kind === 'done') this.counts.processed += 1;
         else this.counts.failed += 1;
         return;
       } catch (err) {
         if (attempt >= 5) {
-          this.log.error({ jobId: job.id, err: errorMessage(err) }, 'could not write result; the job will be taken over');
+          this.log.error(
+            { jobId: job.id, err: errorMessage(err) },
+            'could not write result; the job will be taken over',
+          );
           return;
         }
         await sleep(200 * attempt);

@@ -27,7 +27,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const types = config.types.length > 0 ? [...config.types] : registry.list().map((d) => d.name);
   for (const type of types) {
     if (!registry.get(type)) {
-      throw new WorkmeshError('WM_ERR_CONFIG_INVALID', `WORKMESH_TYPES names unknown job type ${type}`);
+      throw new WorkmeshError(
+        'WM_ERR_CONFIG_INVALID',
+        `WORKMESH_TYPES names unknown job type ${type}`,
+      );
     }
   }
   const keys = new Keys(config.prefix);
@@ -35,17 +38,21 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const blocking = types.map((type) =>
     connectRedis(config.redisUrl, log, { blocking: true, name: `wm-block-${type}-${nodeId}` }),
   );
+  const consumers = types.map(
+    (type, i) => new QueueConsumer(redis, blocking[i]!, keys, type, nodeId),
+  );
   const runners = types.map((type, i) => {
     const definition = registry.get(type)!;
-    const consumer = new QueueConsumer(redis, blocking[i]!, keys, type, nodeId);
     return new QueueRunner(
-      consumer,
+      consumers[i]!,
       definition,
       definition.concurrency ?? config.concurrency,
       { claimTimeoutMs: config.claimTimeoutMs, blockMs: config.blockMs },
       log.child({ queue: type }),
     );
   });
+  // Creating the groups first means `ready` is only said once Redis answers.
+  await Promise.all(consumers.map((c) => c.ensureGroup()));
   for (const runner of runners) runner.start();
   log.info({ types, concurrency: config.concurrency }, 'worker started');
 

@@ -15,7 +15,10 @@ export interface InProcessApi {
 }
 
 /** The API built in this process (app.inject, no port), on the given Redis. */
-export async function buildTestApi(redisUrl: string, env: Record<string, string> = {}): Promise<InProcessApi> {
+export async function buildTestApi(
+  redisUrl: string,
+  env: Record<string, string> = {},
+): Promise<InProcessApi> {
   const config = loadConfig({ REDIS_URL: redisUrl, WORKMESH_LOG_LEVEL: 'silent', ...env });
   const log = createLogger(config.logLevel);
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -23,7 +26,10 @@ export async function buildTestApi(redisUrl: string, env: Record<string, string>
   const keys = new Keys(config.prefix);
   const registry = await createRegistry(config, config.jobModules);
   const producer = new Producer(redis, keys, 'api-test');
-  const app = await buildApi({ config, registry, redis, keys, producer, nodeId: 'api-test', redisTimeoutMs: 2000 }, log);
+  const app = await buildApi(
+    { config, registry, redis, keys, producer, nodeId: 'api-test', redisTimeoutMs: 2000 },
+    log,
+  );
   return {
     app,
     config,

@@ -20,7 +20,10 @@ export interface RoleProcess {
 
 const started = new Set<ChildProcess>();
 
-export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}): RoleProcess {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): RoleProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, WORKMESH_LOG_LEVEL: 'warn', ...env },
@@ -38,7 +41,8 @@ export function runCli(args: readonly string[], env: Record<string, string | und
   );
   const ready = new Promise<ReadyInfo>((resolve, reject) => {
     child.on('message', (msg: { kind: string; nodeId: string; url?: string; message?: string }) => {
-      if (msg.kind === 'ready') resolve(msg.url ? { nodeId: msg.nodeId, url: msg.url } : { nodeId: msg.nodeId });
+      if (msg.kind === 'ready')
+        resolve(msg.url ? { nodeId: msg.nodeId, url: msg.url } : { nodeId: msg.nodeId });
       if (msg.kind === 'error') reject(new Error(msg.message));
     });
     void exited.then((code) => reject(new Error(`exited ${code} before ready:\n${out}`)));
@@ -65,7 +69,10 @@ export async function runCliToEnd(
   return { code, stdout, stderr };
 }
 
-export function startWorkerProcess(redisUrl: string, env: Record<string, string> = {}): RoleProcess {
+export function startWorkerProcess(
+  redisUrl: string,
+  env: Record<string, string> = {},
+): RoleProcess {
   return runCli(['worker'], { REDIS_URL: redisUrl, ...env });
 }
 

@@ -11,15 +11,23 @@ export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
       types: ctx.registry.list().map((d) => ({
         name: d.name,
         description: d.description,
-        input: d.input,
-        ...(d.example === undefined ? {} : { example: d.example }),
+        input: d.input as unknown,
+        ...(d.example === undefined ? {} : { example: d.example as unknown }),
       })),
     }),
   );
-  app.get('/healthz', { schema: { summary: 'Liveness: the process answers', hide: true } }, () => ({ ok: true }));
+  app.get('/healthz', { schema: { summary: 'Liveness: the process answers', hide: true } }, () => ({
+    ok: true,
+  }));
   app.get(
     '/readyz',
-    { schema: { summary: 'Readiness: Redis is reachable', response: { 503: ErrorBody }, hide: true } },
+    {
+      schema: {
+        summary: 'Readiness: Redis is reachable',
+        response: { 503: ErrorBody },
+        hide: true,
+      },
+    },
     async (_request, reply) => {
       if (ctx.redis.status === 'ready') {
         const pong = await ctx.redis.ping().catch(() => undefined);

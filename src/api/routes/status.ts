@@ -23,13 +23,21 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       const { id } = request.params;
       if (!JOB_ID_RE.test(id)) {
-        throw new WorkmeshError('WM_ERR_API_BAD_ID', `malformed callback id ${JSON.stringify(id.slice(0, 80))}`);
+        throw new WorkmeshError(
+          'WM_ERR_API_BAD_ID',
+          `malformed callback id ${JSON.stringify(id.slice(0, 80))}`,
+        );
       }
-      const job = await withRedis(ctx.redis, ctx.redisTimeoutMs, () => getJob(ctx.redis, ctx.keys, id));
+      const job = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
+        getJob(ctx.redis, ctx.keys, id),
+      );
       if (!job) {
-        throw new WorkmeshError('WM_ERR_JOB_NOT_FOUND', `no job ${id}: unknown, or its result has expired`);
+        throw new WorkmeshError(
+          'WM_ERR_JOB_NOT_FOUND',
+          `no job ${id}: unknown, or its result has expired`,
+        );
       }
-      const { data: _data, ...view } = job;
+      const { data, ...view } = job;
       return view;
     },
   );

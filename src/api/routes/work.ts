@@ -29,16 +29,25 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request, reply) => {
       const { query, body } = request;
       if (body?.data !== undefined && query.data !== undefined) {
-        throw new WorkmeshError('WM_ERR_API_AMBIGUOUS_DATA', 'data given both in the query string and the body');
+        throw new WorkmeshError(
+          'WM_ERR_API_AMBIGUOUS_DATA',
+          'data given both in the query string and the body',
+        );
       }
       const data: unknown = body?.data ?? query.data;
       if (data === undefined) {
-        throw new WorkmeshError('WM_ERR_API_NO_DATA', 'no work data: use ?data=... or a JSON body {"type": ..., "data": ...}');
+        throw new WorkmeshError(
+          'WM_ERR_API_NO_DATA',
+          'no work data: use ?data=... or a JSON body {"type": ..., "data": ...}',
+        );
       }
       const type = body?.type ?? query.type ?? DEFAULT_TYPE;
       const definition = ctx.registry.validate(type, data);
       const resultTtlSec =
-        body?.resultTtlSec ?? query.resultTtlSec ?? definition.resultTtlSec ?? ctx.config.resultTtlSec;
+        body?.resultTtlSec ??
+        query.resultTtlSec ??
+        definition.resultTtlSec ??
+        ctx.config.resultTtlSec;
       const { id } = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
         ctx.producer.enqueue({ type, data, resultTtlSec, maxAttempts: 1 }),
       );

@@ -7,9 +7,20 @@ import { stopOnSignals, tellParent } from '../lifecycle.js';
 
 export const apiCommand: Command = {
   name: 'api',
-  summary: 'Run the HTTP API: accepts work (POST /api/work) and answers its status (GET /api/status/<id>).',
+  summary:
+    'Run the HTTP API: accepts work (POST /api/work) and answers its status (GET /api/status/<id>).',
   usage: 'api [options]',
-  settings: ['redisUrl', 'prefix', 'host', 'apiPort', 'resultTtlSec', 'permuteDelayMs', 'jobModules', 'maxBodyBytes', 'logLevel'],
+  settings: [
+    'redisUrl',
+    'prefix',
+    'host',
+    'apiPort',
+    'resultTtlSec',
+    'permuteDelayMs',
+    'jobModules',
+    'maxBodyBytes',
+    'logLevel',
+  ],
   async run({ config }) {
     const nodeId = newNodeId('api');
     const log = createLogger(config.logLevel, { nodeId, role: 'api' });

@@ -11,7 +11,10 @@ export const statusCommand: Command = {
   async run({ config, positionals }) {
     const [id, ...extra] = positionals;
     if (id === undefined || extra.length > 0) {
-      throw new WorkmeshError('WM_ERR_CLI_USAGE', 'status takes exactly one <callback-id>; see workmesh status --help');
+      throw new WorkmeshError(
+        'WM_ERR_CLI_USAGE',
+        'status takes exactly one <callback-id>; see workmesh status --help',
+      );
     }
     const state = await new WorkmeshClient({ baseUrl: config.apiUrl }).status(id);
     process.stdout.write(`${JSON.stringify(state)}\n`);

@@ -8,7 +8,10 @@ function parseData(raw: string, forceString: boolean): unknown {
   try {
     return JSON.parse(raw);
   } catch {
-    throw new WorkmeshError('WM_ERR_CLI_USAGE', 'data starts like JSON but does not parse; use --string to send it as text');
+    throw new WorkmeshError(
+      'WM_ERR_CLI_USAGE',
+      'data starts like JSON but does not parse; use --string to send it as text',
+    );
   }
 }
 
@@ -21,14 +24,25 @@ export const submitCommand: Command = {
   settings: ['apiUrl', 'resultTtlSec'],
   flags: {
     type: { type: 'string', short: 't', doc: 'Job type.', default: 'permute' },
-    wait: { type: 'boolean', short: 'w', doc: 'Wait for the job to finish and print its final status.' },
-    timeout: { type: 'string', doc: 'With --wait: give up after this many seconds.', default: '60' },
+    wait: {
+      type: 'boolean',
+      short: 'w',
+      doc: 'Wait for the job to finish and print its final status.',
+    },
+    timeout: {
+      type: 'string',
+      doc: 'With --wait: give up after this many seconds.',
+      default: '60',
+    },
     string: { type: 'boolean', doc: 'Send <data> as a string even if it looks like JSON.' },
   },
   async run({ config, positionals, flags }) {
     const [raw, ...extra] = positionals;
     if (raw === undefined || extra.length > 0) {
-      throw new WorkmeshError('WM_ERR_CLI_USAGE', 'submit takes exactly one <data> argument; see workmesh submit --help');
+      throw new WorkmeshError(
+        'WM_ERR_CLI_USAGE',
+        'submit takes exactly one <data> argument; see workmesh submit --help',
+      );
     }
     const timeoutSec = Number(flags.timeout ?? '60');
     if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {

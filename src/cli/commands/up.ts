@@ -13,11 +13,26 @@ export const upCommand: Command = {
   description:
     'Starts a private redis-server when REDIS_URL is not set (data under WORKMESH_DATA_DIR, AOF on), then the API and WORKMESH_WORKERS worker processes, each a separate process. Ctrl-C or SIGTERM stops everything it started.',
   settings: [
-    'redisUrl', 'prefix', 'host', 'apiPort', 'resultTtlSec', 'permuteDelayMs', 'workers',
-    'concurrency', 'jobModules', 'claimTimeoutMs', 'shutdownGraceMs', 'dataDir', 'logLevel',
+    'redisUrl',
+    'prefix',
+    'host',
+    'apiPort',
+    'resultTtlSec',
+    'permuteDelayMs',
+    'workers',
+    'concurrency',
+    'jobModules',
+    'claimTimeoutMs',
+    'shutdownGraceMs',
+    'dataDir',
+    'logLevel',
   ],
   flags: {
-    verbose: { type: 'boolean', short: 'v', doc: "Show the processes' info logs (JSON); otherwise only warnings and errors." },
+    verbose: {
+      type: 'boolean',
+      short: 'v',
+      doc: "Show the processes' info logs (JSON); otherwise only warnings and errors.",
+    },
   },
   async run({ config, flags }) {
     let redis: RedisServerHandle | undefined;
@@ -55,7 +70,9 @@ export const upCommand: Command = {
     try {
       const api = await supervisor.start('api');
       say(`api      ${api.url ?? ''} (${api.nodeId})`);
-      const workers = await Promise.all(Array.from({ length: config.workers }, () => supervisor.start('worker')));
+      const workers = await Promise.all(
+        Array.from({ length: config.workers }, () => supervisor.start('worker')),
+      );
       say(`workers  ${workers.length}: ${workers.map((w) => w.nodeId).join(', ')}`);
       say('');
       say('Try:');

@@ -12,8 +12,16 @@ export const workerCommand: Command = {
   description:
     'Start as many as you like, on any machine that reaches the same Redis. On SIGTERM a worker stops claiming, lets running jobs finish (WORKMESH_SHUTDOWN_GRACE_MS) and exits; a second signal exits at once.',
   settings: [
-    'redisUrl', 'prefix', 'concurrency', 'types', 'jobModules', 'permuteDelayMs',
-    'claimTimeoutMs', 'blockMs', 'shutdownGraceMs', 'logLevel',
+    'redisUrl',
+    'prefix',
+    'concurrency',
+    'types',
+    'jobModules',
+    'permuteDelayMs',
+    'claimTimeoutMs',
+    'blockMs',
+    'shutdownGraceMs',
+    'logLevel',
   ],
   async run({ config }) {
     const nodeId = newNodeId('worker');

@@ -1,0 +1,15 @@
+// The package's public surface: embed workmesh in your own process, or define job types.
+export { loadConfig, type Config } from './config/index.js';
+export { WorkmeshError, isWorkmeshError, catalogue, type ErrorCode } from './errors/index.js';
+export {
+  defineJob,
+  createRegistry,
+  JobRegistry,
+  type JobContext,
+  type JobDefinition,
+} from './jobs/index.js';
+export { startApi, type ApiHandle } from './api/index.js';
+export { startWorker, type WorkerHandle } from './worker/index.js';
+export { WorkmeshClient, type JobState, type Accepted } from './client/index.js';
+export { newNodeId } from './cluster/index.js';
+export { createLogger } from './log/index.js';

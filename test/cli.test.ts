@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import {
+  ROOT,
+  runCliToEnd,
+  startApiProcess,
+  startWorkerProcess,
+  stopAll,
+} from './helpers/processes.js';
+
+const COMMANDS = ['up', 'api', 'worker', 'submit', 'status'];
+let redis: TestRedis;
+let apiUrl: string;
+
+before(async () => {
+  redis = await startTestRedis();
+  const env = { WORKMESH_JOBS: `${ROOT}test/fixtures/jobs.ts`, WORKMESH_PERMUTE_DELAY_MS: '0' };
+  const api = startApiProcess(redis.url, env);
+  apiUrl = (await api.ready).url!;
+  await startWorkerProcess(redis.url, env).ready;
+});
+after(async () => {
+  await stopAll();
+  await redis.stop();
+});
+
+describe('workmesh CLI', () => {
+  it('--help lists every command', async () => {
+    const { code, stdout } = await runCliToEnd(['--help']);
+    assert.equal(code, 0);
+    for (const c of COMMANDS) assert.match(stdout, new RegExp(`^  ${c} `, 'm'));
+  });
+
+  for (const c of COMMANDS) {
+    it(`${c} --help shows usage and every option with its env var and default`, async () => {
+      const { code, stdout } = await runCliToEnd([c, '--help']);
+      assert.equal(code, 0);
+      assert.match(stdout, new RegExp(`^Usage: workmesh ${c}`));
+      assert.match(stdout, /-h, --help/);
+      if (c !== 'status') assert.match(stdout, /\[env [A-Z_]+, default [^\]]+\]/);
+    });
+  }
+
+  it('an unknown command or flag exits 2 with a pointer to --help', async () => {
+    const a = await runCliToEnd(['frobnicate']);
+    assert.equal(a.code, 2);
+    assert.match(a.stderr, /unknown command "frobnicate"; see workmesh --help/);
+    const b = await runCliToEnd(['worker', '--nope']);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /Unknown option '--nope'[\s\S]*workmesh worker --help/);
+  });
+
+  it('a bad setting exits 2 naming it, before anything starts', async () => {
+    const { code, stderr } = await runCliToEnd(['worker'], { WORKMESH_CONCURRENCY: 'lots' });
+    assert.equal(code, 2);
+    assert.match(
+      stderr,
+      /WORKMESH_CONCURRENCY \(--concurrency\) = "lots": expected a whole number \[WM_ERR_CONFIG_INVALID\]/,
+    );
+  });
+
+  it('submit --wait prints the result; status prints the job', async () => {
+    const env = { WORKMESH_API_URL: apiUrl };
+    const sub = await runCliToEnd(['submit', 'hello', '--wait'], env);
+    assert.equal(sub.code, 0, sub.stderr);
+    const done = JSON.parse(sub.stdout) as { callback: string; status: string; value: string };
+    assert.equal(done.status, 'done');
+    assert.equal(Array.from(done.value).sort().join(''), 'ehllo');
+
+    const st = await runCliToEnd(['status', done.callback], env);
+    assert.equal(st.code, 0);
+    assert.equal((JSON.parse(st.stdout) as { status: string }).status, 'done');
+
+    const json = await runCliToEnd(['submit', '--type', 'hash', '{"text":"a"}', '--wait'], env);
+    assert.equal((JSON.parse(json.stdout) as { value: { bytes: number } }).value.bytes, 1);
+  });
+
+  it('a failing job ends failed with its error, and submit --wait exits 1', async () => {
+    const sub = await runCliToEnd(['submit', '--type', 'boom', 'x', '--wait'], {
+      WORKMESH_API_URL: apiUrl,
+    });
+    assert.equal(sub.code, 1);
+    const state = JSON.parse(sub.stdout) as { status: string; error: string };
+    assert.equal(state.status, 'failed');
+    assert.equal(state.error, 'boom: x');
+  });
+
+  it('status of an unknown id exits 1 with the API error', async () => {
+    const st = await runCliToEnd(['status', 'permute.AAAAAAAAAAAAAAAA'], {
+      WORKMESH_API_URL: apiUrl,
+    });
+    assert.equal(st.code, 1);
+    assert.match(st.stderr, /WM_ERR_JOB_NOT_FOUND/);
+  });
+
+  it('submit to an API that is not there says so', async () => {
+    const st = await runCliToEnd(['submit', 'x'], { WORKMESH_API_URL: 'http://127.0.0.1:1' });
+    assert.equal(st.code, 1);
+    assert.match(st.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);
+  });
+});

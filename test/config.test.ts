@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { configToEnv, loadConfig, options } from '../src/config/index.js';
+import { isWorkmeshError } from '../src/errors/index.js';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.redisUrl, undefined);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.apiPort, 5983);
+    assert.equal(c.consolePort, 5984);
+    assert.equal(c.permuteDelayMs, 3000);
+    assert.equal(c.workers, 2);
+    assert.equal(c.resultTtlSec, 3600);
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const c = loadConfig(
+      { WORKMESH_API_PORT: '6000', WORKMESH_CONCURRENCY: '4', WORKMESH_TYPES: 'a, b,,' },
+      { port: '7000' },
+    );
+    assert.equal(c.apiPort, 7000);
+    assert.equal(c.concurrency, 4);
+    assert.deepEqual(c.types, ['a', 'b']);
+  });
+
+  for (const [env, value, why] of [
+    ['WORKMESH_API_PORT', 'abc', /whole number/],
+    ['WORKMESH_API_PORT', '70000', /at most 65535/],
+    ['WORKMESH_CONCURRENCY', '0', /at least 1/],
+    ['REDIS_URL', 'http://x', /scheme must be redis: or rediss:/],
+    ['REDIS_URL', 'not a url', /not a URL/],
+    ['WORKMESH_LOG_LEVEL', 'loud', /one of/],
+    ['WORKMESH_PREFIX', 'a b', /must match/],
+  ] as const) {
+    it(`rejects ${env}=${value} naming the setting`, () => {
+      assert.throws(
+        () => loadConfig({ [env]: value }),
+        (err: unknown) =>
+          isWorkmeshError(err, 'WM_ERR_CONFIG_INVALID') &&
+          err.message.startsWith(env) &&
+          why.test(err.message),
+      );
+    });
+  }
+
+  it('round-trips through the environment of a child process', () => {
+    const c = loadConfig({
+      REDIS_URL: 'redis://h:1',
+      WORKMESH_TYPES: 'x,y',
+      WORKMESH_WORKERS: '5',
+    });
+    assert.deepEqual(loadConfig(configToEnv(c)), c);
+  });
+
+  it('gives every option an env var, a flag and a doc line', () => {
+    const envs = new Set(options.map((o) => o.env));
+    const flags = new Set(options.map((o) => o.flag));
+    assert.equal(envs.size, options.length);
+    assert.equal(flags.size, options.length);
+    for (const o of options) assert.ok(o.doc.length > 10, o.key);
+  });
+});
