@@ -74,3 +74,29 @@ export const TypesBody = Type.Object({
     }),
   ),
 });
+
+export const ClusterBody = Type.Object({
+  nodes: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      role: Type.String(),
+      host: Type.String(),
+      pid: Type.Integer(),
+      version: Type.String(),
+      startedAt: Type.Number({ description: 'ms since the epoch' }),
+      heartbeatAgeMs: Type.Number(),
+      ttlMs: Type.Number(),
+      offers: Type.Object({ types: Type.Array(Type.String()), concurrency: Type.Integer() }),
+      figures: Type.Object({
+        inFlight: Type.Integer(),
+        processed: Type.Integer(),
+        failed: Type.Integer(),
+        heapUsedBytes: Type.Number(),
+        rssBytes: Type.Number(),
+        cpuPercent: Type.Number(),
+        eventLoopLagMs: Type.Number(),
+      }),
+      meta: Type.Optional(Type.Record(Type.String(), Type.String())),
+    }),
+  ),
+});

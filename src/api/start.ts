@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ClusterNode } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
@@ -11,6 +12,8 @@ export interface ApiHandle {
   readonly app: FastifyInstance;
   readonly url: string;
   readonly port: number;
+  /** This API process as a cluster member. */
+  readonly node: ClusterNode;
   /** Stops accepting, answers requests in flight, flushes enqueues, disconnects. */
   stop(): Promise<void>;
 }
@@ -47,12 +50,16 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const port = typeof address === 'object' && address ? address.port : config.apiPort;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url }, 'api listening');
+  const node = new ClusterNode({ config, nodeId, role: 'api', log, meta: { url } });
+  await node.start();
   return {
     app,
     url,
     port,
+    node,
     async stop() {
       await app.close();
+      await node.stop();
       await producer.drain();
       await redis.quit().catch(() => redis.disconnect());
     },

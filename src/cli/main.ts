@@ -2,6 +2,7 @@
 import { WorkmeshError } from '../errors/index.js';
 import { renderHelp, parseCommandArgs, type Command } from './command.js';
 import { apiCommand } from './commands/api.js';
+import { nodesCommand } from './commands/nodes.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
 import { upCommand } from './commands/up.js';
@@ -14,6 +15,7 @@ const commands: readonly Command[] = [
   workerCommand,
   submitCommand,
   statusCommand,
+  nodesCommand,
 ];
 
 function mainHelp(): string {

@@ -18,6 +18,10 @@ export interface Config {
   readonly claimTimeoutMs: number;
   readonly blockMs: number;
   readonly shutdownGraceMs: number;
+  readonly heartbeatMs: number;
+  readonly nodeTtlMs: number;
+  readonly clusterSecret: string | undefined;
+  readonly callTimeoutMs: number;
   readonly maxBodyBytes: number;
   readonly dataDir: string;
   readonly apiUrl: string;
@@ -96,6 +100,12 @@ export function loadConfig(
     out[spec.key] = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw);
   }
   for (const key of ['types', 'jobModules'] as const) out[key] = Object.freeze(out[key]);
+  if ((out.nodeTtlMs as number) < 2 * (out.heartbeatMs as number)) {
+    throw new WorkmeshError(
+      'WM_ERR_CONFIG_INVALID',
+      `WORKMESH_NODE_TTL_MS (${String(out.nodeTtlMs)}) must be at least twice WORKMESH_HEARTBEAT_MS (${String(out.heartbeatMs)}), or healthy nodes would be declared gone`,
+    );
+  }
   return Object.freeze(out) as unknown as Config;
 }
 

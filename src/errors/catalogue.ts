@@ -110,6 +110,31 @@ export const catalogue = {
     retryable: true,
     description: 'The client could not reach the API or got an answer it does not understand.',
   },
+  WM_ERR_CLUSTER_NO_NODE: {
+    status: 404,
+    retryable: true,
+    description: 'No live node has this id or role.',
+  },
+  WM_ERR_CLUSTER_UNREACHABLE: {
+    status: 503,
+    retryable: true,
+    description: 'The node is registered but nothing listens on its channel (it just died?).',
+  },
+  WM_ERR_CLUSTER_TIMEOUT: {
+    status: 504,
+    retryable: true,
+    description: 'A call to another node got no reply within its timeout.',
+  },
+  WM_ERR_CLUSTER_UNKNOWN_FUNCTION: {
+    status: 404,
+    retryable: false,
+    description: 'The called node has no function of that name.',
+  },
+  WM_ERR_CLUSTER_CALL_FAILED: {
+    status: 500,
+    retryable: false,
+    description: 'The called function threw on the remote node; the message says what it threw.',
+  },
   WM_ERR_INTERNAL: {
     status: 500,
     retryable: true,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { GROUP, runScript, type Keys } from '../redis/index.js';
+import { requeueEntries } from './requeue.js';
 import { TurnBatcher } from './turn-batcher.js';
 
 /** A job a worker now holds: run it, then finish it with the same sid and attempt. */
@@ -121,6 +122,11 @@ export class QueueConsumer {
   /** Writes a job's outcome (batched per turn); false when the job was no longer ours. */
   finish(job: ClaimedJob, outcome: Outcome): Promise<boolean> {
     return this.finisher.add({ job, outcome });
+  }
+
+  /** Hands jobs this worker holds back to the queue at once (shutdown); answers how many. */
+  release(jobs: readonly ClaimedJob[]): Promise<number> {
+    return requeueEntries(this.redis, this.keys, this.queue, this.consumer, jobs);
   }
 
   /** Waits for every outcome handed to finish() to be written. */

@@ -1,4 +1,13 @@
-export { Keys, KEY_DOCS, GROUP, JOB_ID_RE, TYPE_NAME_RE, newJobId, queueOfJobId } from './keys.js';
+export {
+  Keys,
+  KEY_DOCS,
+  CHANNEL_DOCS,
+  GROUP,
+  JOB_ID_RE,
+  TYPE_NAME_RE,
+  newJobId,
+  queueOfJobId,
+} from './keys.js';
 export { SCRIPT_NAMES, runScript, scriptSources, type ScriptName } from './scripts.js';
 export { connectRedis, DEFAULT_REDIS_URL, type ConnectOptions } from './connect.js';
 export {

@@ -43,6 +43,48 @@ export class Keys {
     if (queue === undefined) throw new TypeError(`malformed job id ${JSON.stringify(id)}`);
     return `${this.prefix}:{${queue}}:job:${id}`;
   }
+
+  // The cluster registry: its own slot, `{_cluster}` (no queue name starts with `_`).
+
+  /** Sorted set: node id -> deadline of its heartbeat (ms, Redis clock). */
+  members(): string {
+    return `${this.prefix}:{_cluster}:members`;
+  }
+
+  /** Hash: node id -> the node's info and live figures (JSON), as of its last heartbeat. */
+  nodeInfo(): string {
+    return `${this.prefix}:{_cluster}:info`;
+  }
+
+  /** String: Redis time (ms) of the latest heartbeat of any node. */
+  beat(): string {
+    return `${this.prefix}:{_cluster}:beat`;
+  }
+
+  /** String: Redis time (ms) the cluster was heard again after a silence of a TTL or more. */
+  resumed(): string {
+    return `${this.prefix}:{_cluster}:resumed`;
+  }
+
+  /** The registry keys, in the order heartbeat.lua and reap.lua take them. */
+  registry(): [string, string, string, string] {
+    return [this.members(), this.nodeInfo(), this.beat(), this.resumed()];
+  }
+
+  /** Pub/sub channel of membership events (joined, updated, left). */
+  eventsChannel(): string {
+    return `${this.prefix}:cluster:events`;
+  }
+
+  /** Pub/sub channel a node listens on for messages and calls addressed to it. */
+  nodeChannel(nodeId: string): string {
+    return `${this.prefix}:cluster:node:${nodeId}`;
+  }
+
+  /** Pub/sub channel every node listens on. */
+  broadcastChannel(): string {
+    return `${this.prefix}:cluster:broadcast`;
+  }
 }
 
 /** The key table of docs/protocol.md (generated from this list; a test checks it against Keys). */
@@ -67,4 +109,41 @@ export const KEY_DOCS = [
     holds: 'Counters since the queue was created: `accepted`, `done`, `failed`.',
     example: (k: Keys) => k.stats('permute'),
   },
+  {
+    pattern: '<prefix>:{_cluster}:members',
+    type: 'zset',
+    holds:
+      'Live nodes: member = node id, score = when its heartbeat lapses (ms since the epoch, Redis clock). Nodes past their score are declared gone.',
+    example: (k: Keys) => k.members(),
+  },
+  {
+    pattern: '<prefix>:{_cluster}:info',
+    type: 'hash',
+    holds:
+      "Field = node id, value = the node's info and live figures as JSON (see Cluster). Removed with the node.",
+    example: (k: Keys) => k.nodeInfo(),
+  },
+  {
+    pattern: '<prefix>:{_cluster}:beat',
+    type: 'string',
+    holds: 'Redis time (ms) of the latest heartbeat of any node.',
+    example: (k: Keys) => k.beat(),
+  },
+  {
+    pattern: '<prefix>:{_cluster}:resumed',
+    type: 'string',
+    holds:
+      'Redis time (ms) the cluster was heard again after a silence of a TTL or more (Redis away or restarted); nobody is declared gone within a TTL of it.',
+    example: (k: Keys) => k.resumed(),
+  },
+] as const;
+
+/** Pub/sub channels (not keys: they live outside the keyspace and any slot). */
+export const CHANNEL_DOCS = [
+  { pattern: '<prefix>:cluster:events', holds: 'Membership events: `joined`, `updated`, `left`.' },
+  {
+    pattern: '<prefix>:cluster:node:<id>',
+    holds: 'Messages and calls to one node, and replies to its calls.',
+  },
+  { pattern: '<prefix>:cluster:broadcast', holds: 'Messages to every node.' },
 ] as const;

@@ -7,7 +7,16 @@ import type { Redis } from 'ioredis';
  * registered on each connection with ioredis' defineCommand, which sends EVALSHA and falls
  * back to EVAL after a Redis restart (NOSCRIPT).
  */
-export const SCRIPT_NAMES = ['enqueue', 'start', 'finish', 'renew'] as const;
+export const SCRIPT_NAMES = [
+  'enqueue',
+  'start',
+  'finish',
+  'renew',
+  'requeue',
+  'heartbeat',
+  'reap',
+  'leave',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const luaDir = fileURLToPath(new URL('./lua/', import.meta.url));

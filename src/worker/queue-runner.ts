@@ -56,7 +56,11 @@ export class QueueRunner {
     this.loop = this.claimLoop();
   }
 
-  /** Stops claiming, lets running jobs finish within graceMs, then aborts the rest. */
+  /**
+   * Stops claiming, lets running jobs finish within graceMs, then aborts the rest and hands
+   * them back to the queue at once, so another worker starts them without waiting for a
+   * claim timeout.
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.slotFreed?.();
@@ -65,11 +69,20 @@ export class QueueRunner {
     const allDone = Promise.all([...this.running.values()].map((r) => r.done));
     const grace = sleep(graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([allDone, grace])) === 'timeout') {
-      this.log.warn(
-        { jobs: [...this.running.keys()] },
-        'shutdown grace over; aborting running jobs',
-      );
-      for (const r of this.running.values()) r.abort.abort(new Error('worker shutting down'));
+      const unfinished = [...this.running.values()];
+      for (const r of unfinished) r.abort.abort(new Error('worker shutting down'));
+      try {
+        const released = await this.consumer.release(unfinished.map((r) => r.job));
+        this.log.warn(
+          { released, jobs: unfinished.map((r) => r.job.id) },
+          'shutdown grace over; handed unfinished jobs back to the queue',
+        );
+      } catch (err) {
+        this.log.warn(
+          { err: errorMessage(err) },
+          'could not hand jobs back; they will be taken over after the claim timeout',
+        );
+      }
     }
     for (const t of this.timers) clearInterval(t);
     await this.consumer.drain();
@@ -158,7 +171,7 @@ export class QueueRunner {
       outcome = { kind: 'failed', error: errorMessage(err) };
       this.log.info({ jobId: job.id, err: outcome.error }, 'job failed');
     }
-    if (signal.aborted && this.stopping) return; // left claimed; another worker takes it over
+    if (signal.aborted && this.stopping) return; // handed back to the queue by stop()
     await this.writeOutcome(job, outcome);
   }
 

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { readMembers } from '../../cluster/index.js';
+import { withRedis } from '../redis-guard.js';
 import type { ApiContext } from '../context.js';
-import { ErrorBody, TypesBody } from '../schemas.js';
+import { ClusterBody, ErrorBody, TypesBody } from '../schemas.js';
 
 /** Job types, health and readiness. */
 export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -14,6 +16,20 @@ export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
         input: d.input as unknown,
         ...(d.example === undefined ? {} : { example: d.example as unknown }),
       })),
+    }),
+  );
+  app.get(
+    '/api/cluster',
+    {
+      schema: {
+        summary: 'The live cluster members',
+        description:
+          'Every registered node (API, workers, monitors, shells) with its role, host, what it offers, its live figures and the age of its last heartbeat.',
+        response: { 200: ClusterBody, 503: ErrorBody },
+      },
+    },
+    async () => ({
+      nodes: await withRedis(ctx.redis, ctx.redisTimeoutMs, () => readMembers(ctx.redis, ctx.keys)),
     }),
   );
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers', hide: true } }, () => ({

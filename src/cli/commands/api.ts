@@ -19,6 +19,10 @@ export const apiCommand: Command = {
     'permuteDelayMs',
     'jobModules',
     'maxBodyBytes',
+    'heartbeatMs',
+    'nodeTtlMs',
+    'clusterSecret',
+    'callTimeoutMs',
     'logLevel',
   ],
   async run({ config }) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { configToEnv } from '../../config/index.js';
 import { startRedisServer, type RedisServerHandle } from '../../redis/index.js';
@@ -24,6 +25,9 @@ export const upCommand: Command = {
     'jobModules',
     'claimTimeoutMs',
     'shutdownGraceMs',
+    'heartbeatMs',
+    'nodeTtlMs',
+    'clusterSecret',
     'dataDir',
     'logLevel',
   ],
@@ -48,6 +52,8 @@ export const upCommand: Command = {
     const env = {
       ...process.env,
       ...configToEnv(config),
+      // The processes of one `up` share a fresh secret unless one is given.
+      WORKMESH_CLUSTER_SECRET: config.clusterSecret ?? randomBytes(24).toString('base64url'),
       REDIS_URL: redisUrl,
       WORKMESH_LOG_LEVEL: flags.verbose === true ? config.logLevel : 'warn',
     };

@@ -1,7 +1,7 @@
-import { newNodeId } from '../../cluster/index.js';
+import { ClusterNode, newNodeId } from '../../cluster/index.js';
 import { createRegistry } from '../../jobs/index.js';
 import { createLogger } from '../../log/index.js';
-import { startWorker } from '../../worker/index.js';
+import { runCallable, startWorker } from '../../worker/index.js';
 import type { Command } from '../command.js';
 import { stopOnSignals, tellParent } from '../lifecycle.js';
 
@@ -10,7 +10,7 @@ export const workerCommand: Command = {
   summary: 'Run a worker: claims jobs from the Redis queues and runs their handlers.',
   usage: 'worker [options]',
   description:
-    'Start as many as you like, on any machine that reaches the same Redis. On SIGTERM a worker stops claiming, lets running jobs finish (WORKMESH_SHUTDOWN_GRACE_MS) and exits; a second signal exits at once.',
+    'Start as many as you like, on any machine that reaches the same Redis. Each worker is a cluster node: it registers, heartbeats, and answers calls (ping, info, stats, run). On SIGTERM it stops claiming, lets running jobs finish (WORKMESH_SHUTDOWN_GRACE_MS), hands the rest back to the queue, leaves the cluster and exits; a second signal exits at once.',
   settings: [
     'redisUrl',
     'prefix',
@@ -21,6 +21,10 @@ export const workerCommand: Command = {
     'claimTimeoutMs',
     'blockMs',
     'shutdownGraceMs',
+    'heartbeatMs',
+    'nodeTtlMs',
+    'clusterSecret',
+    'callTimeoutMs',
     'logLevel',
   ],
   async run({ config }) {
@@ -28,8 +32,22 @@ export const workerCommand: Command = {
     const log = createLogger(config.logLevel, { nodeId, role: 'worker' });
     const registry = await createRegistry(config, config.jobModules);
     const worker = await startWorker({ config, registry, nodeId, log });
+    const node = new ClusterNode({
+      config,
+      nodeId,
+      role: 'worker',
+      log,
+      offers: { types: worker.types, concurrency: config.concurrency },
+      jobFigures: () => worker.counts(),
+    });
+    node.register('run', runCallable(registry, log));
+    await node.start();
     tellParent({ kind: 'ready', role: 'worker', nodeId });
-    await stopOnSignals(() => worker.stop(), log);
+    await stopOnSignals(async () => {
+      // Drain first, so the node stays visible with its dwindling in-flight count.
+      await worker.stop();
+      await node.stop();
+    }, log);
     return 0;
   },
 };

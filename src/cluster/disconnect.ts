@@ -1,0 +1,21 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Closes every Redis connection of a node declared gone (found by the connection names
+ * workmesh gives them, which end with the node id). A node that is only paused (SIGSTOP, a
+ * long GC, a partition) would otherwise keep a blocking XREADGROUP open and swallow new work
+ * while it cannot run it. Answers how many connections were closed; without the right to run
+ * CLIENT LIST / CLIENT KILL (a restricted ACL user) it closes none, and the claim timeout
+ * covers that case.
+ */
+export async function disconnectNode(redis: Redis, nodeId: string): Promise<number> {
+  const list = (await redis.call('CLIENT', 'LIST', 'TYPE', 'normal')) as string;
+  const ids: string[] = [];
+  for (const line of list.split('\n')) {
+    const name = /(?:^| )name=(\S*)/.exec(line)?.[1];
+    const id = /(?:^| )id=(\d+)/.exec(line)?.[1];
+    if (id && name?.startsWith('wm-') && name.endsWith(`-${nodeId}`)) ids.push(id);
+  }
+  for (const id of ids) await redis.client('KILL', 'ID', id).catch(() => undefined);
+  return ids.length;
+}

@@ -1,0 +1,65 @@
+import type { Redis } from 'ioredis';
+import { GROUP, runScript, type Keys } from '../redis/index.js';
+
+const PAGE = 500;
+
+export interface HeldEntry {
+  readonly sid: string;
+  readonly id: string;
+}
+
+/** Hands entries held by `consumer` back to the queue (requeue.lua); answers how many went back. */
+export async function requeueEntries(
+  redis: Redis,
+  keys: Keys,
+  queue: string,
+  consumer: string,
+  entries: readonly HeldEntry[],
+): Promise<number> {
+  if (entries.length === 0) return 0;
+  const args: string[] = [GROUP, consumer];
+  for (const e of entries) args.push(e.sid, e.id);
+  const reply = (await runScript(
+    redis,
+    'requeue',
+    [keys.stream(queue), ...entries.map((e) => keys.job(e.id))],
+    args,
+  )) as number[];
+  return reply.filter((r) => r === 1).length;
+}
+
+/**
+ * Takeover: every job a (gone) consumer holds on a queue goes back to the queue at once, and the
+ * consumer is removed from the group. Safe to run from several nodes: an entry is requeued by
+ * exactly one of them.
+ */
+export async function requeueHeldBy(
+  redis: Redis,
+  keys: Keys,
+  queue: string,
+  consumer: string,
+): Promise<number> {
+  const stream = keys.stream(queue);
+  let total = 0;
+  for (;;) {
+    const held = (await redis
+      .xpending(stream, GROUP, '-', '+', PAGE, consumer)
+      .catch(() => [])) as [string, string, number, number][];
+    if (held.length === 0) break;
+    const pipeline = redis.pipeline();
+    for (const [sid] of held) pipeline.xrange(stream, sid, sid);
+    const ranges = (await pipeline.exec()) ?? [];
+    const entries: HeldEntry[] = [];
+    const orphans: string[] = [];
+    held.forEach(([sid], i) => {
+      const fields = (ranges[i]?.[1] as [string, string[]][] | undefined)?.[0]?.[1];
+      if (fields?.[0] === 'id' && fields[1]) entries.push({ sid, id: fields[1] });
+      else orphans.push(sid); // entry deleted: nothing to run, just release it
+    });
+    if (orphans.length > 0) await redis.xack(stream, GROUP, ...orphans);
+    total += await requeueEntries(redis, keys, queue, consumer, entries);
+    if (held.length < PAGE) break;
+  }
+  await redis.xgroup('DELCONSUMER', stream, GROUP, consumer).catch(() => undefined);
+  return total;
+}

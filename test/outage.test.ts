@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WorkmeshClient } from '../src/client/index.js';
+import { isWorkmeshError } from '../src/errors/index.js';
+import { FAST_CLUSTER } from './helpers/cluster.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import {
+  startApiProcess,
+  startWorkerProcess,
+  stopAll,
+  type RoleProcess,
+} from './helpers/processes.js';
+import { until } from './helpers/wait.js';
+
+let redis: TestRedis;
+let client: WorkmeshClient;
+let apiUrl: string;
+const procs: RoleProcess[] = [];
+
+before(async () => {
+  // AOF fsync on every write: a clean stop loses nothing accepted, whatever the timing.
+  redis = await startTestRedis(['--appendfsync', 'always']);
+  const env = { ...FAST_CLUSTER, WORKMESH_PERMUTE_DELAY_MS: '50' };
+  procs.push(
+    startApiProcess(redis.url, env),
+    startWorkerProcess(redis.url, env),
+    startWorkerProcess(redis.url, env),
+  );
+  apiUrl = (await procs[0]!.ready).url!;
+  await Promise.all(procs.map((p) => p.ready));
+  client = new WorkmeshClient({ baseUrl: apiUrl });
+});
+after(async () => {
+  await stopAll();
+  await redis.stop();
+});
+
+describe('Redis outage', () => {
+  it('survives Redis stopped for a while under load: 503 meanwhile, no crash, every accepted job done after', async (t) => {
+    const accepted: string[] = [];
+    let rejected = 0;
+    let submitting = true;
+    const load = (async () => {
+      while (submitting) {
+        try {
+          accepted.push((await client.submitData(`job-${accepted.length}`)).callback);
+        } catch (err) {
+          if (!isWorkmeshError(err, 'WM_ERR_REDIS_UNAVAILABLE')) throw err;
+          rejected += 1;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    })();
+    await until(
+      'some load',
+      () => accepted.length,
+      (n) => n >= 100,
+    );
+
+    await redis.server.stop();
+    const acceptedBeforeOutage = accepted.length;
+    const started = performance.now();
+    const res = await fetch(`${apiUrl}/api/work?data=during-outage`, { method: 'POST' });
+    const answeredMs = performance.now() - started;
+    assert.equal(res.status, 503);
+    assert.equal(
+      ((await res.json()) as { error: { code: string } }).error.code,
+      'WM_ERR_REDIS_UNAVAILABLE',
+    );
+    t.diagnostic(`503 answered in ${Math.round(answeredMs)} ms while Redis was down`);
+    const status = await fetch(`${apiUrl}/api/status/${accepted[0]!}`);
+    assert.equal(status.status, 503);
+    const ready = await fetch(`${apiUrl}/readyz`);
+    assert.equal(ready.status, 503);
+
+    await new Promise((r) => setTimeout(r, 10_000)); // the outage: 10 s
+    for (const p of procs) assert.equal(p.child.exitCode, null, `a process died: ${p.output()}`);
+    await redis.restart();
+
+    await until(
+      'the API to accept again',
+      () => accepted.length,
+      (n) => n > acceptedBeforeOutage + 20,
+      20_000,
+    );
+    submitting = false;
+    await load;
+    t.diagnostic(
+      `accepted ${accepted.length} jobs, ${rejected} submissions refused with 503 during the outage`,
+    );
+    const finals = await Promise.all(accepted.map((id) => client.wait(id, { timeoutMs: 60_000 })));
+    assert.deepEqual(
+      [...new Set(finals.map((f) => f.status))],
+      ['done'],
+      'every job accepted before, during and after the outage is done',
+    );
+    const members = (
+      (await (await fetch(`${apiUrl}/api/cluster`)).json()) as { nodes: { role: string }[] }
+    ).nodes;
+    assert.equal(
+      members.filter((m) => m.role === 'worker').length,
+      2,
+      'the workers registered again',
+    );
+    for (const p of procs) assert.equal(p.child.exitCode, null);
+  });
+});
