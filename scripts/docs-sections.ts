@@ -3,7 +3,7 @@ import { format, resolveConfig } from 'prettier';
 import { options, type OptionSpec } from '../src/config/index.js';
 import { catalogue } from '../src/errors/index.js';
 import { JOB_FIELDS } from '../src/queue/index.js';
-import { KEY_DOCS, SCRIPT_NAMES, scriptSources } from '../src/redis/index.js';
+import { CHANNEL_DOCS, KEY_DOCS, SCRIPT_NAMES, scriptSources } from '../src/redis/index.js';
 
 /**
  * The generated parts of the docs: each lives between `<!-- generated:NAME -->` and
@@ -40,6 +40,11 @@ function keysTable(): string {
   return ['| key | type | holds |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
+function channelsTable(): string {
+  const rows = CHANNEL_DOCS.map((c) => `| \`${c.pattern}\` | ${cell(c.holds)} |`);
+  return ['| channel | carries |', '| --- | --- |', ...rows].join('\n');
+}
+
 function fieldsTable(): string {
   const rows = Object.entries(JOB_FIELDS).map(([f, doc]) => `| \`${f}\` | ${cell(doc)} |`);
   return ['| field | holds |', '| --- | --- |', ...rows].join('\n');
@@ -59,6 +64,7 @@ export function sections(): Record<string, Record<string, string>> {
     'docs/configuration.md': { options: configTable() },
     'docs/protocol.md': {
       keys: keysTable(),
+      channels: channelsTable(),
       'job-fields': fieldsTable(),
       scripts: scriptHeaders(),
     },
