@@ -11,5 +11,11 @@ export {
 export { startApi, type ApiHandle } from './api/index.js';
 export { startWorker, type WorkerHandle } from './worker/index.js';
 export { WorkmeshClient, type JobState, type Accepted } from './client/index.js';
-export { newNodeId } from './cluster/index.js';
+export {
+  ClusterNode,
+  newNodeId,
+  readMembers,
+  type NodeInfo,
+  type Member,
+} from './cluster/index.js';
 export { createLogger } from './log/index.js';

@@ -9,7 +9,7 @@ import {
   stopAll,
 } from './helpers/processes.js';
 
-const COMMANDS = ['up', 'api', 'worker', 'submit', 'status'];
+const COMMANDS = ['up', 'api', 'worker', 'submit', 'status', 'nodes'];
 let redis: TestRedis;
 let apiUrl: string;
 
@@ -92,6 +92,16 @@ describe('workmesh CLI', () => {
     });
     assert.equal(st.code, 1);
     assert.match(st.stderr, /WM_ERR_JOB_NOT_FOUND/);
+  });
+
+  it('nodes lists the live members from Redis', async () => {
+    const json = await runCliToEnd(['nodes', '--json'], { REDIS_URL: redis.url });
+    assert.equal(json.code, 0, json.stderr);
+    const members = JSON.parse(json.stdout) as { role: string; heartbeatAgeMs: number }[];
+    assert.deepEqual(members.map((m) => m.role).sort(), ['api', 'worker']);
+    const table = await runCliToEnd(['nodes'], { REDIS_URL: redis.url });
+    assert.match(table.stdout, /^ID\s+ROLE\s+HOST\s+PID\s+HEARTBEAT/);
+    assert.match(table.stdout, /^2 node\(s\)$/m);
   });
 
   it('submit to an API that is not there says so', async () => {
