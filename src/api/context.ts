@@ -12,6 +12,8 @@ export interface ApiContext {
   readonly keys: Keys;
   readonly producer: Producer;
   readonly nodeId: string;
+  /** Sends a message to a cluster node (the API's own node); absent without a cluster. */
+  readonly notify?: (nodeId: string, message: unknown) => Promise<boolean>;
   /** Longest a request waits for Redis before answering 503. */
   readonly redisTimeoutMs: number;
 }

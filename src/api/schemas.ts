@@ -26,6 +26,23 @@ export const WorkQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const BackoffSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('exponential'), Type.Literal('fixed')]),
+    delayMs: Type.Integer({ minimum: 0, maximum: 86_400_000 }),
+    maxDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 604_800_000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const IdempotencyKey = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[\\x21-\\x7e]+$',
+  description:
+    'Idempotency key: the same key (for the same type) answers the same callback id and does the work once, for as long as the job is kept',
+});
+
 export const WorkBody = Type.Object(
   {
     type: Type.Optional(TypeName),
@@ -33,16 +50,50 @@ export const WorkBody = Type.Object(
       Type.Unknown({ description: "The job's data, checked against its type's input schema" }),
     ),
     resultTtlSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    backoff: Type.Optional(BackoffSchema),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 31_536_000_000 })),
+    runAt: Type.Optional(Type.String({ format: 'date-time', description: 'Run at (ISO 8601)' })),
+    key: Type.Optional(IdempotencyKey),
   },
   { additionalProperties: false },
 );
 
+export const WorkHeaders = Type.Object({
+  'idempotency-key': Type.Optional(IdempotencyKey),
+});
+
 export const Accepted = Type.Object({
   callback: Type.String({ description: 'Callback id: GET /api/status/<callback>' }),
-  status: Type.Literal('accepted'),
+  status: Type.String({ description: '`accepted`, or the current status of a duplicate' }),
   type: Type.String(),
   statusUrl: Type.String(),
+  runAt: Type.Optional(Type.String({ format: 'date-time' })),
+  duplicate: Type.Optional(
+    Type.Boolean({ description: 'true: the idempotency key named an existing job' }),
+  ),
 });
+
+export const Cancelled = Type.Object({
+  callback: Type.String(),
+  status: Type.Literal('cancelled'),
+  wasRunning: Type.Boolean(),
+});
+
+export const DeadQuery = Type.Object(
+  {
+    type: Type.Optional(TypeName),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const TypeQuery = Type.Object(
+  { type: Type.Optional(TypeName) },
+  { additionalProperties: false },
+);
 
 export const JobStatusBody = Type.Object({
   callback: Type.String(),
@@ -54,6 +105,17 @@ export const JobStatusBody = Type.Object({
   error: Type.Optional(Type.String()),
   attempts: Type.Integer(),
   maxAttempts: Type.Integer(),
+  runAt: Type.Optional(Type.String({ format: 'date-time' })),
+  history: Type.Optional(
+    Type.Array(
+      Type.Object({
+        attempt: Type.Integer(),
+        error: Type.String(),
+        at: Type.String({ format: 'date-time' }),
+        worker: Type.String(),
+      }),
+    ),
+  ),
   resultTtlSec: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Type.Optional(Type.String({ format: 'date-time' })),

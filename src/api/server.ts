@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './error-handler.js';
+import { deadRoutes } from './routes/dead.js';
 import { metaRoutes } from './routes/meta.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
@@ -31,6 +32,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   installErrorHandlers(app);
   workRoutes(app, ctx);
   statusRoutes(app, ctx);
+  deadRoutes(app, ctx);
   metaRoutes(app, ctx);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;

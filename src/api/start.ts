@@ -30,8 +30,12 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const redis = connectRedis(config.redisUrl, log, { name: `wm-api-${nodeId}` });
   const keys = new Keys(config.prefix);
   const producer = new Producer(redis, keys, nodeId);
+  // The cluster node needs the URL, known once listening; requests before that reach no node.
+  const cluster: { node?: ClusterNode } = {};
+  const notify = (target: string, message: unknown): Promise<boolean> =>
+    cluster.node ? cluster.node.send(target, message) : Promise.resolve(false);
   const app = await buildApi(
-    { config, registry, redis, keys, producer, nodeId, redisTimeoutMs: 2000 },
+    { config, registry, redis, keys, producer, nodeId, notify, redisTimeoutMs: 2000 },
     log,
   );
   try {
@@ -50,16 +54,17 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const port = typeof address === 'object' && address ? address.port : config.apiPort;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url }, 'api listening');
-  const node = new ClusterNode({ config, nodeId, role: 'api', log, meta: { url } });
-  await node.start();
+  const member = new ClusterNode({ config, nodeId, role: 'api', log, meta: { url } });
+  await member.start();
+  cluster.node = member;
   return {
     app,
     url,
     port,
-    node,
+    node: member,
     async stop() {
       await app.close();
-      await node.stop();
+      await member.stop();
       await producer.drain();
       await redis.quit().catch(() => redis.disconnect());
     },

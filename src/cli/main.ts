@@ -2,6 +2,8 @@
 import { WorkmeshError } from '../errors/index.js';
 import { renderHelp, parseCommandArgs, type Command } from './command.js';
 import { apiCommand } from './commands/api.js';
+import { cancelCommand } from './commands/cancel.js';
+import { deadCommand } from './commands/dead.js';
 import { nodesCommand } from './commands/nodes.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
@@ -15,6 +17,8 @@ const commands: readonly Command[] = [
   workerCommand,
   submitCommand,
   statusCommand,
+  cancelCommand,
+  deadCommand,
   nodesCommand,
 ];
 

@@ -3,6 +3,8 @@ import { WorkmeshError, catalogue, type ErrorCode } from '../errors/index.js';
 import {
   FINAL_STATUSES,
   type Accepted,
+  type Cancelled,
+  type DeadPage,
   type JobState,
   type SubmitOptions,
   type WaitOptions,
@@ -36,6 +38,39 @@ export class WorkmeshClient {
   /** The job's state; throws WM_ERR_JOB_NOT_FOUND once it is gone. */
   status(id: string): Promise<JobState> {
     return this.request<JobState>('GET', `/api/status/${encodeURIComponent(id)}`);
+  }
+
+  /** Cancels a job: a queued one never runs, a running one is aborted. */
+  cancel(id: string): Promise<Cancelled> {
+    return this.request<Cancelled>('DELETE', `/api/work/${encodeURIComponent(id)}`);
+  }
+
+  /** Dead letters (jobs failed for good), newest first. */
+  dead(options: { type?: string; offset?: number; limit?: number } = {}): Promise<DeadPage> {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(options)) if (v !== undefined) query.set(k, String(v));
+    return this.request<DeadPage>('GET', `/api/dead?${query.toString()}`);
+  }
+
+  /** Puts a dead letter back in its queue with fresh attempts. */
+  retryDead(id: string): Promise<{ retried: number }> {
+    return this.request('POST', `/api/dead/${encodeURIComponent(id)}/retry`);
+  }
+
+  /** Puts every dead letter (of a type, or all) back in its queue. */
+  retryAllDead(type?: string): Promise<{ retried: number }> {
+    return this.request(
+      'POST',
+      `/api/dead/retry${type ? `?type=${encodeURIComponent(type)}` : ''}`,
+    );
+  }
+
+  purgeDead(id: string): Promise<{ purged: number }> {
+    return this.request('DELETE', `/api/dead/${encodeURIComponent(id)}`);
+  }
+
+  purgeAllDead(type?: string): Promise<{ purged: number }> {
+    return this.request('DELETE', `/api/dead${type ? `?type=${encodeURIComponent(type)}` : ''}`);
   }
 
   /** Polls until the job is done, failed or cancelled. */

@@ -2,6 +2,8 @@ export { WorkmeshClient, type ClientOptions } from './client.js';
 export {
   FINAL_STATUSES,
   type Accepted,
+  type Cancelled,
+  type DeadPage,
   type JobState,
   type JobStatus,
   type SubmitOptions,

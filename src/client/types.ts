@@ -3,9 +3,12 @@ export type JobStatus = 'accepted' | 'pending' | 'done' | 'failed' | 'cancelled'
 
 export interface Accepted {
   readonly callback: string;
-  readonly status: 'accepted';
+  /** `accepted`, or the current status when the idempotency key named an existing job. */
+  readonly status: JobStatus;
   readonly type: string;
   readonly statusUrl: string;
+  readonly runAt?: string;
+  readonly duplicate?: boolean;
 }
 
 export interface JobState {
@@ -16,6 +19,8 @@ export interface JobState {
   readonly error?: string;
   readonly attempts: number;
   readonly maxAttempts: number;
+  readonly runAt?: string;
+  readonly history?: readonly { attempt: number; error: string; at: string; worker: string }[];
   readonly resultTtlSec: number;
   readonly createdAt: string;
   readonly startedAt?: string;
@@ -28,6 +33,26 @@ export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelle
 
 export interface SubmitOptions {
   readonly resultTtlSec?: number;
+  readonly maxAttempts?: number;
+  readonly backoff?: { type: 'exponential' | 'fixed'; delayMs: number; maxDelayMs?: number };
+  readonly timeoutMs?: number;
+  /** Run no sooner than this many ms from now. */
+  readonly delayMs?: number;
+  /** Run no sooner than this time (ISO 8601). */
+  readonly runAt?: string;
+  /** Idempotency key: a resend with the same key answers the same job. */
+  readonly key?: string;
+}
+
+export interface Cancelled {
+  readonly callback: string;
+  readonly status: 'cancelled';
+  readonly wasRunning: boolean;
+}
+
+export interface DeadPage {
+  readonly total: number;
+  readonly jobs: readonly JobState[];
 }
 
 export interface WaitOptions {

@@ -10,6 +10,9 @@ export interface Config {
   readonly apiPort: number;
   readonly consolePort: number;
   readonly resultTtlSec: number;
+  readonly deadTtlSec: number;
+  readonly maxAttempts: number;
+  readonly backoffMs: number;
   readonly permuteDelayMs: number;
   readonly workers: number;
   readonly concurrency: number;

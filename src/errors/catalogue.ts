@@ -65,6 +65,17 @@ export const catalogue = {
     retryable: false,
     description: "The job's data does not match its type's input schema.",
   },
+  WM_ERR_JOB_FINAL: {
+    status: 409,
+    retryable: false,
+    description: 'The job is done, failed or cancelled already; it cannot be cancelled.',
+  },
+  WM_ERR_DEAD_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No dead letter has this callback id (never failed, retried already, purged, or expired).',
+  },
   WM_ERR_JOB_DEFINITION_INVALID: {
     status: 500,
     retryable: false,

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
+import type { Backoff } from '../queue/index.js';
 
 /** What a handler gets besides its data. */
 export interface JobContext {
@@ -31,6 +32,12 @@ export interface JobDefinition<S extends TSchema = TSchema, R = unknown> {
   readonly concurrency?: number;
   /** How long the result is kept (default WORKMESH_RESULT_TTL_SEC). */
   readonly resultTtlSec?: number;
+  /** Attempts before the job fails for good (default WORKMESH_MAX_ATTEMPTS). */
+  readonly maxAttempts?: number;
+  /** Retry delays (default: exponential from WORKMESH_BACKOFF_MS). */
+  readonly backoff?: Backoff;
+  /** A run longer than this is aborted and counts as a failed attempt (default: none). */
+  readonly timeoutMs?: number;
 }
 
 // The handler's data type is erased once definitions of many types sit in one registry.

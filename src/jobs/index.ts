@@ -7,3 +7,4 @@ export {
 } from './define.js';
 export { JobRegistry, createRegistry, builtinJobs } from './registry.js';
 export { permuteString } from './permute.js';
+export { UnrecoverableError, isUnrecoverable } from './errors.js';

@@ -40,7 +40,7 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
   if (typeof d.input !== 'object' || d.input === null) {
     throw invalidDefinition(source, `${d.name}: input must be a JSON Schema object`);
   }
-  for (const key of ['concurrency', 'resultTtlSec'] as const) {
+  for (const key of ['concurrency', 'resultTtlSec', 'maxAttempts', 'timeoutMs'] as const) {
     const v = d[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
       throw invalidDefinition(source, `${d.name}: ${key} must be a positive integer`);

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { GROUP, runScript, type Keys } from '../redis/index.js';
+import type { JobOptions } from './job-options.js';
 import { requeueEntries } from './requeue.js';
 import { TurnBatcher } from './turn-batcher.js';
 
@@ -9,19 +10,28 @@ export interface ClaimedJob {
   readonly sid: string;
   readonly attempt: number;
   readonly data: unknown;
+  readonly options: JobOptions;
 }
 
-/** A job's outcome, ready for Redis: the value already serialized to JSON. */
+/**
+ * A job's outcome, ready for Redis: the value already serialized to JSON; an `error` is
+ * retried at retryAt while attempts remain, a `fatal` one fails at once.
+ */
 export type Outcome =
   | { readonly kind: 'done'; readonly json: string }
-  | { readonly kind: 'failed'; readonly error: string };
+  | { readonly kind: 'error'; readonly error: string; readonly retryAt: number }
+  | { readonly kind: 'fatal'; readonly error: string };
+
+/** What finish() did: see finish.lua. */
+export type FinishResult = 'done' | 'retry' | 'failed' | 'cancelled' | 'refused';
+const FINISH_RESULTS: readonly FinishResult[] = ['refused', 'done', 'retry', 'failed', 'cancelled'];
 
 interface FinishItem {
   readonly job: ClaimedJob;
   readonly outcome: Outcome;
 }
 
-type StreamEntry = [sid: string, fields: string[]];
+type StreamEntry = [sid: string, fields: string[] | null];
 
 function isNoGroup(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOGROUP');
@@ -29,11 +39,12 @@ function isNoGroup(err: unknown): boolean {
 
 /**
  * One worker's side of one queue: claim (blocking read or takeover of idle claims), renew
- * claims of running jobs, and write outcomes, each state change through its Lua script.
+ * claims of running jobs, promote due delayed jobs, and write outcomes, each state change
+ * through its Lua script.
  */
 export class QueueConsumer {
   private readonly stream: string;
-  private readonly finisher: TurnBatcher<FinishItem, boolean>;
+  private readonly finisher: TurnBatcher<FinishItem, FinishResult>;
   /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
   private blockingClientId: number | undefined;
 
@@ -44,6 +55,7 @@ export class QueueConsumer {
     private readonly keys: Keys,
     readonly queue: string,
     readonly consumer: string,
+    private readonly deadTtlSec: number,
   ) {
     this.stream = keys.stream(queue);
     this.finisher = new TurnBatcher((items) => this.flushFinish(items));
@@ -84,8 +96,7 @@ export class QueueConsumer {
       }
       throw err;
     }
-    const entries = reply?.[0]?.[1] ?? [];
-    return this.start(entries);
+    return this.start(reply?.[0]?.[1] ?? []);
   }
 
   /** Ends a read() that is blocked waiting, as if its time had run out; no entry is lost. */
@@ -109,24 +120,43 @@ export class QueueConsumer {
     return this.start(reply[1]);
   }
 
+  /** Moves due delayed jobs to the stream; answers when the next one is due (ms, or -1). */
+  async promote(limit = 500): Promise<number> {
+    const now = Date.now();
+    const due = await this.redis.zrangebyscore(
+      this.keys.delayed(this.queue),
+      '-inf',
+      now,
+      'LIMIT',
+      0,
+      limit,
+    );
+    const keys = [...this.keys.queue(this.queue), ...due.map((id) => this.keys.job(id))];
+    const [, nextDue] = (await runScript(this.redis, 'promote', keys, [now, ...due])) as [
+      number,
+      number,
+    ];
+    return nextDue;
+  }
+
   /** Renews the claims of running jobs; answers, per job, whether it is still held. */
   async renew(jobs: readonly ClaimedJob[]): Promise<boolean[]> {
     if (jobs.length === 0) return [];
-    const keys = [this.stream, ...jobs.map((j) => this.keys.job(j.id))];
+    const keys = [...this.keys.queue(this.queue), ...jobs.map((j) => this.keys.job(j.id))];
     const args: (string | number)[] = [GROUP, this.consumer];
     for (const j of jobs) args.push(j.sid, j.attempt);
     const reply = (await runScript(this.redis, 'renew', keys, args)) as number[];
     return reply.map((r) => r === 1);
   }
 
-  /** Writes a job's outcome (batched per turn); false when the job was no longer ours. */
-  finish(job: ClaimedJob, outcome: Outcome): Promise<boolean> {
+  /** Writes a job's outcome (batched per turn). */
+  finish(job: ClaimedJob, outcome: Outcome): Promise<FinishResult> {
     return this.finisher.add({ job, outcome });
   }
 
-  /** Hands jobs this worker holds back to the queue at once (shutdown); answers how many. */
+  /** Hands jobs this worker holds back to the queue at once, the attempt not counted. */
   release(jobs: readonly ClaimedJob[]): Promise<number> {
-    return requeueEntries(this.redis, this.keys, this.queue, this.consumer, jobs);
+    return requeueEntries(this.redis, this.keys, this.queue, this.consumer, jobs, true);
   }
 
   /** Waits for every outcome handed to finish() to be written. */
@@ -136,33 +166,39 @@ export class QueueConsumer {
 
   private async start(entries: readonly StreamEntry[]): Promise<ClaimedJob[]> {
     // XAUTOCLAIM answers null fields for entries deleted meanwhile.
-    const live = entries.filter((e) => Array.isArray(e[1]) && e[1][0] === 'id' && e[1][1]);
+    const live = entries.filter((e): e is [string, string[]] => e[1]?.[0] === 'id' && !!e[1][1]);
     if (live.length === 0) return [];
     const ids = live.map((e) => e[1][1]!);
-    const keys = [this.stream, ...ids.map((id) => this.keys.job(id))];
-    const args = [Date.now(), GROUP, this.consumer, ...live.map((e) => e[0])];
-    const reply = (await runScript(this.redis, 'start', keys, args)) as ([string, number] | 0)[];
+    const keys = [...this.keys.queue(this.queue), ...ids.map((id) => this.keys.job(id))];
+    const args: (string | number)[] = [Date.now(), GROUP, this.consumer, this.deadTtlSec];
+    live.forEach((e, i) => args.push(e[0], ids[i]!));
+    const reply = (await runScript(this.redis, 'start', keys, args)) as (
+      [string, number, string] | 0
+    )[];
     const claimed: ClaimedJob[] = [];
     reply.forEach((r, i) => {
       if (r === 0) return;
-      claimed.push({ id: ids[i]!, sid: live[i]![0], attempt: r[1], data: JSON.parse(r[0]) });
+      claimed.push({
+        id: ids[i]!,
+        sid: live[i]![0],
+        attempt: r[1],
+        data: JSON.parse(r[0]),
+        options: JSON.parse(r[2]) as JobOptions,
+      });
     });
     return claimed;
   }
 
-  private async flushFinish(items: readonly FinishItem[]): Promise<boolean[]> {
-    const keys = [this.stream, this.keys.stats(this.queue)];
-    const args: (string | number)[] = [Date.now(), GROUP, this.consumer];
+  private async flushFinish(items: readonly FinishItem[]): Promise<FinishResult[]> {
+    const keys: string[] = this.keys.queue(this.queue);
+    const args: (string | number)[] = [Date.now(), GROUP, this.consumer, this.deadTtlSec];
     for (const { job, outcome } of items) {
       keys.push(this.keys.job(job.id));
-      args.push(
-        job.sid,
-        job.attempt,
-        outcome.kind,
-        outcome.kind === 'done' ? outcome.json : outcome.error,
-      );
+      const payload = outcome.kind === 'done' ? outcome.json : outcome.error;
+      const retryAt = outcome.kind === 'error' ? outcome.retryAt : 0;
+      args.push(job.sid, job.id, job.attempt, outcome.kind, payload, retryAt);
     }
     const reply = (await runScript(this.redis, 'finish', keys, args)) as number[];
-    return reply.map((r) => r === 1);
+    return reply.map((r) => FINISH_RESULTS[r] ?? 'refused');
   }
 }

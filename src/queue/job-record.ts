@@ -7,10 +7,14 @@ export const JOB_FIELDS = {
   data: 'Input, JSON.',
   status: '`accepted` (queued), `pending` (claimed by a worker), `done`, `failed` or `cancelled`.',
   value: 'Result, JSON; set when `done`.',
-  error: 'Error message; set when `failed`.',
+  error: 'Error message of the latest failed attempt; when `failed`, why it failed.',
   attempts:
     'Times a worker has started the job (incremented by `start`); also the fencing token of the current claim.',
-  maxAttempts: 'Attempts allowed (1 until retries exist).',
+  maxAttempts: 'Attempts allowed before the job fails for good.',
+  opts: 'Run options, JSON: `{"backoff": {"type": "exponential" | "fixed", "delayMs", "maxDelayMs"}, "timeoutMs"}`.',
+  runAt: 'When a delayed job (retry backoff, `delayMs`, `runAt`) is due, ms since the epoch.',
+  history:
+    'Errors of the failed attempts, JSON array of `{attempt, error, at, worker}` (the last 20).',
   resultTtlSec: 'Seconds the record is kept once final.',
   createdAt: 'Enqueue time, ms since the epoch.',
   startedAt: 'Start of the latest attempt, ms since the epoch.',
@@ -29,6 +33,8 @@ export interface JobView {
   readonly error?: string;
   readonly attempts: number;
   readonly maxAttempts: number;
+  readonly runAt?: string;
+  readonly history?: readonly { attempt: number; error: string; at: string; worker: string }[];
   readonly resultTtlSec: number;
   readonly createdAt: string;
   readonly startedAt?: string;
@@ -57,6 +63,17 @@ export function jobFromHash(id: string, hash: Record<string, string>): JobView |
     error: hash.error,
     attempts: Number(hash.attempts ?? 0),
     maxAttempts: Number(hash.maxAttempts ?? 1),
+    runAt: isoOf(hash.runAt),
+    history: hash.history
+      ? (
+          JSON.parse(hash.history) as {
+            attempt: number;
+            error: string;
+            at: number;
+            worker: string;
+          }[]
+        ).map((h) => ({ ...h, at: new Date(h.at).toISOString() }))
+      : undefined,
     resultTtlSec: Number(hash.resultTtlSec),
     createdAt: isoOf(hash.createdAt),
     startedAt: isoOf(hash.startedAt),

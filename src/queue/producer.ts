@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { newJobId, runScript, type Keys } from '../redis/index.js';
+import type { JobOptions } from './job-options.js';
 import { TurnBatcher } from './turn-batcher.js';
 
 export interface NewJob {
@@ -7,6 +8,9 @@ export interface NewJob {
   readonly data: unknown;
   readonly resultTtlSec: number;
   readonly maxAttempts: number;
+  readonly options?: JobOptions;
+  /** Due time, ms since the epoch; unset or past: now. */
+  readonly runAt?: number;
   /** Set by the caller to make a resend idempotent; a fresh id otherwise. */
   readonly id?: string;
 }
@@ -22,6 +26,8 @@ interface Item {
   readonly data: string;
   readonly resultTtlSec: number;
   readonly maxAttempts: number;
+  readonly opts: string;
+  readonly runAt: number;
 }
 
 /** Adds jobs to their queues; jobs enqueued in the same turn go to Redis in one script call. */
@@ -41,6 +47,8 @@ export class Producer {
       data: JSON.stringify(job.data),
       resultTtlSec: job.resultTtlSec,
       maxAttempts: job.maxAttempts,
+      opts: JSON.stringify(job.options ?? {}),
+      runAt: job.runAt ?? 0,
     });
     return { id, created: created === 1 };
   }
@@ -59,11 +67,11 @@ export class Producer {
   }
 
   private async flush(queue: string, items: readonly Item[]): Promise<number[]> {
-    const keys = [this.keys.stream(queue), this.keys.stats(queue)];
+    const keys: string[] = this.keys.queue(queue);
     const args: (string | number)[] = [Date.now(), queue, this.nodeId];
     for (const item of items) {
       keys.push(this.keys.job(item.id));
-      args.push(item.id, item.data, item.resultTtlSec, item.maxAttempts);
+      args.push(item.id, item.data, item.resultTtlSec, item.maxAttempts, item.opts, item.runAt);
     }
     return (await runScript(this.redis, 'enqueue', keys, args)) as number[];
   }

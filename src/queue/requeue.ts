@@ -15,14 +15,15 @@ export async function requeueEntries(
   queue: string,
   consumer: string,
   entries: readonly HeldEntry[],
+  refund: boolean,
 ): Promise<number> {
   if (entries.length === 0) return 0;
-  const args: string[] = [GROUP, consumer];
+  const args: string[] = [GROUP, consumer, refund ? '1' : '0'];
   for (const e of entries) args.push(e.sid, e.id);
   const reply = (await runScript(
     redis,
     'requeue',
-    [keys.stream(queue), ...entries.map((e) => keys.job(e.id))],
+    [...keys.queue(queue), ...entries.map((e) => keys.job(e.id))],
     args,
   )) as number[];
   return reply.filter((r) => r === 1).length;
@@ -57,7 +58,7 @@ export async function requeueHeldBy(
       else orphans.push(sid); // entry deleted: nothing to run, just release it
     });
     if (orphans.length > 0) await redis.xack(stream, GROUP, ...orphans);
-    total += await requeueEntries(redis, keys, queue, consumer, entries);
+    total += await requeueEntries(redis, keys, queue, consumer, entries, false);
     if (held.length < PAGE) break;
   }
   await redis.xgroup('DELCONSUMER', stream, GROUP, consumer).catch(() => undefined);

@@ -32,9 +32,24 @@ export class Keys {
     return `${this.prefix}:{${queue}}:stream`;
   }
 
-  /** Counters of the queue (accepted, done, failed). */
+  /** Counters of the queue (accepted, done, retried, failed, cancelled). */
   stats(queue: string): string {
     return `${this.prefix}:{${queue}}:stats`;
+  }
+
+  /** Sorted set: callback id -> when it is due (retry backoff, delayMs, runAt). */
+  delayed(queue: string): string {
+    return `${this.prefix}:{${queue}}:delayed`;
+  }
+
+  /** Sorted set: callback id -> when it failed for good (the dead letters). */
+  dead(queue: string): string {
+    return `${this.prefix}:{${queue}}:dead`;
+  }
+
+  /** The four keys every queue script takes first: stream, stats, delayed, dead. */
+  queue(queue: string): [string, string, string, string] {
+    return [this.stream(queue), this.stats(queue), this.delayed(queue), this.dead(queue)];
   }
 
   /** The job record (a hash). The id must have been checked with JOB_ID_RE. */
@@ -106,8 +121,23 @@ export const KEY_DOCS = [
   {
     pattern: '<prefix>:{<queue>}:stats',
     type: 'hash',
-    holds: 'Counters since the queue was created: `accepted`, `done`, `failed`.',
+    holds:
+      'Counters since the queue was created: `accepted`, `done`, `retried`, `failed`, `cancelled`.',
     example: (k: Keys) => k.stats('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:delayed',
+    type: 'zset',
+    holds:
+      'Jobs not due yet (retry backoff, `delayMs`, `runAt`): member = callback id, score = due time (ms). `promote` moves them to the stream.',
+    example: (k: Keys) => k.delayed('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:dead',
+    type: 'zset',
+    holds:
+      'Dead letters (jobs failed for good): member = callback id, score = when it failed (ms). Retried with `revive`, purged with `bury`.',
+    example: (k: Keys) => k.dead('permute'),
   },
   {
     pattern: '<prefix>:{_cluster}:members',

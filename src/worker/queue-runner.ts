@@ -1,17 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { AnyJobDefinition, JobContext } from '../jobs/index.js';
-import type { ClaimedJob, Outcome, QueueConsumer } from '../queue/index.js';
+import { isUnrecoverable, type AnyJobDefinition, type JobContext } from '../jobs/index.js';
+import {
+  retryDelayMs,
+  type Backoff,
+  type ClaimedJob,
+  type Outcome,
+  type QueueConsumer,
+} from '../queue/index.js';
 
-export interface RunnerTimings {
+export interface RunnerSettings {
+  readonly concurrency: number;
   readonly claimTimeoutMs: number;
   readonly blockMs: number;
+  /** Backoff of jobs stored without one. */
+  readonly defaultBackoff: Backoff;
 }
 
 export interface RunnerCounts {
   inFlight: number;
   processed: number;
   failed: number;
+  retried: number;
   refused: number;
 }
 
@@ -21,6 +31,16 @@ interface Running {
   readonly done: Promise<void>;
 }
 
+class JobAbort extends Error {
+  constructor(
+    message: string,
+    readonly why: 'timeout' | 'cancelled' | 'lost' | 'shutdown',
+  ) {
+    super(message);
+    this.name = 'JobAbort';
+  }
+}
+
 function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err));
@@ -28,32 +48,41 @@ function errorMessage(err: unknown): string {
 
 /**
  * Runs one job type on one worker process: claims work up to its concurrency, runs each job's
- * handler, renews the claims of running jobs, takes over claims left idle by dead workers, and
- * writes outcomes. Every loop logs and survives its errors (a Redis outage included).
+ * handler (aborting it past its timeout), renews the claims of running jobs, takes over claims
+ * left idle by dead workers, promotes due delayed jobs, and writes outcomes. Every loop logs
+ * and survives its errors (a Redis outage included).
  */
 export class QueueRunner {
-  readonly counts: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, refused: 0 };
+  readonly counts: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, retried: 0, refused: 0 };
   private readonly running = new Map<string, Running>();
   private stopping = false;
   private slotFreed: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private promoteTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
 
   constructor(
     private readonly consumer: QueueConsumer,
     private readonly definition: AnyJobDefinition,
-    private readonly concurrency: number,
-    private readonly timings: RunnerTimings,
+    private readonly settings: RunnerSettings,
     private readonly log: Logger,
   ) {}
 
   start(): void {
-    const { claimTimeoutMs } = this.timings;
+    const { claimTimeoutMs } = this.settings;
     this.timers.push(
       setInterval(() => void this.renew(), Math.max(50, Math.floor(claimTimeoutMs / 3))),
       setInterval(() => void this.reclaim(), Math.max(50, Math.floor(claimTimeoutMs / 2))),
     );
+    this.schedulePromote(0);
     this.loop = this.claimLoop();
+  }
+
+  /** Aborts a running job of this queue (it was cancelled); false if it does not run here. */
+  cancel(id: string): boolean {
+    const running = this.running.get(id);
+    running?.abort.abort(new JobAbort('cancelled', 'cancelled'));
+    return running !== undefined;
   }
 
   /**
@@ -63,6 +92,7 @@ export class QueueRunner {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.promoteTimer);
     this.slotFreed?.();
     await this.consumer.interrupt().catch(() => undefined);
     await this.loop;
@@ -70,7 +100,7 @@ export class QueueRunner {
     const grace = sleep(graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([allDone, grace])) === 'timeout') {
       const unfinished = [...this.running.values()];
-      for (const r of unfinished) r.abort.abort(new Error('worker shutting down'));
+      for (const r of unfinished) r.abort.abort(new JobAbort('worker shutting down', 'shutdown'));
       try {
         const released = await this.consumer.release(unfinished.map((r) => r.job));
         this.log.warn(
@@ -91,30 +121,49 @@ export class QueueRunner {
   private async claimLoop(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const free = this.concurrency - this.running.size;
+      const free = this.settings.concurrency - this.running.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
       try {
         if (failures > 0) await this.consumer.ensureGroup();
-        const jobs = await this.consumer.read(free, this.timings.blockMs);
+        const jobs = await this.consumer.read(free, this.settings.blockMs);
         for (const job of jobs) this.execute(job);
         failures = 0;
       } catch (err) {
         failures += 1;
-        this.log.warn({ err: errorMessage(err), failures }, 'claim failed; retrying');
+        if ((failures & (failures - 1)) === 0) {
+          this.log.warn({ err: errorMessage(err), failures }, 'claim failed; retrying');
+        }
         await sleep(Math.min(100 * 2 ** Math.min(failures, 5), 2000));
       }
     }
   }
 
+  /** Moves due delayed jobs to the stream, then sleeps until the next is due (at most 1 s). */
+  private schedulePromote(delayMs: number): void {
+    if (this.stopping) return;
+    this.promoteTimer = setTimeout(() => {
+      this.consumer.promote().then(
+        (nextDue) =>
+          this.schedulePromote(
+            nextDue < 0 ? 1000 : Math.min(1000, Math.max(10, nextDue - Date.now())),
+          ),
+        (err: unknown) => {
+          this.log.warn({ err: errorMessage(err) }, 'promote failed');
+          this.schedulePromote(1000);
+        },
+      );
+    }, delayMs);
+  }
+
   /** Takes over jobs whose holder stopped renewing (a crashed or hung worker). */
   private async reclaim(): Promise<void> {
-    const free = this.concurrency - this.running.size;
+    const free = this.settings.concurrency - this.running.size;
     if (this.stopping || free <= 0) return;
     try {
-      const jobs = await this.consumer.reclaim(free, this.timings.claimTimeoutMs);
+      const jobs = await this.consumer.reclaim(free, this.settings.claimTimeoutMs);
       if (jobs.length > 0) this.log.info({ jobs: jobs.map((j) => j.id) }, 'took over idle jobs');
       for (const job of jobs) this.execute(job);
     } catch (err) {
@@ -122,7 +171,7 @@ export class QueueRunner {
     }
   }
 
-  /** Keeps the claims of running jobs; aborts the jobs whose claim was lost. */
+  /** Keeps the claims of running jobs; aborts the jobs whose claim was lost or cancelled. */
   private async renew(): Promise<void> {
     const running = [...this.running.values()];
     if (running.length === 0) return;
@@ -131,8 +180,8 @@ export class QueueRunner {
       held.forEach((ok, i) => {
         const lost = running[i];
         if (ok || !lost) return;
-        this.log.warn({ jobId: lost.job.id }, 'claim lost to another worker; aborting job');
-        lost.abort.abort(new Error('claim lost: another worker took this job over'));
+        this.log.warn({ jobId: lost.job.id }, 'claim lost (taken over or cancelled); aborting job');
+        lost.abort.abort(new JobAbort('claim lost: the job was taken over or cancelled', 'lost'));
       });
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'renew failed');
@@ -163,30 +212,61 @@ export class QueueRunner {
         return (jobLog ??= parentLog.child({ jobId: job.id }));
       },
     };
+    const timeoutMs = job.options.timeoutMs;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            const running = this.running.get(job.id);
+            running?.abort.abort(new JobAbort(`timed out after ${timeoutMs} ms`, 'timeout'));
+          }, timeoutMs);
+    // An aborted job frees its slot at once, even if its handler ignores the signal.
+    const aborted = new Promise<never>((_, reject) => {
+      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+    });
     let outcome: Outcome;
     try {
-      const value: unknown = await this.definition.handler(job.data, ctx);
+      const value: unknown = await Promise.race([
+        Promise.resolve().then(() => this.definition.handler(job.data, ctx)),
+        aborted,
+      ]);
       outcome = { kind: 'done', json: JSON.stringify(value) ?? 'null' };
     } catch (err) {
-      outcome = { kind: 'failed', error: errorMessage(err) };
-      this.log.info({ jobId: job.id, err: outcome.error }, 'job failed');
+      outcome = this.failure(job, err);
+    } finally {
+      clearTimeout(timer);
     }
-    if (signal.aborted && this.stopping) return; // handed back to the queue by stop()
+    if (signal.reason instanceof JobAbort && signal.reason.why === 'shutdown') return; // released by stop()
     await this.writeOutcome(job, outcome);
+  }
+
+  private failure(job: ClaimedJob, err: unknown): Outcome {
+    const error = errorMessage(err);
+    if (isUnrecoverable(err)) return { kind: 'fatal', error };
+    const backoff = job.options.backoff ?? this.definition.backoff ?? this.settings.defaultBackoff;
+    return { kind: 'error', error, retryAt: Date.now() + retryDelayMs(backoff, job.attempt) };
   }
 
   private async writeOutcome(job: ClaimedJob, outcome: Outcome): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const written = await this.consumer.finish(job, outcome);
-        if (!written) {
+        const result = await this.consumer.finish(job, outcome);
+        if (result === 'done') this.counts.processed += 1;
+        else if (result === 'failed') this.counts.failed += 1;
+        else if (result === 'retry') this.counts.retried += 1;
+        else if (result === 'refused') {
           this.counts.refused += 1;
           this.log.warn(
             { jobId: job.id },
             'result refused: the job was taken over by another worker',
           );
-        } else if (outcome.kind === 'done') this.counts.processed += 1;
-        else this.counts.failed += 1;
+        }
+        if (outcome.kind !== 'done' && result !== 'refused') {
+          this.log.info(
+            { jobId: job.id, attempt: job.attempt, err: outcome.error, result },
+            'job attempt failed',
+          );
+        }
         return;
       } catch (err) {
         if (attempt >= 5) {

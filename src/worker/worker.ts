@@ -3,13 +3,15 @@ import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import { QueueConsumer } from '../queue/index.js';
-import { Keys, connectRedis } from '../redis/index.js';
+import { Keys, connectRedis, queueOfJobId } from '../redis/index.js';
 import { QueueRunner, type RunnerCounts } from './queue-runner.js';
 
 export interface WorkerHandle {
   readonly nodeId: string;
   readonly types: readonly string[];
   counts(): RunnerCounts;
+  /** Aborts a job running here because it was cancelled; false if it does not run here. */
+  cancel(id: string): boolean;
   /** Graceful: stop claiming, finish running jobs within graceMs, write outcomes, disconnect. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -39,15 +41,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     connectRedis(config.redisUrl, log, { blocking: true, name: `wm-block-${type}-${nodeId}` }),
   );
   const consumers = types.map(
-    (type, i) => new QueueConsumer(redis, blocking[i]!, keys, type, nodeId),
+    (type, i) => new QueueConsumer(redis, blocking[i]!, keys, type, nodeId, config.deadTtlSec),
   );
   const runners = types.map((type, i) => {
     const definition = registry.get(type)!;
     return new QueueRunner(
       consumers[i]!,
       definition,
-      definition.concurrency ?? config.concurrency,
-      { claimTimeoutMs: config.claimTimeoutMs, blockMs: config.blockMs },
+      {
+        concurrency: definition.concurrency ?? config.concurrency,
+        claimTimeoutMs: config.claimTimeoutMs,
+        blockMs: config.blockMs,
+        defaultBackoff: { type: 'exponential', delayMs: config.backoffMs },
+      },
       log.child({ queue: type }),
     );
   });
@@ -60,11 +66,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     nodeId,
     types,
     counts() {
-      const total: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, refused: 0 };
+      const total: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, retried: 0, refused: 0 };
       for (const r of runners) {
         for (const k of Object.keys(total) as (keyof RunnerCounts)[]) total[k] += r.counts[k];
       }
       return total;
+    },
+    cancel(id) {
+      const runner = runners[types.indexOf(queueOfJobId(id) ?? '')];
+      return runner?.cancel(id) ?? false;
     },
     async stop(graceMs = config.shutdownGraceMs) {
       await Promise.all(runners.map((r) => r.stop(graceMs)));

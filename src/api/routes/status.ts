@@ -2,9 +2,9 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
 import { getJob } from '../../queue/index.js';
-import { JOB_ID_RE } from '../../redis/index.js';
 import type { ApiContext } from '../context.js';
 import { withRedis } from '../redis-guard.js';
+import { checkedId } from '../job-id.js';
 import { ErrorBody, IdParams, JobStatusBody } from '../schemas.js';
 
 /** GET /api/status/<id>: the job's status and, once done, its value; 404 after its TTL. */
@@ -21,13 +21,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const { id } = request.params;
-      if (!JOB_ID_RE.test(id)) {
-        throw new WorkmeshError(
-          'WM_ERR_API_BAD_ID',
-          `malformed callback id ${JSON.stringify(id.slice(0, 80))}`,
-        );
-      }
+      const { id } = checkedId(request.params.id);
       const job = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
         getJob(ctx.redis, ctx.keys, id),
       );

@@ -1,24 +1,45 @@
+import { createHash } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
-import { Accepted, ErrorBody, WorkBody, WorkQuery } from '../schemas.js';
+import { cancelJob, getJob } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
+import { checkedId } from '../job-id.js';
 import { withRedis } from '../redis-guard.js';
+import {
+  Accepted,
+  Cancelled,
+  ErrorBody,
+  IdParams,
+  WorkBody,
+  WorkHeaders,
+  WorkQuery,
+} from '../schemas.js';
 
 const DEFAULT_TYPE = 'permute';
 
-/** POST /api/work: the seed's `?data=` form and the JSON form `{type, data, resultTtlSec}`. */
+/** The id an idempotency key stands for: the same key always names the same job of a type. */
+function idForKey(type: string, key: string): string {
+  return `${type}.${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
+}
+
+/** POST /api/work (the seed's `?data=` form and the JSON form) and DELETE /api/work/<id>. */
 export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post<{ Querystring: Static<typeof WorkQuery>; Body: Static<typeof WorkBody> | undefined }>(
+  app.post<{
+    Querystring: Static<typeof WorkQuery>;
+    Body: Static<typeof WorkBody> | undefined;
+    Headers: Static<typeof WorkHeaders>;
+  }>(
     '/api/work',
     {
       schema: {
         summary: 'Submit work',
         description:
-          'Queues a job and answers its callback id at once. `?data=...` is the seed form (job type from `?type=`, default permute); a JSON body `{type, data}` is the rich form.',
+          'Queues a job and answers its callback id at once. `?data=...` is the seed form (job type from `?type=`, default permute); a JSON body `{type, data, ...}` is the rich form. An `Idempotency-Key` header (or `key` field) makes a resend answer the same job (200, `duplicate: true`).',
         querystring: WorkQuery,
         body: WorkBody,
-        response: { 202: Accepted, '4xx': ErrorBody, 503: ErrorBody },
+        headers: WorkHeaders,
+        response: { 200: Accepted, 202: Accepted, '4xx': ErrorBody, 503: ErrorBody },
       },
       // The seed's form has no body at all; validate it as an empty object.
       preValidation: (request, _reply, done) => {
@@ -27,33 +48,103 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request, reply) => {
-      const { query, body } = request;
-      if (body?.data !== undefined && query.data !== undefined) {
+      const { query, headers } = request;
+      const body = request.body ?? {};
+      if (body.data !== undefined && query.data !== undefined) {
         throw new WorkmeshError(
           'WM_ERR_API_AMBIGUOUS_DATA',
           'data given both in the query string and the body',
         );
       }
-      const data: unknown = body?.data ?? query.data;
+      const data: unknown = body.data ?? query.data;
       if (data === undefined) {
         throw new WorkmeshError(
           'WM_ERR_API_NO_DATA',
           'no work data: use ?data=... or a JSON body {"type": ..., "data": ...}',
         );
       }
-      const type = body?.type ?? query.type ?? DEFAULT_TYPE;
+      const type = body.type ?? query.type ?? DEFAULT_TYPE;
       const definition = ctx.registry.validate(type, data);
-      const resultTtlSec =
-        body?.resultTtlSec ??
-        query.resultTtlSec ??
-        definition.resultTtlSec ??
-        ctx.config.resultTtlSec;
-      const { id } = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
-        ctx.producer.enqueue({ type, data, resultTtlSec, maxAttempts: 1 }),
+      const { config } = ctx;
+      const key = body.key ?? headers['idempotency-key'];
+      const runAt =
+        body.runAt !== undefined
+          ? Date.parse(body.runAt)
+          : body.delayMs
+            ? Date.now() + body.delayMs
+            : 0;
+      const timeoutMs = body.timeoutMs ?? definition.timeoutMs;
+      const job = {
+        type,
+        data,
+        resultTtlSec:
+          body.resultTtlSec ?? query.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
+        maxAttempts: body.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,
+        options: {
+          backoff: body.backoff ??
+            definition.backoff ?? { type: 'exponential' as const, delayMs: config.backoffMs },
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        },
+        runAt,
+        ...(key === undefined ? {} : { id: idForKey(type, key) }),
+      };
+      const { id, created } = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
+        ctx.producer.enqueue(job),
+      );
+      const answer = {
+        callback: id,
+        status: 'accepted',
+        type,
+        statusUrl: `/api/status/${id}`,
+        ...(runAt > Date.now() ? { runAt: new Date(runAt).toISOString() } : {}),
+      };
+      if (created) return reply.status(202).send(answer);
+      const existing = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
+        getJob(ctx.redis, ctx.keys, id),
       );
       return reply
-        .status(202)
-        .send({ callback: id, status: 'accepted', type, statusUrl: `/api/status/${id}` });
+        .status(200)
+        .send({ ...answer, status: existing?.status ?? 'accepted', duplicate: true });
+    },
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/api/work/:id',
+    {
+      schema: {
+        summary: 'Cancel a job',
+        description:
+          'A queued or delayed job never runs; a running job is aborted (its AbortSignal fires on the worker that runs it) and its result discarded. 409 if the job is final already.',
+        params: IdParams,
+        response: { 200: Cancelled, '4xx': ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { id, queue } = checkedId(request.params.id);
+      const result = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
+        cancelJob(ctx.redis, ctx.keys, queue, id),
+      );
+      if (result.outcome === 'missing') {
+        throw new WorkmeshError(
+          'WM_ERR_JOB_NOT_FOUND',
+          `no job ${id}: unknown, or its result has expired`,
+        );
+      }
+      if (result.outcome === 'final') {
+        throw new WorkmeshError(
+          'WM_ERR_JOB_FINAL',
+          `job ${id} is final already; nothing to cancel`,
+        );
+      }
+      if (result.workedBy) {
+        // Tell the holder at once; if the message is lost its next claim renewal notices.
+        await ctx.notify?.(result.workedBy, { type: 'cancel', id }).catch(() => false);
+      }
+      return {
+        callback: id,
+        status: 'cancelled' as const,
+        wasRunning: result.outcome === 'running',
+      };
     },
   );
 }

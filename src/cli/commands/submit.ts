@@ -35,6 +35,16 @@ export const submitCommand: Command = {
       default: '60',
     },
     string: { type: 'boolean', doc: 'Send <data> as a string even if it looks like JSON.' },
+    key: {
+      type: 'string',
+      short: 'k',
+      doc: 'Idempotency key: resending with the same key answers the same job.',
+    },
+    delay: { type: 'string', doc: 'Run no sooner than this many milliseconds from now.' },
+    attempts: {
+      type: 'string',
+      doc: "Attempts before the job fails for good (default: the type's or the API's).",
+    },
   },
   async run({ config, positionals, flags }) {
     const [raw, ...extra] = positionals;
@@ -50,8 +60,20 @@ export const submitCommand: Command = {
     }
     const client = new WorkmeshClient({ baseUrl: config.apiUrl });
     const type = typeof flags.type === 'string' ? flags.type : 'permute';
+    const positive = (name: string): number | undefined => {
+      const v = flags[name];
+      if (typeof v !== 'string') return undefined;
+      if (!/^\d+$/.test(v))
+        throw new WorkmeshError('WM_ERR_CLI_USAGE', `--${name} must be a whole number`);
+      return Number(v);
+    };
+    const delayMs = positive('delay');
+    const maxAttempts = positive('attempts');
     const accepted = await client.submit(type, parseData(raw, flags.string === true), {
       resultTtlSec: config.resultTtlSec,
+      ...(typeof flags.key === 'string' ? { key: flags.key } : {}),
+      ...(delayMs === undefined ? {} : { delayMs }),
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
     });
     if (flags.wait !== true) {
       process.stdout.write(`${JSON.stringify(accepted)}\n`);

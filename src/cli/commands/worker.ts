@@ -41,6 +41,15 @@ export const workerCommand: Command = {
       jobFigures: () => worker.counts(),
     });
     node.register('run', runCallable(registry, log));
+    node.on('message', (message: { type?: string; id?: string }) => {
+      if (
+        message?.type === 'cancel' &&
+        typeof message.id === 'string' &&
+        worker.cancel(message.id)
+      ) {
+        log.info({ jobId: message.id }, 'job cancelled; aborting it');
+      }
+    });
     await node.start();
     tellParent({ kind: 'ready', role: 'worker', nodeId });
     await stopOnSignals(async () => {

@@ -1,27 +1,35 @@
 --[[
   enqueue: add a batch of new jobs to one queue.
 
-  KEYS[1]     stream       <prefix>:{<queue>}:stream
-  KEYS[2]     stats        <prefix>:{<queue>}:stats
-  KEYS[3..]   job          <prefix>:{<queue>}:job:<id>, one per job, in ARGV order
+  KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
+  KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job, in ARGV order
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     type         job type name
   ARGV[3]     acceptedBy   node id of the API process
-  ARGV[4..]   4 per job:   id, data (JSON), resultTtlSec, maxAttempts
+  ARGV[4..]   6 per job:   id, data (JSON), resultTtlSec, maxAttempts, opts (JSON),
+                           runAt (ms since the epoch; 0 = now)
   Returns     one integer per job: 1 created, 0 a job with this id exists already
-              (a resent enqueue never creates a second job)
+              (a resent enqueue, or the same idempotency key, never creates a second job)
+
+  A job due now gets a stream entry; a job due later waits in the delayed set until promote.
 ]]
-local now, jobType, acceptedBy = ARGV[1], ARGV[2], ARGV[3]
+local now, jobType, acceptedBy = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local out, created = {}, 0
-for i = 3, #KEYS do
-  local a = 4 + (i - 3) * 4
+for i = 5, #KEYS do
+  local a = 4 + (i - 5) * 6
   if redis.call('EXISTS', KEYS[i]) == 1 then
     out[#out + 1] = 0
   else
-    local sid = redis.call('XADD', KEYS[1], '*', 'id', ARGV[a])
+    local id, runAt = ARGV[a], tonumber(ARGV[a + 5])
     redis.call('HSET', KEYS[i], 'type', jobType, 'data', ARGV[a + 1], 'status', 'accepted',
-      'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2],
-      'createdAt', now, 'acceptedBy', acceptedBy, 'sid', sid)
+      'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
+      'createdAt', now, 'acceptedBy', acceptedBy)
+    if runAt > now then
+      redis.call('HSET', KEYS[i], 'runAt', runAt)
+      redis.call('ZADD', KEYS[3], runAt, id)
+    else
+      redis.call('HSET', KEYS[i], 'sid', redis.call('XADD', KEYS[1], '*', 'id', id))
+    end
     out[#out + 1] = 1
     created = created + 1
   end

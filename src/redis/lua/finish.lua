@@ -1,42 +1,67 @@
 --[[
   finish: write the outcome of a batch of jobs a worker ran, if it still holds them.
 
-  KEYS[1]     stream       <prefix>:{<queue>}:stream
-  KEYS[2]     stats        <prefix>:{<queue>}:stats
-  KEYS[3..]   job          <prefix>:{<queue>}:job:<id>, one per job
+  KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
+  KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     group        consumer group name
   ARGV[3]     consumer     the worker's node id
-  ARGV[4..]   4 per job:   stream entry id, attempt, outcome (`done` | `failed`),
-                           payload (the value as JSON for done, the error message for failed)
-  Returns     one integer per job: 1 written, 0 refused because the worker no longer holds
-              the job (another worker took it over, or it is final already)
+  ARGV[4]     deadTtlSec   how long a dead letter is kept
+  ARGV[5..]   6 per job:   stream entry id, callback id, attempt, outcome (`done` | `error` |
+                           `fatal`), payload (the value as JSON for done, the error message
+                           otherwise), retryAt (ms since the epoch: when to retry an `error`)
+  Returns     one integer per job: 1 done, 2 retry scheduled, 3 failed (dead letter),
+              4 cancelled meanwhile (nothing written but the cleanup), 0 refused because the
+              worker no longer holds the job (another worker took it over, or it is final)
 
-  A held job gets its outcome, `finishedAt`, and an expiry of its resultTtlSec; its stream
-  entry is acknowledged and deleted.
+  `error` retries while attempts < maxAttempts, else fails; `fatal` (an unrecoverable error)
+  fails at once. Every error is appended to the job's `history`. A final job gets `finishedAt`
+  and an expiry: resultTtlSec when done, deadTtlSec when failed (it is then in the dead set).
+  In every case but 0 the stream entry is acknowledged and deleted.
 ]]
-local now, group, consumer = ARGV[1], ARGV[2], ARGV[3]
-local out, done, failed = {}, 0, 0
-for i = 3, #KEYS do
-  local a = 4 + (i - 3) * 4
-  local outcome = ARGV[a + 2]
-  local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'resultTtlSec')
-  if job[1] == 'pending' and job[2] == consumer and job[3] == ARGV[a + 1] then
-    if outcome == 'done' then
-      redis.call('HSET', KEYS[i], 'status', 'done', 'value', ARGV[a + 3], 'finishedAt', now)
-      done = done + 1
-    else
-      redis.call('HSET', KEYS[i], 'status', 'failed', 'error', ARGV[a + 3], 'finishedAt', now)
-      failed = failed + 1
-    end
+local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+local out = {}
+local count = { done = 0, retried = 0, failed = 0 }
+for i = 5, #KEYS do
+  local a = 5 + (i - 5) * 6
+  local sid, id, attempt, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'resultTtlSec', 'maxAttempts', 'history')
+  local held = job[2] == consumer and job[3] == attempt
+  if held and job[1] == 'cancelled' then
+    out[#out + 1] = 4
+  elseif not held or job[1] ~= 'pending' then
+    out[#out + 1] = 0
+  elseif outcome == 'done' then
+    redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now)
     redis.call('EXPIRE', KEYS[i], job[4])
-    redis.call('XACK', KEYS[1], group, ARGV[a])
-    redis.call('XDEL', KEYS[1], ARGV[a])
+    count.done = count.done + 1
     out[#out + 1] = 1
   else
-    out[#out + 1] = 0
+    local history = cjson.decode(job[6] or '[]')
+    history[#history + 1] = { attempt = tonumber(attempt), error = payload, at = now, worker = consumer }
+    while #history > 20 do table.remove(history, 1) end
+    redis.call('HSET', KEYS[i], 'error', payload, 'history', cjson.encode(history))
+    if outcome == 'error' and tonumber(job[3]) < tonumber(job[5]) then
+      local retryAt = tonumber(ARGV[a + 5])
+      redis.call('HSET', KEYS[i], 'status', 'accepted', 'runAt', retryAt)
+      redis.call('HDEL', KEYS[i], 'sid')
+      redis.call('ZADD', KEYS[3], retryAt, id)
+      count.retried = count.retried + 1
+      out[#out + 1] = 2
+    else
+      redis.call('HSET', KEYS[i], 'status', 'failed', 'finishedAt', now)
+      redis.call('EXPIRE', KEYS[i], deadTtl)
+      redis.call('ZADD', KEYS[4], now, id)
+      count.failed = count.failed + 1
+      out[#out + 1] = 3
+    end
+  end
+  if out[#out] ~= 0 then
+    redis.call('XACK', KEYS[1], group, sid)
+    redis.call('XDEL', KEYS[1], sid)
   end
 end
-if done > 0 then redis.call('HINCRBY', KEYS[2], 'done', done) end
-if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
+for name, n in pairs(count) do
+  if n > 0 then redis.call('HINCRBY', KEYS[2], name, n) end
+end
 return out

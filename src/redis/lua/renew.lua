@@ -2,19 +2,19 @@
   renew: keep a worker's claims on its running jobs alive (reset their idle time), so no
   other worker takes them over while they run.
 
-  KEYS[1]     stream       <prefix>:{<queue>}:stream
-  KEYS[2..]   job          <prefix>:{<queue>}:job:<id>, one per running job
+  KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
+  KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per running job
   ARGV[1]     group        consumer group name
   ARGV[2]     consumer     the worker's node id
   ARGV[3..]   2 per job:   stream entry id, attempt
   Returns     one integer per job: 1 still held (claim renewed), 0 lost (taken over by another
-              worker, or no longer pending); a lost claim is never renewed, so a paused worker
-              cannot take a job back.
+              worker, cancelled, or no longer pending): the worker aborts the job. A lost claim
+              is never renewed, so a paused worker cannot take a job back.
 ]]
 local group, consumer = ARGV[1], ARGV[2]
 local out = {}
-for i = 2, #KEYS do
-  local a = 3 + (i - 2) * 2
+for i = 5, #KEYS do
+  local a = 3 + (i - 5) * 2
   local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts')
   if job[1] == 'pending' and job[2] == consumer and job[3] == ARGV[a + 1] then
     redis.call('XCLAIM', KEYS[1], group, consumer, 0, ARGV[a], 'JUSTID')

@@ -1,0 +1,122 @@
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { WorkmeshError } from '../../errors/index.js';
+import { buryDead, listDead, reviveDead, type JobView } from '../../queue/index.js';
+import type { ApiContext } from '../context.js';
+import { checkedId } from '../job-id.js';
+import { withRedis } from '../redis-guard.js';
+import { DeadQuery, ErrorBody, JobStatusBody, TypeQuery } from '../schemas.js';
+
+const Count = (name: string) => Type.Object({ [name]: Type.Integer() });
+
+/** Dead letters: list, retry one or all, purge one or all. */
+export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const guard = <T>(fn: () => Promise<T>): Promise<T> =>
+    withRedis(ctx.redis, ctx.redisTimeoutMs, fn);
+  // A type this API no longer knows may still have dead letters: any well-formed name goes.
+  const typesOf = (type: string | undefined): string[] =>
+    type !== undefined ? [type] : ctx.registry.list().map((d) => d.name);
+
+  app.get<{ Querystring: Static<typeof DeadQuery> }>(
+    '/api/dead',
+    {
+      schema: {
+        summary: 'List dead letters',
+        description:
+          'Jobs that failed for good, newest first, with their error history. All types unless `type` is given.',
+        querystring: DeadQuery,
+        response: {
+          200: Type.Object({ total: Type.Integer(), jobs: Type.Array(JobStatusBody) }),
+          '4xx': ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const { offset = 0, limit = 50 } = request.query;
+      let total = 0;
+      let jobs: JobView[] = [];
+      for (const queue of typesOf(request.query.type)) {
+        const page = await guard(() => listDead(ctx.redis, ctx.keys, queue, 0, offset + limit));
+        total += page.total;
+        jobs = jobs.concat(page.jobs);
+      }
+      jobs.sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''));
+      return { total, jobs: jobs.slice(offset, offset + limit) };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/dead/:id/retry',
+    {
+      schema: {
+        summary: 'Retry a dead letter',
+        description: 'Puts the job back in its queue with a fresh set of attempts.',
+        params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
+        response: { 202: Count('retried'), '4xx': ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { id, queue } = checkedId(request.params.id);
+      const retried = await guard(() => reviveDead(ctx.redis, ctx.keys, queue, [id]));
+      if (retried === 0) throw new WorkmeshError('WM_ERR_DEAD_NOT_FOUND', `no dead letter ${id}`);
+      return reply.status(202).send({ retried });
+    },
+  );
+
+  app.post<{ Querystring: Static<typeof TypeQuery> }>(
+    '/api/dead/retry',
+    {
+      schema: {
+        summary: 'Retry all dead letters',
+        description: 'Of one type (`?type=`) or of every type.',
+        querystring: TypeQuery,
+        response: { 202: Count('retried'), '4xx': ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      let retried = 0;
+      for (const queue of typesOf(request.query.type)) {
+        retried += await guard(() => reviveDead(ctx.redis, ctx.keys, queue));
+      }
+      return reply.status(202).send({ retried });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/dead/:id',
+    {
+      schema: {
+        summary: 'Purge a dead letter',
+        params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
+        response: { 200: Count('purged'), '4xx': ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { id, queue } = checkedId(request.params.id);
+      const purged = await guard(() => buryDead(ctx.redis, ctx.keys, queue, [id]));
+      if (purged === 0) throw new WorkmeshError('WM_ERR_DEAD_NOT_FOUND', `no dead letter ${id}`);
+      return { purged };
+    },
+  );
+
+  app.delete<{ Querystring: Static<typeof TypeQuery> }>(
+    '/api/dead',
+    {
+      schema: {
+        summary: 'Purge all dead letters',
+        description: 'Of one type (`?type=`) or of every type.',
+        querystring: TypeQuery,
+        response: { 200: Count('purged'), '4xx': ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request) => {
+      let purged = 0;
+      for (const queue of typesOf(request.query.type)) {
+        purged += await guard(() => buryDead(ctx.redis, ctx.keys, queue));
+      }
+      return { purged };
+    },
+  );
+}

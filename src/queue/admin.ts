@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+import { GROUP, runScript, type Keys } from '../redis/index.js';
+import { jobFromHash, type JobView } from './job-record.js';
+
+export type CancelOutcome = 'cancelled' | 'running' | 'final' | 'missing';
+
+/** Cancels a job (cancel.lua); for a running one, also says which worker holds it. */
+export async function cancelJob(
+  redis: Redis,
+  keys: Keys,
+  queue: string,
+  id: string,
+): Promise<{ outcome: CancelOutcome; workedBy?: string }> {
+  const [outcome, workedBy] = (await runScript(
+    redis,
+    'cancel',
+    [...keys.queue(queue), keys.job(id)],
+    [Date.now(), GROUP, id],
+  )) as [CancelOutcome, string | null];
+  return workedBy ? { outcome, workedBy } : { outcome };
+}
+
+export interface DeadPage {
+  readonly total: number;
+  readonly jobs: JobView[];
+}
+
+/** Dead letters of a queue, newest first. Entries whose record expired are dropped. */
+export async function listDead(
+  redis: Redis,
+  keys: Keys,
+  queue: string,
+  offset: number,
+  limit: number,
+): Promise<DeadPage> {
+  const ids = await redis.zrevrange(keys.dead(queue), offset, offset + limit - 1);
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hgetall(keys.job(id));
+  const hashes = (await pipeline.exec()) ?? [];
+  const jobs: JobView[] = [];
+  const expired: string[] = [];
+  ids.forEach((id, i) => {
+    const view = jobFromHash(id, (hashes[i]?.[1] ?? {}) as Record<string, string>);
+    if (view) jobs.push(view);
+    else expired.push(id);
+  });
+  if (expired.length > 0) await redis.zrem(keys.dead(queue), ...expired);
+  return { total: await redis.zcard(keys.dead(queue)), jobs };
+}
+
+async function eachDeadBatch(
+  redis: Redis,
+  keys: Keys,
+  queue: string,
+  script: 'revive' | 'bury',
+  ids?: readonly string[],
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const batch = ids ?? (await redis.zrange(keys.dead(queue), 0, 499));
+    if (batch.length === 0) return total;
+    const reply = (await runScript(
+      redis,
+      script,
+      [...keys.queue(queue), ...batch.map((id) => keys.job(id))],
+      batch,
+    )) as number[];
+    const done = reply.filter((r) => r === 1).length;
+    total += done;
+    if (ids || done === 0) return total;
+  }
+}
+
+/** Puts dead letters back in the queue with fresh attempts: the given ids, or all of them. */
+export function reviveDead(
+  redis: Redis,
+  keys: Keys,
+  queue: string,
+  ids?: readonly string[],
+): Promise<number> {
+  return eachDeadBatch(redis, keys, queue, 'revive', ids);
+}
+
+/** Deletes dead letters for good: the given ids, or all of them. */
+export function buryDead(
+  redis: Redis,
+  keys: Keys,
+  queue: string,
+  ids?: readonly string[],
+): Promise<number> {
+  return eachDeadBatch(redis, keys, queue, 'bury', ids);
+}

@@ -1,0 +1,30 @@
+/** How a job is retried and bounded: stored with the job (field `opts`), read by the worker. */
+export interface Backoff {
+  readonly type: 'exponential' | 'fixed';
+  /** Delay before the first retry (exponential: doubled at each further attempt). */
+  readonly delayMs: number;
+  /** Cap of an exponential delay (default 1 h). */
+  readonly maxDelayMs?: number;
+}
+
+export interface JobOptions {
+  readonly backoff?: Backoff;
+  /** A run longer than this is aborted (its AbortSignal fires) and counts as a failed attempt. */
+  readonly timeoutMs?: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * When to retry after a failed attempt (1-based). Exponential backoff with "equal jitter":
+ * between half and all of the doubled delay, so retries of many jobs that failed together
+ * spread out instead of hitting the same dependency at once.
+ */
+export function retryDelayMs(backoff: Backoff, attempt: number, random = Math.random): number {
+  if (backoff.type === 'fixed') return backoff.delayMs;
+  const full = Math.min(
+    backoff.maxDelayMs ?? HOUR_MS,
+    backoff.delayMs * 2 ** Math.max(0, attempt - 1),
+  );
+  return Math.round(full / 2 + random() * (full / 2));
+}
