@@ -9,7 +9,7 @@ import {
   stopAll,
 } from './helpers/processes.js';
 
-const COMMANDS = ['up', 'api', 'worker', 'submit', 'status', 'nodes'];
+const COMMANDS = ['up', 'api', 'worker', 'submit', 'status', 'cancel', 'dead', 'nodes'];
 let redis: TestRedis;
 let apiUrl: string;
 
@@ -84,6 +84,29 @@ describe('workmesh CLI', () => {
     const state = JSON.parse(sub.stdout) as { status: string; error: string };
     assert.equal(state.status, 'failed');
     assert.equal(state.error, 'boom: x');
+  });
+
+  it('cancel and dead letters from the command line', async () => {
+    const env = { WORKMESH_API_URL: apiUrl };
+    const delayed = await runCliToEnd(['submit', 'later', '--delay', '60000'], env);
+    const { callback } = JSON.parse(delayed.stdout) as { callback: string };
+    const cancel = await runCliToEnd(['cancel', callback], env);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.deepEqual(JSON.parse(cancel.stdout), { callback, status: 'cancelled', wasRunning: false });
+    assert.equal((await runCliToEnd(['cancel', callback], env)).code, 1, 'final already');
+
+    const failed = await runCliToEnd(['submit', '--type', 'boom', 'cli', '--attempts', '1', '--wait'], env);
+    const dead = (JSON.parse(failed.stdout) as { callback: string }).callback;
+    const list = await runCliToEnd(['dead', 'list', '--type', 'boom'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.ok(list.stdout.split('\n').some((l) => l.includes(dead)));
+    const retry = await runCliToEnd(['dead', 'retry', dead], env);
+    assert.deepEqual(JSON.parse(retry.stdout), { retried: 1 });
+    const purge = await runCliToEnd(['dead', 'purge', '--all', '--type', 'boom'], env);
+    assert.equal(purge.code, 0);
+    const bad = await runCliToEnd(['dead', 'frob'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown action "frob"/);
   });
 
   it('status of an unknown id exits 1 with the API error', async () => {
