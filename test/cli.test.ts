@@ -92,10 +92,17 @@ describe('workmesh CLI', () => {
     const { callback } = JSON.parse(delayed.stdout) as { callback: string };
     const cancel = await runCliToEnd(['cancel', callback], env);
     assert.equal(cancel.code, 0, cancel.stderr);
-    assert.deepEqual(JSON.parse(cancel.stdout), { callback, status: 'cancelled', wasRunning: false });
+    assert.deepEqual(JSON.parse(cancel.stdout), {
+      callback,
+      status: 'cancelled',
+      wasRunning: false,
+    });
     assert.equal((await runCliToEnd(['cancel', callback], env)).code, 1, 'final already');
 
-    const failed = await runCliToEnd(['submit', '--type', 'boom', 'cli', '--attempts', '1', '--wait'], env);
+    const failed = await runCliToEnd(
+      ['submit', '--type', 'boom', 'cli', '--attempts', '1', '--wait'],
+      env,
+    );
     const dead = (JSON.parse(failed.stdout) as { callback: string }).callback;
     const list = await runCliToEnd(['dead', 'list', '--type', 'boom'], env);
     assert.equal(list.code, 0, list.stderr);

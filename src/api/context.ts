@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Producer } from '../queue/index.js';
 import type { Keys } from '../redis/index.js';
+import type { JobWatcher } from './job-watcher.js';
 
 /** What the routes share: built once per API process. */
 export interface ApiContext {
@@ -12,6 +13,8 @@ export interface ApiContext {
   readonly keys: Keys;
   readonly producer: Producer;
   readonly nodeId: string;
+  /** Wakes waiting requests (long-poll, SSE) on job events; absent: no waiting. */
+  readonly watcher?: JobWatcher;
   /** Sends a message to a cluster node (the API's own node); absent without a cluster. */
   readonly notify?: (nodeId: string, message: unknown) => Promise<boolean>;
   /** Longest a request waits for Redis before answering 503. */

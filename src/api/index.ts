@@ -1,3 +1,4 @@
 export { buildApi } from './server.js';
 export { startApi, type ApiHandle } from './start.js';
 export type { ApiContext } from './context.js';
+export { JobWatcher } from './job-watcher.js';

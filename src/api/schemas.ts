@@ -106,6 +106,7 @@ export const JobStatusBody = Type.Object({
   attempts: Type.Integer(),
   maxAttempts: Type.Integer(),
   runAt: Type.Optional(Type.String({ format: 'date-time' })),
+  progress: Type.Optional(Type.Unknown({ description: 'Latest progress the handler reported' })),
   history: Type.Optional(
     Type.Array(
       Type.Object({

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './error-handler.js';
 import { deadRoutes } from './routes/dead.js';
+import { eventsRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
@@ -33,6 +34,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   workRoutes(app, ctx);
   statusRoutes(app, ctx);
   deadRoutes(app, ctx);
+  eventsRoutes(app, ctx);
   metaRoutes(app, ctx);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;

@@ -6,6 +6,7 @@ import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import { Producer } from '../queue/index.js';
 import { Keys, connectRedis } from '../redis/index.js';
+import { JobWatcher } from './job-watcher.js';
 import { buildApi } from './server.js';
 
 export interface ApiHandle {
@@ -34,8 +35,14 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const cluster: { node?: ClusterNode } = {};
   const notify = (target: string, message: unknown): Promise<boolean> =>
     cluster.node ? cluster.node.send(target, message) : Promise.resolve(false);
+  const watcher = new JobWatcher(
+    connectRedis(config.redisUrl, log, { blocking: true, name: `wm-watch-${nodeId}` }),
+    config.prefix,
+    log,
+  );
+  await watcher.start();
   const app = await buildApi(
-    { config, registry, redis, keys, producer, nodeId, notify, redisTimeoutMs: 2000 },
+    { config, registry, redis, keys, producer, nodeId, notify, watcher, redisTimeoutMs: 2000 },
     log,
   );
   try {
@@ -64,6 +71,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     node: member,
     async stop() {
       await app.close();
+      await watcher.stop();
       await member.stop();
       await producer.drain();
       await redis.quit().catch(() => redis.disconnect());

@@ -12,6 +12,11 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** Logger bound to the node and this job's id. */
   readonly log: Logger;
+  /**
+   * Reports progress (any JSON, at most 4 KiB serialized): shown in the job's status and sent
+   * to its event stream. Calls in one event-loop turn are written together.
+   */
+  progress(value: unknown): Promise<void>;
 }
 
 /**

@@ -63,7 +63,7 @@ async function eachDeadBatch(
       redis,
       script,
       [...keys.queue(queue), ...batch.map((id) => keys.job(id))],
-      batch,
+      script === 'revive' ? [Date.now(), ...batch] : batch,
     )) as number[];
     const done = reply.filter((r) => r === 1).length;
     total += done;

@@ -45,6 +45,7 @@ function isNoGroup(err: unknown): boolean {
 export class QueueConsumer {
   private readonly stream: string;
   private readonly finisher: TurnBatcher<FinishItem, FinishResult>;
+  private readonly progressor: TurnBatcher<{ job: ClaimedJob; json: string }, boolean>;
   /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
   private blockingClientId: number | undefined;
 
@@ -59,6 +60,7 @@ export class QueueConsumer {
   ) {
     this.stream = keys.stream(queue);
     this.finisher = new TurnBatcher((items) => this.flushFinish(items));
+    this.progressor = new TurnBatcher((items) => this.flushProgress(items));
     blocking.on('close', () => (this.blockingClientId = undefined));
   }
 
@@ -154,6 +156,11 @@ export class QueueConsumer {
     return this.finisher.add({ job, outcome });
   }
 
+  /** Records a running job's progress (batched per turn); false when no longer held. */
+  progress(job: ClaimedJob, json: string): Promise<boolean> {
+    return this.progressor.add({ job, json });
+  }
+
   /** Hands jobs this worker holds back to the queue at once, the attempt not counted. */
   release(jobs: readonly ClaimedJob[]): Promise<number> {
     return requeueEntries(this.redis, this.keys, this.queue, this.consumer, jobs, true);
@@ -187,6 +194,19 @@ export class QueueConsumer {
       });
     });
     return claimed;
+  }
+
+  private async flushProgress(
+    items: readonly { job: ClaimedJob; json: string }[],
+  ): Promise<boolean[]> {
+    const keys: string[] = this.keys.queue(this.queue);
+    const args: (string | number)[] = [Date.now(), this.consumer];
+    for (const { job, json } of items) {
+      keys.push(this.keys.job(job.id));
+      args.push(job.id, job.attempt, json);
+    }
+    const reply = (await runScript(this.redis, 'progress', keys, args)) as number[];
+    return reply.map((r) => r === 1);
   }
 
   private async flushFinish(items: readonly FinishItem[]): Promise<FinishResult[]> {

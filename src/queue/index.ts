@@ -2,7 +2,13 @@ export { Producer, type NewJob, type Enqueued } from './producer.js';
 export { QueueConsumer, type ClaimedJob, type Outcome, type FinishResult } from './consumer.js';
 export { retryDelayMs, type Backoff, type JobOptions } from './job-options.js';
 export { getJob, queueCounts, type QueueCounts } from './read.js';
-export { jobFromHash, JOB_FIELDS, type JobStatus, type JobView } from './job-record.js';
+export {
+  jobFromHash,
+  JOB_FIELDS,
+  type JobEvent,
+  type JobStatus,
+  type JobView,
+} from './job-record.js';
 export { TurnBatcher } from './turn-batcher.js';
 export {
   cancelJob,

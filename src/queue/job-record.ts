@@ -13,6 +13,10 @@ export const JOB_FIELDS = {
   maxAttempts: 'Attempts allowed before the job fails for good.',
   opts: 'Run options, JSON: `{"backoff": {"type": "exponential" | "fixed", "delayMs", "maxDelayMs"}, "timeoutMs"}`.',
   runAt: 'When a delayed job (retry backoff, `delayMs`, `runAt`) is due, ms since the epoch.',
+  progress: 'Latest progress the handler reported (`ctx.progress`), JSON.',
+  ev: 'Number of the latest event in `events` (the SSE event id).',
+  events:
+    "The job's event log, JSON array of `{n, status, at, ...}` (the last 50): `accepted`, `pending`, `progress`, `done`, `failed`, `cancelled`. Each change is also published on the queue's events channel.",
   history:
     'Errors of the failed attempts, JSON array of `{attempt, error, at, worker}` (the last 20).',
   resultTtlSec: 'Seconds the record is kept once final.',
@@ -24,6 +28,14 @@ export const JOB_FIELDS = {
   sid: 'Id of its entry in the queue stream.',
 } as const;
 
+/** One entry of a job's event log (the SSE stream replays these). */
+export interface JobEvent {
+  readonly n: number;
+  readonly status: string;
+  readonly at: number;
+  readonly [extra: string]: unknown;
+}
+
 export interface JobView {
   readonly callback: string;
   readonly type: string;
@@ -34,6 +46,8 @@ export interface JobView {
   readonly attempts: number;
   readonly maxAttempts: number;
   readonly runAt?: string;
+  readonly progress?: unknown;
+  readonly events?: readonly JobEvent[];
   readonly history?: readonly { attempt: number; error: string; at: string; worker: string }[];
   readonly resultTtlSec: number;
   readonly createdAt: string;
@@ -64,6 +78,8 @@ export function jobFromHash(id: string, hash: Record<string, string>): JobView |
     attempts: Number(hash.attempts ?? 0),
     maxAttempts: Number(hash.maxAttempts ?? 1),
     runAt: isoOf(hash.runAt),
+    progress: parseJson(hash.progress),
+    events: parseJson(hash.events),
     history: hash.history
       ? (
           JSON.parse(hash.history) as {

@@ -18,7 +18,7 @@ export async function requeueEntries(
   refund: boolean,
 ): Promise<number> {
   if (entries.length === 0) return 0;
-  const args: string[] = [GROUP, consumer, refund ? '1' : '0'];
+  const args: (string | number)[] = [GROUP, consumer, refund ? '1' : '0', Date.now()];
   for (const e of entries) args.push(e.sid, e.id);
   const reply = (await runScript(
     redis,

@@ -170,6 +170,11 @@ export const KEY_DOCS = [
 
 /** Pub/sub channels (not keys: they live outside the keyspace and any slot). */
 export const CHANNEL_DOCS = [
+  {
+    pattern: '<prefix>:{<queue>}:events',
+    holds:
+      'Job events of the queue, published by the scripts: a JSON array of `[id, n, status]`, one per job changed by that script call.',
+  },
   { pattern: '<prefix>:cluster:events', holds: 'Membership events: `joined`, `updated`, `left`.' },
   {
     pattern: '<prefix>:cluster:node:<id>',

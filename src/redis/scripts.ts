@@ -17,6 +17,7 @@ export const SCRIPT_NAMES = [
   'cancel',
   'revive',
   'bury',
+  'progress',
   'heartbeat',
   'reap',
   'leave',
@@ -24,6 +25,7 @@ export const SCRIPT_NAMES = [
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const luaDir = fileURLToPath(new URL('./lua/', import.meta.url));
+const libDir = fileURLToPath(new URL('./lua/lib/', import.meta.url));
 let sources: ReadonlyMap<string, string> | undefined;
 
 /** Every script's source by name (the file name without `.lua`). */
@@ -36,13 +38,20 @@ export function scriptSources(): ReadonlyMap<string, string> {
   return sources;
 }
 
+let prelude: string | undefined;
+function eventsPrelude(): string {
+  return (prelude ??= readFileSync(`${libDir}events.lua`, 'utf8'));
+}
+
 const defined = new WeakSet<Redis>();
 
 export function defineScripts(redis: Redis): void {
   if (defined.has(redis)) return;
   for (const name of SCRIPT_NAMES) {
-    const lua = scriptSources().get(name);
-    if (lua === undefined) throw new Error(`missing Lua script ${name}.lua in ${luaDir}`);
+    const source = scriptSources().get(name);
+    if (source === undefined) throw new Error(`missing Lua script ${name}.lua in ${luaDir}`);
+    // Scripts that log job events get the shared prelude (lua/lib/events.lua) in front.
+    const lua = /\b(note|publish)\(/.test(source) ? `${eventsPrelude()}\n${source}` : source;
     // numberOfKeys left out: every script takes a variable number of keys (batches).
     redis.defineCommand(`wm_${name}`, { lua });
   }

@@ -211,6 +211,11 @@ export class QueueRunner {
       get log() {
         return (jobLog ??= parentLog.child({ jobId: job.id }));
       },
+      progress: async (value: unknown) => {
+        const json = JSON.stringify(value) ?? 'null';
+        if (json.length > 4096) throw new RangeError('progress value over 4 KiB when serialized');
+        await this.consumer.progress(job, json);
+      },
     };
     const timeoutMs = job.options.timeoutMs;
     const timer =

@@ -14,6 +14,7 @@ export function runCallable(registry: JobRegistry, log: Logger) {
       id,
       attempt: 1,
       signal: new AbortController().signal,
+      progress: () => Promise.resolve(),
       log: log.child({ run: type, from }),
     });
   };

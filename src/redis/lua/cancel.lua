@@ -21,6 +21,8 @@ if status ~= 'accepted' and status ~= 'pending' then return { 'final', false } e
 redis.call('HSET', KEYS[5], 'status', 'cancelled', 'finishedAt', now)
 redis.call('EXPIRE', KEYS[5], job[4])
 redis.call('HINCRBY', KEYS[2], 'cancelled', 1)
+note(KEYS[5], id, 'cancelled', now)
+publish()
 if status == 'pending' then return { 'running', job[3] } end
 redis.call('ZREM', KEYS[3], id)
 if job[2] then

@@ -12,6 +12,7 @@
               (a resent enqueue, or the same idempotency key, never creates a second job)
 
   A job due now gets a stream entry; a job due later waits in the delayed set until promote.
+  Publishes the `accepted` events on the queue's events channel.
 ]]
 local now, jobType, acceptedBy = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local out, created = {}, 0
@@ -27,12 +28,15 @@ for i = 5, #KEYS do
     if runAt > now then
       redis.call('HSET', KEYS[i], 'runAt', runAt)
       redis.call('ZADD', KEYS[3], runAt, id)
+      note(KEYS[i], id, 'accepted', now, { runAt = runAt })
     else
       redis.call('HSET', KEYS[i], 'sid', redis.call('XADD', KEYS[1], '*', 'id', id))
+      note(KEYS[i], id, 'accepted', now)
     end
     out[#out + 1] = 1
     created = created + 1
   end
 end
 if created > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', created) end
+publish()
 return out

@@ -34,6 +34,7 @@ for i = 5, #KEYS do
   elseif outcome == 'done' then
     redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now)
     redis.call('EXPIRE', KEYS[i], job[4])
+    note(KEYS[i], id, 'done', now)
     count.done = count.done + 1
     out[#out + 1] = 1
   else
@@ -46,12 +47,14 @@ for i = 5, #KEYS do
       redis.call('HSET', KEYS[i], 'status', 'accepted', 'runAt', retryAt)
       redis.call('HDEL', KEYS[i], 'sid')
       redis.call('ZADD', KEYS[3], retryAt, id)
+      note(KEYS[i], id, 'accepted', now, { runAt = retryAt, error = payload })
       count.retried = count.retried + 1
       out[#out + 1] = 2
     else
       redis.call('HSET', KEYS[i], 'status', 'failed', 'finishedAt', now)
       redis.call('EXPIRE', KEYS[i], deadTtl)
       redis.call('ZADD', KEYS[4], now, id)
+      note(KEYS[i], id, 'failed', now, { error = payload })
       count.failed = count.failed + 1
       out[#out + 1] = 3
     end
@@ -64,4 +67,5 @@ end
 for name, n in pairs(count) do
   if n > 0 then redis.call('HINCRBY', KEYS[2], name, n) end
 end
+publish()
 return out

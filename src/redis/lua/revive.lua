@@ -3,22 +3,25 @@
 
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per id in ARGV
-  ARGV[1..]   1 per job:   callback id
+  ARGV[1]     now          milliseconds since the epoch
+  ARGV[2..]   1 per job:   callback id
   Returns     one integer per job: 1 requeued, 0 not a dead letter (or its record expired:
               its entry in the dead set is removed)
 ]]
 local out = {}
 for i = 5, #KEYS do
-  local id = ARGV[i - 4]
+  local id = ARGV[i - 3]
   local removed = redis.call('ZREM', KEYS[4], id)
   if removed == 1 and redis.call('HGET', KEYS[i], 'status') == 'failed' then
     redis.call('PERSIST', KEYS[i])
     redis.call('HSET', KEYS[i], 'status', 'accepted', 'attempts', 0,
       'sid', redis.call('XADD', KEYS[1], '*', 'id', id))
     redis.call('HDEL', KEYS[i], 'finishedAt', 'value', 'runAt', 'workedBy')
+    note(KEYS[i], id, 'accepted', ARGV[1], { revived = true })
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
   end
 end
+publish()
 return out

@@ -29,12 +29,14 @@ for i = 5, #KEYS do
       'gave up after ' .. job[4] .. ' attempts that never finished (the worker died running it each time)')
     redis.call('EXPIRE', KEYS[i], deadTtl)
     redis.call('ZADD', KEYS[4], now, id)
+    note(KEYS[i], id, 'failed', now, { error = 'attempts used up' })
     failed = failed + 1
     live = false
   end
   if live then
     local attempt = redis.call('HINCRBY', KEYS[i], 'attempts', 1)
     redis.call('HSET', KEYS[i], 'status', 'pending', 'startedAt', now, 'workedBy', consumer)
+    note(KEYS[i], id, 'pending', now, { attempt = attempt, worker = consumer })
     out[#out + 1] = { job[2], attempt, job[6] or '{}' }
   else
     redis.call('XACK', KEYS[1], group, sid)
@@ -43,4 +45,5 @@ for i = 5, #KEYS do
   end
 end
 if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
+publish()
 return out

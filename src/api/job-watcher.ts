@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+export type JobEventListener = (n: number, status: string) => void;
+
+const FINAL = new Set(['done', 'failed', 'cancelled']);
+
+export function isFinalStatus(status: string): boolean {
+  return FINAL.has(status);
+}
+
+/**
+ * Tells the requests of this API process that wait on jobs (long-poll, server-sent events)
+ * when their jobs change: one pattern subscription to every queue's events channel, whatever
+ * the number of waiters; the waiters themselves are a map in memory. No polling of Redis.
+ */
+export class JobWatcher {
+  private readonly listeners = new Map<string, Set<JobEventListener>>();
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly prefix: string,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) =>
+      this.dispatch(message),
+    );
+    await this.subscriber.psubscribe(`${this.prefix}:{*}:events`);
+  }
+
+  /** Calls the listener on every event of the job until the returned function is called. */
+  watch(id: string, listener: JobEventListener): () => void {
+    let set = this.listeners.get(id);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(id, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(id);
+    };
+  }
+
+  /** How many jobs have waiters now. */
+  watched(): number {
+    return this.listeners.size;
+  }
+
+  async stop(): Promise<void> {
+    this.listeners.clear();
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+
+  private dispatch(message: string): void {
+    if (this.listeners.size === 0) return;
+    let events: [string, number, string][];
+    try {
+      events = JSON.parse(message) as [string, number, string][];
+    } catch {
+      this.log.warn('unreadable job event message');
+      return;
+    }
+    for (const [id, n, status] of events) {
+      const set = this.listeners.get(id);
+      if (set) for (const listener of [...set]) listener(n, status);
+    }
+  }
+}
