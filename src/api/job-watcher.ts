@@ -16,6 +16,7 @@ export function isFinalStatus(status: string): boolean {
  */
 export class JobWatcher {
   private readonly listeners = new Map<string, Set<JobEventListener>>();
+  private readonly onFinal: (() => void)[] = [];
 
   constructor(
     private readonly subscriber: Redis,
@@ -44,6 +45,11 @@ export class JobWatcher {
     };
   }
 
+  /** Calls fn whenever some job of any queue becomes final (e.g. to deliver its webhook). */
+  onAnyFinal(fn: () => void): void {
+    this.onFinal.push(fn);
+  }
+
   /** How many jobs have waiters now. */
   watched(): number {
     return this.listeners.size;
@@ -55,7 +61,7 @@ export class JobWatcher {
   }
 
   private dispatch(message: string): void {
-    if (this.listeners.size === 0) return;
+    if (this.listeners.size === 0 && this.onFinal.length === 0) return;
     let events: [string, number, string][];
     try {
       events = JSON.parse(message) as [string, number, string][];
@@ -63,9 +69,12 @@ export class JobWatcher {
       this.log.warn('unreadable job event message');
       return;
     }
+    let anyFinal = false;
     for (const [id, n, status] of events) {
+      anyFinal ||= FINAL.has(status);
       const set = this.listeners.get(id);
       if (set) for (const listener of [...set]) listener(n, status);
     }
+    if (anyFinal) for (const fn of this.onFinal) fn();
   }
 }

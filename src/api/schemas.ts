@@ -56,6 +56,12 @@ export const WorkBody = Type.Object(
     delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 31_536_000_000 })),
     runAt: Type.Optional(Type.String({ format: 'date-time', description: 'Run at (ISO 8601)' })),
     key: Type.Optional(IdempotencyKey),
+    callbackUrl: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        description: 'Webhook: the final status is POSTed here, signed (X-Workmesh-Signature)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

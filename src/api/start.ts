@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { ClusterNode } from '../cluster/index.js';
+import { ClusterNode, DEV_SECRET } from '../cluster/index.js';
+import { WebhookAllowList, WebhookDispatcher } from '../webhooks/index.js';
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
@@ -41,6 +42,19 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     log,
   );
   await watcher.start();
+  const dispatcher = new WebhookDispatcher({
+    redis,
+    keys,
+    queues: () => registry.list().map((d) => d.name),
+    allow: new WebhookAllowList(config.webhookAllow),
+    secret: config.webhookSecret ?? config.clusterSecret ?? DEV_SECRET,
+    retryMs: config.webhookRetryMs,
+    log,
+  });
+  if (config.webhookAllow.length > 0) {
+    watcher.onAnyFinal(() => dispatcher.wake());
+    dispatcher.start();
+  }
   const app = await buildApi(
     { config, registry, redis, keys, producer, nodeId, notify, watcher, redisTimeoutMs: 2000 },
     log,
@@ -48,6 +62,8 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   try {
     await app.listen({ host: config.host, port: config.apiPort });
   } catch (err) {
+    dispatcher.stop();
+    await watcher.stop();
     redis.disconnect();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new WorkmeshError(
@@ -71,6 +87,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     node: member,
     async stop() {
       await app.close();
+      dispatcher.stop();
       await watcher.stop();
       await member.stop();
       await producer.drain();

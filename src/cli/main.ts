@@ -70,6 +70,8 @@ main(process.argv.slice(2))
     },
     (err: unknown) => {
       process.exitCode = reportError(err);
+      // A half-started role may hold connections open: do not linger past the report.
+      setTimeout(() => process.exit(), 2000).unref();
     },
   )
   .finally(() => {

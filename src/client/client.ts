@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkmeshError, catalogue, type ErrorCode } from '../errors/index.js';
+import { readEventStream, type JobEventMessage } from './sse.js';
 import {
   FINAL_STATUSES,
   type Accepted,
   type Cancelled,
   type DeadPage,
   type JobState,
+  type JobStatus,
   type SubmitOptions,
   type WaitOptions,
 } from './types.js';
@@ -35,9 +37,13 @@ export class WorkmeshClient {
     return this.request<Accepted>('POST', `/api/work?data=${encodeURIComponent(data)}`);
   }
 
-  /** The job's state; throws WM_ERR_JOB_NOT_FOUND once it is gone. */
-  status(id: string): Promise<JobState> {
-    return this.request<JobState>('GET', `/api/status/${encodeURIComponent(id)}`);
+  /**
+   * The job's state; throws WM_ERR_JOB_NOT_FOUND once it is gone. With waitSec, the API holds
+   * the request until the job is final or that many seconds pass (long-poll).
+   */
+  status(id: string, waitSec = 0): Promise<JobState> {
+    const wait = waitSec > 0 ? `?wait=${waitSec}` : '';
+    return this.request<JobState>('GET', `/api/status/${encodeURIComponent(id)}${wait}`);
   }
 
   /** Cancels a job: a queued one never runs, a running one is aborted. */
@@ -73,14 +79,60 @@ export class WorkmeshClient {
     return this.request('DELETE', `/api/dead${type ? `?type=${encodeURIComponent(type)}` : ''}`);
   }
 
-  /** Polls until the job is done, failed or cancelled. */
+  /**
+   * The job's events as they happen (accepted, pending, progress, done | failed | cancelled),
+   * from server-sent events; reconnects with Last-Event-ID after a dropped connection, so no
+   * event is missed. Ends after the final event.
+   */
+  async *events(
+    id: string,
+    options: { lastEventId?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<JobEventMessage> {
+    let last = options.lastEventId ?? 0;
+    for (let reconnects = 0; reconnects < 20; reconnects++) {
+      const headers: Record<string, string> = { accept: 'text/event-stream' };
+      if (last > 0) headers['last-event-id'] = String(last);
+      if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+      const response = await fetch(`${this.baseUrl}/api/events/${encodeURIComponent(id)}`, {
+        headers,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (!response.ok || !response.body) {
+        await this.throwFor(response, 'GET', `/api/events/${id}`);
+      }
+      for await (const event of readEventStream(response.body!)) {
+        if (typeof event.n !== 'number') continue; // `gone`: the next request says 404
+        last = event.n;
+        yield event;
+        if (FINAL_STATUSES.includes(event.status as JobStatus)) return;
+      }
+    }
+    throw new WorkmeshError('WM_ERR_CLIENT_HTTP', `event stream of ${id} kept dropping`);
+  }
+
+  /**
+   * Waits until the job is done, failed or cancelled and answers its final state: pushed by
+   * server-sent events, with long-polling as the fallback when streaming fails (a proxy that
+   * buffers, say). Throws WM_ERR_CLIENT_HTTP with the last state at the deadline.
+   */
   async wait(id: string, options: WaitOptions = {}): Promise<JobState> {
-    const deadline = performance.now() + (options.timeoutMs ?? 60_000);
-    let interval = options.intervalMs ?? 200;
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const deadline = performance.now() + timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    try {
+      for await (const event of this.events(id, { signal })) {
+        if (FINAL_STATUSES.includes(event.status as JobStatus)) return await this.status(id);
+      }
+    } catch (err) {
+      // Not found and the like are answers; anything else falls back to long-polling.
+      if (err instanceof WorkmeshError && err.code !== 'WM_ERR_CLIENT_HTTP') throw err;
+    }
     for (;;) {
-      const state = await this.status(id);
+      const left = deadline - performance.now();
+      const state = await this.status(id, Math.max(0, Math.min(30, Math.floor(left / 1000))));
       if (FINAL_STATUSES.includes(state.status)) return state;
-      if (performance.now() + interval > deadline) {
+      if (performance.now() + 100 >= deadline || options.signal?.aborted) {
         throw new WorkmeshError(
           'WM_ERR_CLIENT_HTTP',
           `job ${id} still ${state.status} at the deadline`,
@@ -89,8 +141,7 @@ export class WorkmeshClient {
           },
         );
       }
-      await sleep(interval, undefined, options.signal ? { signal: options.signal } : {});
-      interval = Math.min(interval * 2, 2000);
+      if (left < 1000) await sleep(Math.max(0, left - 50));
     }
   }
 
@@ -114,17 +165,24 @@ export class WorkmeshClient {
         },
       );
     }
+    if (response.ok) return (await this.parse(response, method, path)) as T;
+    return this.throwFor(response, method, path);
+  }
+
+  private async parse(response: Response, method: string, path: string): Promise<unknown> {
     const text = await response.text();
-    let json: unknown;
     try {
-      json = JSON.parse(text);
+      return JSON.parse(text);
     } catch {
       throw new WorkmeshError(
         'WM_ERR_CLIENT_HTTP',
         `${method} ${path}: HTTP ${response.status}, not JSON`,
       );
     }
-    if (response.ok) return json as T;
+  }
+
+  private async throwFor(response: Response, method: string, path: string): Promise<never> {
+    const json = await this.parse(response, method, path);
     const error = (
       json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }
     ).error;

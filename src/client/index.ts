@@ -1,4 +1,5 @@
 export { WorkmeshClient, type ClientOptions } from './client.js';
+export type { JobEventMessage } from './sse.js';
 export {
   FINAL_STATUSES,
   type Accepted,

@@ -20,6 +20,8 @@ export interface JobState {
   readonly attempts: number;
   readonly maxAttempts: number;
   readonly runAt?: string;
+  /** Latest progress the handler reported. */
+  readonly progress?: unknown;
   readonly history?: readonly { attempt: number; error: string; at: string; worker: string }[];
   readonly resultTtlSec: number;
   readonly createdAt: string;
@@ -42,6 +44,8 @@ export interface SubmitOptions {
   readonly runAt?: string;
   /** Idempotency key: a resend with the same key answers the same job. */
   readonly key?: string;
+  /** Webhook: the final status is POSTed here (host must be in WORKMESH_WEBHOOK_ALLOW). */
+  readonly callbackUrl?: string;
 }
 
 export interface Cancelled {

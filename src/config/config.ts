@@ -25,6 +25,9 @@ export interface Config {
   readonly nodeTtlMs: number;
   readonly clusterSecret: string | undefined;
   readonly callTimeoutMs: number;
+  readonly webhookAllow: readonly string[];
+  readonly webhookSecret: string | undefined;
+  readonly webhookRetryMs: number;
   readonly maxBodyBytes: number;
   readonly dataDir: string;
   readonly apiUrl: string;
@@ -102,7 +105,8 @@ export function loadConfig(
     const raw = flags[spec.flag] ?? env[spec.env];
     out[spec.key] = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw);
   }
-  for (const key of ['types', 'jobModules'] as const) out[key] = Object.freeze(out[key]);
+  for (const key of ['types', 'jobModules', 'webhookAllow'] as const)
+    out[key] = Object.freeze(out[key]);
   if ((out.nodeTtlMs as number) < 2 * (out.heartbeatMs as number)) {
     throw new WorkmeshError(
       'WM_ERR_CONFIG_INVALID',

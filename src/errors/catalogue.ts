@@ -65,6 +65,12 @@ export const catalogue = {
     retryable: false,
     description: "The job's data does not match its type's input schema.",
   },
+  WM_ERR_WEBHOOK_NOT_ALLOWED: {
+    status: 400,
+    retryable: false,
+    description:
+      'The `callbackUrl` is not http(s), or its host is not in `WORKMESH_WEBHOOK_ALLOW` (empty: webhooks are off).',
+  },
   WM_ERR_JOB_FINAL: {
     status: 409,
     retryable: false,

@@ -56,8 +56,11 @@ async function eachDeadBatch(
   ids?: readonly string[],
 ): Promise<number> {
   let total = 0;
+  // Only the letters dead now: a revived job that fails again meanwhile is not revived twice.
+  const until = Date.now();
   for (;;) {
-    const batch = ids ?? (await redis.zrange(keys.dead(queue), 0, 499));
+    const batch =
+      ids ?? (await redis.zrangebyscore(keys.dead(queue), '-inf', until, 'LIMIT', 0, 500));
     if (batch.length === 0) return total;
     const reply = (await runScript(
       redis,

@@ -17,6 +17,10 @@ export const JOB_FIELDS = {
   ev: 'Number of the latest event in `events` (the SSE event id).',
   events:
     "The job's event log, JSON array of `{n, status, at, ...}` (the last 50): `accepted`, `pending`, `progress`, `done`, `failed`, `cancelled`. Each change is also published on the queue's events channel.",
+  webhook: 'URL the final status is POSTed to (`callbackUrl` on submit).',
+  webhookAttempts: 'Delivery attempts of the webhook so far.',
+  webhookStatus: '`delivered`, or `failed` (gave up; `webhookError` says why).',
+  webhookError: 'Why the latest webhook delivery failed.',
   history:
     'Errors of the failed attempts, JSON array of `{attempt, error, at, worker}` (the last 20).',
   resultTtlSec: 'Seconds the record is kept once final.',

@@ -13,6 +13,8 @@ export interface NewJob {
   readonly runAt?: number;
   /** Set by the caller to make a resend idempotent; a fresh id otherwise. */
   readonly id?: string;
+  /** URL to POST the final status to. */
+  readonly webhook?: string;
 }
 
 export interface Enqueued {
@@ -28,6 +30,7 @@ interface Item {
   readonly maxAttempts: number;
   readonly opts: string;
   readonly runAt: number;
+  readonly webhook: string;
 }
 
 /** Adds jobs to their queues; jobs enqueued in the same turn go to Redis in one script call. */
@@ -49,6 +52,7 @@ export class Producer {
       maxAttempts: job.maxAttempts,
       opts: JSON.stringify(job.options ?? {}),
       runAt: job.runAt ?? 0,
+      webhook: job.webhook ?? '',
     });
     return { id, created: created === 1 };
   }
@@ -71,7 +75,15 @@ export class Producer {
     const args: (string | number)[] = [Date.now(), queue, this.nodeId];
     for (const item of items) {
       keys.push(this.keys.job(item.id));
-      args.push(item.id, item.data, item.resultTtlSec, item.maxAttempts, item.opts, item.runAt);
+      args.push(
+        item.id,
+        item.data,
+        item.resultTtlSec,
+        item.maxAttempts,
+        item.opts,
+        item.runAt,
+        item.webhook,
+      );
     }
     return (await runScript(this.redis, 'enqueue', keys, args)) as number[];
   }

@@ -47,6 +47,14 @@ export class Keys {
     return `${this.prefix}:{${queue}}:dead`;
   }
 
+  /**
+   * Sorted set: callback id -> when to (re)try delivering its webhook. Scripts reach it as a
+   * sibling of the stream key (same hash tag); the webhook dispatcher reads it directly.
+   */
+  webhooks(queue: string): string {
+    return `${this.prefix}:{${queue}}:webhooks`;
+  }
+
   /** The four keys every queue script takes first: stream, stats, delayed, dead. */
   queue(queue: string): [string, string, string, string] {
     return [this.stream(queue), this.stats(queue), this.delayed(queue), this.dead(queue)];
@@ -138,6 +146,13 @@ export const KEY_DOCS = [
     holds:
       'Dead letters (jobs failed for good): member = callback id, score = when it failed (ms). Retried with `revive`, purged with `bury`.',
     example: (k: Keys) => k.dead('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:webhooks',
+    type: 'zset',
+    holds:
+      "Webhooks to deliver: member = callback id of a final job with a `webhook`, score = when to (re)try (ms). Written by the scripts that make a job final (a sibling of the stream key), read by the API processes' dispatcher.",
+    example: (k: Keys) => k.webhooks('permute'),
   },
   {
     pattern: '<prefix>:{_cluster}:members',

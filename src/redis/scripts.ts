@@ -18,6 +18,7 @@ export const SCRIPT_NAMES = [
   'revive',
   'bury',
   'progress',
+  'claim-webhooks',
   'heartbeat',
   'reap',
   'leave',
@@ -51,7 +52,7 @@ export function defineScripts(redis: Redis): void {
     const source = scriptSources().get(name);
     if (source === undefined) throw new Error(`missing Lua script ${name}.lua in ${luaDir}`);
     // Scripts that log job events get the shared prelude (lua/lib/events.lua) in front.
-    const lua = /\b(note|publish)\(/.test(source) ? `${eventsPrelude()}\n${source}` : source;
+    const lua = /\b(note|final|publish)\(/.test(source) ? `${eventsPrelude()}\n${source}` : source;
     // numberOfKeys left out: every script takes a variable number of keys (batches).
     redis.defineCommand(`wm_${name}`, { lua });
   }

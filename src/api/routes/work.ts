@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
 import { cancelJob, getJob } from '../../queue/index.js';
+import { WebhookAllowList } from '../../webhooks/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../redis-guard.js';
@@ -25,6 +26,7 @@ function idForKey(type: string, key: string): string {
 
 /** POST /api/work (the seed's `?data=` form and the JSON form) and DELETE /api/work/<id>. */
 export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const webhooks = new WebhookAllowList(ctx.config.webhookAllow);
   app.post<{
     Querystring: Static<typeof WorkQuery>;
     Body: Static<typeof WorkBody> | undefined;
@@ -67,6 +69,15 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const definition = ctx.registry.validate(type, data);
       const { config } = ctx;
       const key = body.key ?? headers['idempotency-key'];
+      if (body.callbackUrl !== undefined) {
+        const verdict = webhooks.checkUrl(body.callbackUrl);
+        if (!verdict.ok) {
+          throw new WorkmeshError(
+            'WM_ERR_WEBHOOK_NOT_ALLOWED',
+            `callbackUrl refused: ${verdict.reason}`,
+          );
+        }
+      }
       const runAt =
         body.runAt !== undefined
           ? Date.parse(body.runAt)
@@ -87,6 +98,7 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
         runAt,
         ...(key === undefined ? {} : { id: idForKey(type, key) }),
+        ...(body.callbackUrl === undefined ? {} : { webhook: body.callbackUrl }),
       };
       const { id, created } = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
         ctx.producer.enqueue(job),

@@ -23,6 +23,9 @@ export const apiCommand: Command = {
     'nodeTtlMs',
     'clusterSecret',
     'callTimeoutMs',
+    'webhookAllow',
+    'webhookSecret',
+    'webhookRetryMs',
     'logLevel',
   ],
   async run({ config }) {

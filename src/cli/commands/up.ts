@@ -28,6 +28,7 @@ export const upCommand: Command = {
     'heartbeatMs',
     'nodeTtlMs',
     'clusterSecret',
+    'webhookAllow',
     'dataDir',
     'logLevel',
   ],

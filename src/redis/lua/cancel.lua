@@ -22,6 +22,7 @@ redis.call('HSET', KEYS[5], 'status', 'cancelled', 'finishedAt', now)
 redis.call('EXPIRE', KEYS[5], job[4])
 redis.call('HINCRBY', KEYS[2], 'cancelled', 1)
 note(KEYS[5], id, 'cancelled', now)
+final(KEYS[5], id, now)
 publish()
 if status == 'pending' then return { 'running', job[3] } end
 redis.call('ZREM', KEYS[3], id)

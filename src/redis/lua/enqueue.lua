@@ -6,8 +6,8 @@
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     type         job type name
   ARGV[3]     acceptedBy   node id of the API process
-  ARGV[4..]   6 per job:   id, data (JSON), resultTtlSec, maxAttempts, opts (JSON),
-                           runAt (ms since the epoch; 0 = now)
+  ARGV[4..]   7 per job:   id, data (JSON), resultTtlSec, maxAttempts, opts (JSON),
+                           runAt (ms since the epoch; 0 = now), webhook URL ('' = none)
   Returns     one integer per job: 1 created, 0 a job with this id exists already
               (a resent enqueue, or the same idempotency key, never creates a second job)
 
@@ -17,7 +17,7 @@
 local now, jobType, acceptedBy = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local out, created = {}, 0
 for i = 5, #KEYS do
-  local a = 4 + (i - 5) * 6
+  local a = 4 + (i - 5) * 7
   if redis.call('EXISTS', KEYS[i]) == 1 then
     out[#out + 1] = 0
   else
@@ -25,6 +25,7 @@ for i = 5, #KEYS do
     redis.call('HSET', KEYS[i], 'type', jobType, 'data', ARGV[a + 1], 'status', 'accepted',
       'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
       'createdAt', now, 'acceptedBy', acceptedBy)
+    if ARGV[a + 6] ~= '' then redis.call('HSET', KEYS[i], 'webhook', ARGV[a + 6]) end
     if runAt > now then
       redis.call('HSET', KEYS[i], 'runAt', runAt)
       redis.call('ZADD', KEYS[3], runAt, id)

@@ -17,7 +17,8 @@
   `error` retries while attempts < maxAttempts, else fails; `fatal` (an unrecoverable error)
   fails at once. Every error is appended to the job's `history`. A final job gets `finishedAt`
   and an expiry: resultTtlSec when done, deadTtlSec when failed (it is then in the dead set).
-  In every case but 0 the stream entry is acknowledged and deleted.
+  In every case but 0 the stream entry is acknowledged and deleted. A final job with a
+  webhook is scheduled for delivery in the queue's webhooks set.
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local out = {}
@@ -35,6 +36,7 @@ for i = 5, #KEYS do
     redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now)
     redis.call('EXPIRE', KEYS[i], job[4])
     note(KEYS[i], id, 'done', now)
+    final(KEYS[i], id, now)
     count.done = count.done + 1
     out[#out + 1] = 1
   else
@@ -55,6 +57,7 @@ for i = 5, #KEYS do
       redis.call('EXPIRE', KEYS[i], deadTtl)
       redis.call('ZADD', KEYS[4], now, id)
       note(KEYS[i], id, 'failed', now, { error = payload })
+      final(KEYS[i], id, now)
       count.failed = count.failed + 1
       out[#out + 1] = 3
     end

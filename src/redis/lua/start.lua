@@ -30,6 +30,7 @@ for i = 5, #KEYS do
     redis.call('EXPIRE', KEYS[i], deadTtl)
     redis.call('ZADD', KEYS[4], now, id)
     note(KEYS[i], id, 'failed', now, { error = 'attempts used up' })
+    final(KEYS[i], id, now)
     failed = failed + 1
     live = false
   end

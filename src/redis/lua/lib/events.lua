@@ -17,6 +17,14 @@ local function note(jobKey, id, status, now, extra)
   wm_published[#wm_published + 1] = { id, n, status }
 end
 
+-- final(jobKey, id, now): a job became final; if it has a webhook, schedule its delivery in
+-- `<prefix>:{<queue>}:webhooks` (a sibling of KEYS[1], so in the same hash slot).
+local function final(jobKey, id, now)
+  if redis.call('HEXISTS', jobKey, 'webhook') == 1 then
+    redis.call('ZADD', (string.gsub(KEYS[1], ':stream$', ':webhooks')), tonumber(now), id)
+  end
+end
+
 local function publish()
   if #wm_published > 0 then
     local channel = string.gsub(KEYS[1], ':stream$', ':events')

@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { WorkmeshClient, type JobEventMessage } from '../src/client/index.js';
+import { verifyWebhook } from '../src/webhooks/index.js';
+import { FAST_CLUSTER } from './helpers/cluster.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { ROOT, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
+import { until } from './helpers/wait.js';
+
+const ENV = {
+  ...FAST_CLUSTER,
+  WORKMESH_JOBS: `${ROOT}test/fixtures/jobs.ts`,
+  WORKMESH_WEBHOOK_ALLOW: '127.0.0.1',
+  WORKMESH_WEBHOOK_SECRET: 'hook-secret',
+  WORKMESH_WEBHOOK_RETRY_MS: '100',
+  WORKMESH_PERMUTE_DELAY_MS: '0',
+};
+let redis: TestRedis;
+let apis: WorkmeshClient[];
+let urls: string[];
+
+before(async () => {
+  redis = await startTestRedis();
+  const procs = [startApiProcess(redis.url, ENV), startApiProcess(redis.url, ENV)];
+  urls = await Promise.all(procs.map(async (p) => (await p.ready).url!));
+  apis = urls.map((baseUrl) => new WorkmeshClient({ baseUrl }));
+});
+after(async () => {
+  await stopAll();
+  await redis.stop();
+});
+
+async function commandCalls(command: string): Promise<number> {
+  const info = await redis.client.info('commandstats');
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+describe('waiting without polling', () => {
+  it('1,000 long-poll waiters on 2 API processes are all answered when their jobs finish; nobody polls Redis meanwhile', async () => {
+    const ids = await Promise.all(
+      Array.from(
+        { length: 1000 },
+        async (_, i) => (await apis[i % 2]!.submit('hash', { text: `w${i}` })).callback,
+      ),
+    );
+    let answered = 0;
+    const waiters = ids.map((id, i) =>
+      fetch(`${urls[i % 2]}/api/status/${id}?wait=60`).then(async (res) => {
+        answered += 1;
+        return (await res.json()) as { status: string; callback: string };
+      }),
+    );
+    // Let every waiter arrive and subscribe, then watch Redis while they wait.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(answered, 0, 'nobody answered before any worker ran');
+    // MONITOR shows every command Redis runs: while the waiters wait, none may touch a job.
+    const monitor = connect(redis.server.port, '127.0.0.1');
+    let seen = '';
+    monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    monitor.write('MONITOR\r\n');
+    await new Promise((r) => setTimeout(r, 2000));
+    monitor.destroy();
+    assert.match(seen, /^\+OK/, 'MONITOR is on');
+    assert.match(
+      seen,
+      /"evalsha"/i,
+      'MONITOR sees the cluster heartbeats: it would see polling too',
+    );
+    const touched = seen.split('\r\n').filter((line) => line.includes(':job:'));
+    assert.deepEqual(touched, [], 'no job read while waiting: no polling');
+    await redis.client.config('RESETSTAT');
+
+    await startWorkerProcess(redis.url, ENV).ready;
+    const results = await Promise.all(waiters);
+    assert.equal(results.filter((r) => r.status === 'done').length, 1000);
+    assert.deepEqual(
+      results.map((r) => r.callback),
+      ids,
+    );
+    // One read per waiter when its job finished (plus nothing else).
+    assert.ok((await commandCalls('hgetall')) <= 1000 + 10);
+  });
+
+  it('a long-poll on a job that does not finish answers its current status at the deadline', async () => {
+    const { callback } = await apis[0]!.submit(
+      'record',
+      { file: '/dev/null' },
+      { delayMs: 60_000 },
+    );
+    const started = performance.now();
+    const res = await fetch(`${urls[1]}/api/status/${callback}?wait=1`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { status: string }).status, 'accepted');
+    assert.ok(performance.now() - started >= 900);
+    await apis[0]!.cancel(callback);
+  });
+});
+
+describe('server-sent events', () => {
+  it('stream accepted -> pending -> progress -> done in order; a reconnect with Last-Event-ID misses nothing', async () => {
+    const { callback } = await apis[0]!.submit('steps', { steps: 3, ms: 300 });
+    const seen: JobEventMessage[] = [];
+    const first = new AbortController();
+    try {
+      for await (const event of apis[1]!.events(callback, { signal: first.signal })) {
+        seen.push(event);
+        if (event.status === 'pending') first.abort();
+      }
+    } catch {
+      // aborted on purpose, mid-stream
+    }
+    assert.deepEqual(
+      seen.map((e) => e.status),
+      ['accepted', 'pending'],
+    );
+    await until(
+      'the job to finish',
+      () => apis[0]!.status(callback),
+      (s) => s.status === 'done',
+    );
+    for await (const event of apis[0]!.events(callback, { lastEventId: seen.at(-1)!.n }))
+      seen.push(event);
+    assert.deepEqual(
+      seen.map((e) => e.status),
+      ['accepted', 'pending', 'progress', 'progress', 'progress', 'done'],
+    );
+    assert.deepEqual(
+      seen.map((e) => e.n),
+      [1, 2, 3, 4, 5, 6],
+    );
+    assert.deepEqual(
+      seen.slice(2, 5).map((e) => e.progress),
+      [1, 2, 3].map((step) => ({ step, of: 3 })),
+    );
+    assert.equal(seen.at(-1)!.value, 'stepped');
+    const state = await apis[1]!.status(callback);
+    assert.deepEqual(state.progress, { step: 3, of: 3 });
+  });
+
+  it('the raw stream is text/event-stream with ids, and ends after the final event', async () => {
+    const { callback } = await apis[0]!.submit('hash', { text: 'sse' });
+    await apis[0]!.wait(callback);
+    const res = await fetch(`${urls[0]}/api/events/${callback}`);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const text = await res.text();
+    assert.match(text, /^id: 1\nevent: accepted\ndata: \{/);
+    assert.match(text, /id: 3\nevent: done\ndata: .*"value":\{"algorithm":"sha256"/);
+    const missing = await fetch(`${urls[0]}/api/events/hash.AAAAAAAAAAAAAAAA`);
+    assert.equal(missing.status, 404);
+  });
+});
+
+describe('webhooks', () => {
+  let server: Server;
+  let port: number;
+  const received: { body: string; headers: IncomingMessage['headers'] }[] = [];
+  let failuresLeft = 0;
+
+  before(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ body, headers: req.headers });
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          res.writeHead(500).end();
+        } else res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  after(() => server.close());
+
+  it('the final status is POSTed once, signed', async () => {
+    received.length = 0;
+    const { callback } = await apis[0]!.submit(
+      'hash',
+      { text: 'hook' },
+      { callbackUrl: `http://127.0.0.1:${port}/hook` },
+    );
+    await until(
+      'the webhook',
+      () => received.length,
+      (n) => n >= 1,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(received.length, 1, 'exactly once');
+    const [hook] = received;
+    const body = JSON.parse(hook!.body) as {
+      callback: string;
+      status: string;
+      value: { hex: string };
+    };
+    assert.equal(body.callback, callback);
+    assert.equal(body.status, 'done');
+    assert.equal(hook!.headers['x-workmesh-delivery'], callback);
+    assert.ok(
+      verifyWebhook('hook-secret', hook!.body, String(hook!.headers['x-workmesh-signature'])),
+    );
+    assert.equal(
+      verifyWebhook('other-secret', hook!.body, String(hook!.headers['x-workmesh-signature'])),
+      false,
+    );
+    const job = await redis.client.hgetall(`wm:{hash}:job:${callback}`);
+    assert.equal(job.webhookStatus, 'delivered');
+  });
+
+  it('a receiver that fails twice gets the third try', async () => {
+    received.length = 0;
+    failuresLeft = 2;
+    const { callback } = await apis[1]!.submit('boom', 'hook', {
+      maxAttempts: 1,
+      callbackUrl: `http://127.0.0.1:${port}/flaky`,
+    });
+    await until(
+      'three tries',
+      () => received.length,
+      (n) => n >= 3,
+    );
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(received.length, 3);
+    assert.deepEqual(
+      received.map((r) => r.headers['x-workmesh-attempt']),
+      ['1', '2', '3'],
+    );
+    assert.equal((JSON.parse(received[2]!.body) as { status: string }).status, 'failed');
+    assert.equal(
+      await redis.client.hget(`wm:{boom}:job:${callback}`, 'webhookStatus'),
+      'delivered',
+    );
+  });
+
+  it('a host that is not allowed is refused at submit and never called', async () => {
+    received.length = 0;
+    for (const url of [
+      `http://localhost:${port}/x`,
+      'ftp://127.0.0.1/x',
+      `http://10.0.0.1:${port}/x`,
+    ]) {
+      const res = await fetch(`${urls[0]}/api/work`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'hash', data: { text: 'x' }, callbackUrl: url }),
+      });
+      assert.equal(res.status, 400, url);
+      assert.equal(
+        ((await res.json()) as { error: { code: string } }).error.code,
+        'WM_ERR_WEBHOOK_NOT_ALLOWED',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(received.length, 0);
+  });
+});
