@@ -5,6 +5,7 @@ import { apiCommand } from './commands/api.js';
 import { cancelCommand } from './commands/cancel.js';
 import { deadCommand } from './commands/dead.js';
 import { nodesCommand } from './commands/nodes.js';
+import { shellCommand } from './commands/shell.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
 import { upCommand } from './commands/up.js';
@@ -20,6 +21,7 @@ const commands: readonly Command[] = [
   cancelCommand,
   deadCommand,
   nodesCommand,
+  shellCommand,
 ];
 
 function mainHelp(): string {

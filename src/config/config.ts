@@ -31,6 +31,7 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly dataDir: string;
   readonly apiUrl: string;
+  readonly historyFile: string | undefined;
   readonly logLevel: LogLevel;
 }
 

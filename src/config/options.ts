@@ -270,6 +270,14 @@ export const options = [
     doc: 'API that `submit` and `status` talk to.',
   },
   {
+    key: 'historyFile',
+    env: 'WORKMESH_HISTORY',
+    flag: 'history',
+    kind: 'string',
+    default: undefined,
+    doc: "The shell's history file (default ~/.workmesh_history); `off` keeps none.",
+  },
+  {
     key: 'logLevel',
     env: 'WORKMESH_LOG_LEVEL',
     flag: 'log-level',

@@ -23,11 +23,12 @@ const started = new Set<ChildProcess>();
 export function runCli(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
+  stdin: 'ignore' | 'pipe' = 'ignore',
 ): RoleProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, WORKMESH_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    stdio: [stdin, 'pipe', 'pipe', 'ipc'],
   });
   started.add(child);
   let out = '';

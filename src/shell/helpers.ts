@@ -1,0 +1,167 @@
+import type { Redis } from 'ioredis';
+import type { JobWatcher } from '../api/index.js';
+import type { ClusterNode, Member } from '../cluster/index.js';
+import type { Config } from '../config/index.js';
+import { WorkmeshError } from '../errors/index.js';
+import type { JobRegistry } from '../jobs/index.js';
+import {
+  cancelJob,
+  getJob,
+  listDead,
+  queueCounts,
+  reviveDead,
+  type Producer,
+  type QueueCounts,
+} from '../queue/index.js';
+import { JOB_ID_RE, queueOfJobId, type Keys } from '../redis/index.js';
+
+export interface ShellDeps {
+  readonly config: Config;
+  readonly node: ClusterNode;
+  readonly redis: Redis;
+  readonly keys: Keys;
+  readonly producer: Producer;
+  readonly registry: JobRegistry;
+  readonly watcher: JobWatcher;
+}
+
+const FINAL = ['done', 'failed', 'cancelled'];
+
+function checkId(id: string): string {
+  const queue = JOB_ID_RE.test(id) ? queueOfJobId(id) : undefined;
+  if (!queue)
+    throw new WorkmeshError('WM_ERR_API_BAD_ID', `malformed callback id ${JSON.stringify(id)}`);
+  return queue;
+}
+
+/** The functions the shell puts at hand, each with its one-line help. */
+export function shellHelpers(deps: ShellDeps) {
+  const { config, node, redis, keys, producer, registry, watcher } = deps;
+  const queueNames = async (): Promise<string[]> => {
+    const offered = (await node.readMembers()).flatMap((m) => m.offers.types);
+    return [...new Set([...registry.list().map((d) => d.name), ...offered])].sort();
+  };
+  const helpers = {
+    nodes: {
+      help: 'nodes() — the live members with their figures',
+      fn: (): Promise<Member[]> => node.readMembers(),
+    },
+    queues: {
+      help: 'queues() — waiting, active and counters of every queue',
+      fn: async (): Promise<QueueCounts[]> =>
+        Promise.all((await queueNames()).map((q) => queueCounts(redis, keys, q))),
+    },
+    submit: {
+      help: 'submit(type, data, { maxAttempts, delayMs, ... }?) — queue a job; answers its callback id',
+      fn: async (
+        type: string,
+        data: unknown,
+        options: { maxAttempts?: number; delayMs?: number; resultTtlSec?: number } = {},
+      ) => {
+        const definition = registry.validate(type, data);
+        const { id } = await producer.enqueue({
+          type,
+          data,
+          resultTtlSec: options.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
+          maxAttempts: options.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,
+          options: {
+            backoff: definition.backoff ?? { type: 'exponential', delayMs: config.backoffMs },
+          },
+          ...(options.delayMs ? { runAt: Date.now() + options.delayMs } : {}),
+        });
+        return id;
+      },
+    },
+    status: {
+      help: 'status(id) — the job record',
+      fn: async (id: string) => {
+        checkId(id);
+        return (await getJob(redis, keys, id)) ?? null;
+      },
+    },
+    wait: {
+      help: 'wait(id, timeoutMs = 60000) — resolves with the job once it is done, failed or cancelled',
+      fn: async (id: string, timeoutMs = 60_000) => {
+        checkId(id);
+        let wake: () => void = () => undefined;
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        const unwatch = watcher.watch(id, (_n, s) => FINAL.includes(s) && wake());
+        const timer = setTimeout(wake, timeoutMs);
+        try {
+          const first = await getJob(redis, keys, id);
+          if (!first || FINAL.includes(first.status)) return first ?? null;
+          await woken;
+          return (await getJob(redis, keys, id)) ?? null;
+        } finally {
+          unwatch();
+          clearTimeout(timer);
+        }
+      },
+    },
+    call: {
+      help: "call(node, name, ...args) — call a function on a node (an id, a role like 'worker', or 'self')",
+      fn: (target: string, name: string, ...args: unknown[]) =>
+        node.call(target, name, args.length <= 1 ? args[0] : args),
+    },
+    broadcast: {
+      help: 'broadcast(message) — send a message to every node; answers how many got it',
+      fn: (message: unknown) => node.broadcast(message),
+    },
+    on: {
+      help: "on(event, fn) — watch 'joined', 'left', 'updated' (members) or 'message'",
+      fn: (
+        event: 'joined' | 'left' | 'updated' | 'message',
+        fn: (change: unknown, from?: string) => void,
+      ) => {
+        node.on(event, fn);
+        return `watching ${event}`;
+      },
+    },
+    dead: {
+      help: 'dead(type?) — the newest dead letters',
+      fn: async (type?: string) => {
+        const jobs = [];
+        for (const q of type ? [type] : await queueNames())
+          jobs.push(...(await listDead(redis, keys, q, 0, 50)).jobs);
+        return jobs;
+      },
+    },
+    retry: {
+      help: 'retry(id) — put a dead letter back in its queue',
+      fn: async (id: string) => (await reviveDead(redis, keys, checkId(id), [id])) === 1,
+    },
+    cancel: {
+      help: 'cancel(id) — cancel a queued job, or abort a running one',
+      fn: async (id: string) => {
+        const result = await cancelJob(redis, keys, checkId(id), id);
+        if (result.workedBy)
+          await node.send(result.workedBy, { type: 'cancel', id }).catch(() => false);
+        return result.outcome;
+      },
+    },
+    stats: {
+      help: 'stats() — the whole cluster: nodes, queues, totals',
+      fn: async () => {
+        const [members, queues] = await Promise.all([node.readMembers(), helpers.queues.fn()]);
+        const sum = (k: 'inFlight' | 'processed' | 'failed') =>
+          members.reduce((n, m) => n + m.figures[k], 0);
+        return {
+          nodes: members.length,
+          byRole: Object.fromEntries(
+            [...new Set(members.map((m) => m.role))].map((r) => [
+              r,
+              members.filter((m) => m.role === r).length,
+            ]),
+          ),
+          inFlight: sum('inFlight'),
+          processed: sum('processed'),
+          failed: sum('failed'),
+          queues,
+        };
+      },
+    },
+  };
+  return helpers;
+}
+
+export type ShellHelpers = ReturnType<typeof shellHelpers>;
