@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { VERSION } from '../cluster/index.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './error-handler.js';
 import { deadRoutes } from './routes/dead.js';
@@ -24,7 +25,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
     openapi: {
       info: {
         title: 'workmesh API',
-        version: '0.1.0',
+        version: VERSION,
         description:
           'Submit slow work, get a callback id, read the result. Errors: docs/errors.md.',
       },

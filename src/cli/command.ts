@@ -70,6 +70,22 @@ export function renderHelp(command: Command): string {
   return lines.join('\n');
 }
 
+/** The one positional argument a command takes, or a usage error naming it. */
+export function onlyArgument(
+  command: Command,
+  positionals: readonly string[],
+  what: string,
+): string {
+  const [value, ...extra] = positionals;
+  if (value === undefined || extra.length > 0) {
+    throw new WorkmeshError(
+      'WM_ERR_CLI_USAGE',
+      `${command.name} takes exactly one ${what}; see workmesh ${command.name} --help`,
+    );
+  }
+  return value;
+}
+
 /** Parses argv for a command; flags given override the environment. */
 export function parseCommandArgs(
   command: Command,

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { VERSION } from '../cluster/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import { renderHelp, parseCommandArgs, type Command } from './command.js';
 import { apiCommand } from './commands/api.js';
@@ -47,7 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (name === '--version' || name === '-V') {
-    process.stdout.write('0.1.0\n');
+    process.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const command = commands.find((c) => c.name === name);

@@ -1,6 +1,5 @@
 import { WorkmeshClient } from '../../client/index.js';
-import { WorkmeshError } from '../../errors/index.js';
-import type { Command } from '../command.js';
+import { onlyArgument, type Command } from '../command.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -9,13 +8,7 @@ export const statusCommand: Command = {
   description: 'Exit code: 0 found, 1 not found (unknown, or its result TTL has passed).',
   settings: ['apiUrl'],
   async run({ config, positionals }) {
-    const [id, ...extra] = positionals;
-    if (id === undefined || extra.length > 0) {
-      throw new WorkmeshError(
-        'WM_ERR_CLI_USAGE',
-        'status takes exactly one <callback-id>; see workmesh status --help',
-      );
-    }
+    const id = onlyArgument(statusCommand, positionals, '<callback-id>');
     const state = await new WorkmeshClient({ baseUrl: config.apiUrl }).status(id);
     process.stdout.write(`${JSON.stringify(state)}\n`);
     return 0;

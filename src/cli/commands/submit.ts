@@ -1,6 +1,6 @@
 import { WorkmeshClient } from '../../client/index.js';
 import { WorkmeshError } from '../../errors/index.js';
-import type { Command } from '../command.js';
+import { onlyArgument, type Command } from '../command.js';
 
 /** A JSON object or array is sent as such; anything else as a string. */
 function parseData(raw: string, forceString: boolean): unknown {
@@ -47,13 +47,7 @@ export const submitCommand: Command = {
     },
   },
   async run({ config, positionals, flags }) {
-    const [raw, ...extra] = positionals;
-    if (raw === undefined || extra.length > 0) {
-      throw new WorkmeshError(
-        'WM_ERR_CLI_USAGE',
-        'submit takes exactly one <data> argument; see workmesh submit --help',
-      );
-    }
+    const raw = onlyArgument(submitCommand, positionals, '<data> argument');
     const timeoutSec = Number(flags.timeout ?? '60');
     if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
       throw new WorkmeshError('WM_ERR_CLI_USAGE', '--timeout must be a positive number of seconds');
