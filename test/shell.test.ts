@@ -103,6 +103,16 @@ describe('workmesh shell', () => {
       assert.equal(partial, 'work');
       assert.ok(ids.includes(workerId) && ids.includes('worker'));
 
+      const jobEvents: string[] = [];
+      session.helpers.on.fn('job', (e) => jobEvents.push((e as { status: string }).status));
+      await session.helpers.wait.fn(await session.helpers.submit.fn('hash', { text: 'watched' }));
+      await until(
+        'the job events',
+        () => jobEvents,
+        (e) => e.includes('done'),
+      );
+      assert.deepEqual(jobEvents.slice(0, 3), ['accepted', 'pending', 'done']);
+
       await redis.restart();
       await until(
         'the outage to be reported',

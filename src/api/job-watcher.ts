@@ -17,6 +17,7 @@ export function isFinalStatus(status: string): boolean {
 export class JobWatcher {
   private readonly listeners = new Map<string, Set<JobEventListener>>();
   private readonly onFinal: (() => void)[] = [];
+  private readonly onEvery: ((id: string, n: number, status: string) => void)[] = [];
 
   constructor(
     private readonly subscriber: Redis,
@@ -50,6 +51,11 @@ export class JobWatcher {
     this.onFinal.push(fn);
   }
 
+  /** Calls fn on every event of every job (the shell's on('job', fn)). */
+  onAnyEvent(fn: (id: string, n: number, status: string) => void): void {
+    this.onEvery.push(fn);
+  }
+
   /** How many jobs have waiters now. */
   watched(): number {
     return this.listeners.size;
@@ -61,7 +67,7 @@ export class JobWatcher {
   }
 
   private dispatch(message: string): void {
-    if (this.listeners.size === 0 && this.onFinal.length === 0) return;
+    if (this.listeners.size === 0 && this.onFinal.length === 0 && this.onEvery.length === 0) return;
     let events: [string, number, string][];
     try {
       events = JSON.parse(message) as [string, number, string][];
@@ -74,6 +80,7 @@ export class JobWatcher {
       anyFinal ||= FINAL.has(status);
       const set = this.listeners.get(id);
       if (set) for (const listener of [...set]) listener(n, status);
+      for (const fn of this.onEvery) fn(id, n, status);
     }
     if (anyFinal) for (const fn of this.onFinal) fn();
   }

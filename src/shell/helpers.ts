@@ -108,12 +108,13 @@ export function shellHelpers(deps: ShellDeps) {
       fn: (message: unknown) => node.broadcast(message),
     },
     on: {
-      help: "on(event, fn) — watch 'joined', 'left', 'updated' (members) or 'message'",
+      help: "on(event, fn) — watch 'joined', 'left', 'updated' (members), 'message', or 'job' ({id, n, status} of every job event)",
       fn: (
-        event: 'joined' | 'left' | 'updated' | 'message',
+        event: 'joined' | 'left' | 'updated' | 'message' | 'job',
         fn: (change: unknown, from?: string) => void,
       ) => {
-        node.on(event, fn);
+        if (event === 'job') watcher.onAnyEvent((id, n, status) => fn({ id, n, status }));
+        else node.on(event, fn);
         return `watching ${event}`;
       },
     },
