@@ -240,3 +240,20 @@ describe('documents', () => {
     assert.equal(res.statusCode, 200);
   });
 });
+
+describe('docs/api.md', () => {
+  it('lists every route of the OpenAPI document', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
+    const openapi = (await api.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
+    for (const [path, methods] of Object.entries(openapi.paths)) {
+      for (const method of Object.keys(methods)) {
+        const escaped = path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+        const row = new RegExp(`\\|\\s*${method.toUpperCase()}\\s*\\|\\s*\`${escaped}\`\\s*\\|`);
+        assert.match(doc, row, `docs/api.md lacks ${method.toUpperCase()} ${path}`);
+      }
+    }
+  });
+});
