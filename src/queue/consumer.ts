@@ -46,6 +46,8 @@ export class QueueConsumer {
   private readonly stream: string;
   private readonly finisher: TurnBatcher<FinishItem, FinishResult>;
   private readonly progressor: TurnBatcher<{ job: ClaimedJob; json: string }, boolean>;
+  /** Where the last XAUTOCLAIM stopped: the next one goes on from there. */
+  private reclaimCursor = '0-0';
   /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
   private blockingClientId: number | undefined;
 
@@ -115,10 +117,13 @@ export class QueueConsumer {
       GROUP,
       this.consumer,
       minIdleMs,
-      '0-0',
+      this.reclaimCursor,
       'COUNT',
       count,
     )) as [string, StreamEntry[], string[]];
+    // Resume the scan where it stopped, so idle entries behind long-running healthy ones are
+    // reached in later rounds (each call examines only about 10 x COUNT entries).
+    this.reclaimCursor = reply[0];
     return this.start(reply[1]);
   }
 

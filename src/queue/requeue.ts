@@ -53,7 +53,9 @@ export async function requeueHeldBy(
     const entries: HeldEntry[] = [];
     const orphans: string[] = [];
     held.forEach(([sid], i) => {
-      const fields = (ranges[i]?.[1] as [string, string[]][] | undefined)?.[0]?.[1];
+      const [err, range] = ranges[i] ?? [new Error('no reply'), undefined];
+      if (err) throw err; // retried by the caller's loop, never mistaken for a deleted entry
+      const fields = (range as [string, string[]][] | undefined)?.[0]?.[1];
       if (fields?.[0] === 'id' && fields[1]) entries.push({ sid, id: fields[1] });
       else orphans.push(sid); // entry deleted: nothing to run, just release it
     });
@@ -61,6 +63,10 @@ export async function requeueHeldBy(
     total += await requeueEntries(redis, keys, queue, consumer, entries, false);
     if (held.length < PAGE) break;
   }
-  await redis.xgroup('DELCONSUMER', stream, GROUP, consumer).catch(() => undefined);
+  // Remove the consumer only when it holds nothing: a node wrongly declared gone may have
+  // claimed a requeued entry meanwhile, and DELCONSUMER would drop it from every pending list.
+  const left = await redis.xpending(stream, GROUP, '-', '+', 1, consumer);
+  if (left.length === 0)
+    await redis.xgroup('DELCONSUMER', stream, GROUP, consumer).catch(() => undefined);
   return total;
 }

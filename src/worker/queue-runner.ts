@@ -29,6 +29,8 @@ interface Running {
   readonly job: ClaimedJob;
   readonly abort: AbortController;
   readonly done: Promise<void>;
+  /** The handler has returned or thrown: its outcome is being written, do not release it. */
+  settled: boolean;
 }
 
 class JobAbort extends Error {
@@ -99,7 +101,7 @@ export class QueueRunner {
     const allDone = Promise.all([...this.running.values()].map((r) => r.done));
     const grace = sleep(graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([allDone, grace])) === 'timeout') {
-      const unfinished = [...this.running.values()];
+      const unfinished = [...this.running.values()].filter((r) => !r.settled);
       for (const r of unfinished) r.abort.abort(new JobAbort('worker shutting down', 'shutdown'));
       try {
         const released = await this.consumer.release(unfinished.map((r) => r.job));
@@ -114,6 +116,8 @@ export class QueueRunner {
         );
       }
     }
+    // Jobs whose handler already settled are writing their outcome: let them.
+    await Promise.all([...this.running.values()].filter((r) => r.settled).map((r) => r.done));
     for (const t of this.timers) clearInterval(t);
     await this.consumer.drain();
   }
@@ -190,18 +194,23 @@ export class QueueRunner {
 
   private execute(job: ClaimedJob): void {
     const abort = new AbortController();
-    const done = this.runJob(job, abort.signal).finally(() => {
-      this.running.delete(job.id);
+    const entry: Running = { job, abort, done: Promise.resolve(), settled: false };
+    const done = this.runJob(entry).finally(() => {
+      // The same job may have been claimed again meanwhile (a stall past the claim timeout):
+      // remove only this run's entry.
+      if (this.running.get(job.id) === entry) this.running.delete(job.id);
       this.counts.inFlight = this.running.size;
       const wake = this.slotFreed;
       this.slotFreed = undefined;
       wake?.();
     });
-    this.running.set(job.id, { job, abort, done });
+    this.running.set(job.id, Object.assign(entry, { done }));
     this.counts.inFlight = this.running.size;
   }
 
-  private async runJob(job: ClaimedJob, signal: AbortSignal): Promise<void> {
+  private async runJob(entry: Running): Promise<void> {
+    const { job } = entry;
+    const { signal } = entry.abort;
     const parentLog = this.log;
     let jobLog: Logger | undefined;
     const ctx: JobContext = {
@@ -222,8 +231,7 @@ export class QueueRunner {
       timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            const running = this.running.get(job.id);
-            running?.abort.abort(new JobAbort(`timed out after ${timeoutMs} ms`, 'timeout'));
+            entry.abort.abort(new JobAbort(`timed out after ${timeoutMs} ms`, 'timeout'));
           }, timeoutMs);
     // An aborted job frees its slot at once, even if its handler ignores the signal.
     const aborted = new Promise<never>((_, reject) => {
@@ -240,6 +248,7 @@ export class QueueRunner {
       outcome = this.failure(job, err);
     } finally {
       clearTimeout(timer);
+      entry.settled = true;
     }
     if (signal.reason instanceof JobAbort && signal.reason.why === 'shutdown') return; // released by stop()
     await this.writeOutcome(job, outcome);

@@ -16,7 +16,10 @@ local out = {}
 for i = 5, #KEYS do
   local a = 3 + (i - 5) * 2
   local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts')
-  if job[1] == 'pending' and job[2] == consumer and job[3] == ARGV[a + 1] then
+  -- Held means: the record names this claim AND the entry is in this consumer's pending list
+  -- (a takeover may have moved it; XCLAIM would silently move it back, or do nothing).
+  local owned = #redis.call('XPENDING', KEYS[1], group, ARGV[a], ARGV[a], 1, consumer) == 1
+  if owned and job[1] == 'pending' and job[2] == consumer and job[3] == ARGV[a + 1] then
     redis.call('XCLAIM', KEYS[1], group, consumer, 0, ARGV[a], 'JUSTID')
     out[#out + 1] = 1
   else

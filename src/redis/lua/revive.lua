@@ -16,7 +16,11 @@ for i = 5, #KEYS do
     redis.call('PERSIST', KEYS[i])
     redis.call('HSET', KEYS[i], 'status', 'accepted', 'attempts', 0,
       'sid', redis.call('XADD', KEYS[1], '*', 'id', id))
-    redis.call('HDEL', KEYS[i], 'finishedAt', 'value', 'runAt', 'workedBy')
+    redis.call('HDEL', KEYS[i], 'finishedAt', 'value', 'runAt', 'workedBy',
+      'webhookStatus', 'webhookAttempts', 'webhookError')
+    -- A retry of its webhook still scheduled would post a non-final status: the job's next
+    -- final state schedules a fresh one.
+    redis.call('ZREM', (string.gsub(KEYS[1], ':stream$', ':webhooks')), id)
     note(KEYS[i], id, 'accepted', ARGV[1], { revived = true })
     out[#out + 1] = 1
   else
