@@ -164,7 +164,9 @@ describe('webhooks', () => {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         received.push({ body, headers: req.headers });
-        if (failuresLeft > 0) {
+        if (req.url === '/slow') {
+          setTimeout(() => res.writeHead(500).end(), 2500);
+        } else if (failuresLeft > 0) {
           failuresLeft -= 1;
           res.writeHead(500).end();
         } else res.writeHead(204).end();
@@ -231,6 +233,34 @@ describe('webhooks', () => {
     assert.equal(
       await redis.client.hget(`wm:{boom}:job:${callback}`, 'webhookStatus'),
       'delivered',
+    );
+  });
+
+  it('a delivery outliving its job record does not bring the record back', async () => {
+    received.length = 0;
+    const { callback } = await apis[0]!.submit(
+      'hash',
+      { text: 'short' },
+      { resultTtlSec: 1, callbackUrl: `http://127.0.0.1:${port}/slow` },
+    );
+    await until(
+      'the slow delivery to start',
+      () => received.length,
+      (n) => n === 1,
+    );
+    const key = `wm:{hash}:job:${callback}`;
+    await until(
+      'the record to expire',
+      () => redis.client.exists(key),
+      (n) => n === 0,
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 2500)); // the receiver answers 500 meanwhile
+    assert.equal(await redis.client.exists(key), 0, 'not recreated by the delivery bookkeeping');
+    assert.equal(
+      await redis.client.zscore('wm:{hash}:webhooks', callback),
+      null,
+      'its webhook dropped',
     );
   });
 

@@ -90,6 +90,9 @@ export class Messaging {
       }, timeoutMs);
       this.pending.set(envelope.id, { resolve, reject, timer });
     });
+    // The reply can arrive (on the subscriber connection) before PUBLISH answers: mark the
+    // promise handled now so an early rejection is not reported as unhandled.
+    result.catch(() => undefined);
     const receivers = await this.redis.publish(
       this.keys.nodeChannel(target),
       this.signer.sign(envelope),

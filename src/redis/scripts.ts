@@ -19,6 +19,7 @@ export const SCRIPT_NAMES = [
   'bury',
   'progress',
   'claim-webhooks',
+  'webhook-result',
   'heartbeat',
   'reap',
   'leave',

@@ -87,26 +87,30 @@ export class WebhookDispatcher {
     const { redis, keys, allow, secret, log } = this.options;
     const zset = keys.webhooks(queue);
     const jobKey = keys.job(id);
+    // Every write goes through webhook-result.lua: a record that expired during a slow
+    // delivery is never recreated.
+    const record = (
+      outcome: 'delivered' | 'retry' | 'failed',
+      attempt: number,
+      retryAt: number,
+      error: string,
+    ) => runScript(redis, 'webhook-result', [zset, jobKey], [id, outcome, attempt, retryAt, error]);
     const job = await getJob(redis, keys, id);
     const url = job ? await redis.hget(jobKey, 'webhook') : null;
     if (!job || !url) {
       await redis.zrem(zset, id);
       return;
     }
+    const attempt = Number((await redis.hget(jobKey, 'webhookAttempts')) ?? 0) + 1;
     const giveUp = async (reason: string): Promise<void> => {
       this.counts.givenUp += 1;
       log.warn({ jobId: id, reason }, 'webhook given up');
-      await redis
-        .multi()
-        .zrem(zset, id)
-        .hset(jobKey, 'webhookStatus', 'failed', 'webhookError', reason)
-        .exec();
+      await record('failed', attempt, 0, reason);
     };
     const verdict = await allow.check(url);
     if (!verdict.ok) return giveUp(verdict.reason);
     const { data, events, ...status } = job;
     const body = JSON.stringify(status);
-    const attempt = Number((await redis.hget(jobKey, 'webhookAttempts')) ?? 0) + 1;
     let failure: string | undefined;
     try {
       const response = await fetch(url, {
@@ -129,21 +133,13 @@ export class WebhookDispatcher {
     }
     if (failure === undefined) {
       this.counts.delivered += 1;
-      await redis
-        .multi()
-        .zrem(zset, id)
-        .hset(jobKey, 'webhookStatus', 'delivered', 'webhookAttempts', attempt)
-        .exec();
+      await record('delivered', attempt, 0, '');
       return;
     }
     this.counts.failedAttempts += 1;
     if (attempt >= MAX_ATTEMPTS) return giveUp(`${MAX_ATTEMPTS} attempts failed; last: ${failure}`);
     const retryAt = Date.now() + this.options.retryMs * 2 ** (attempt - 1);
     log.info({ jobId: id, attempt, failure }, 'webhook delivery failed; will retry');
-    await redis
-      .multi()
-      .zadd(zset, retryAt, id)
-      .hset(jobKey, 'webhookAttempts', attempt, 'webhookError', failure)
-      .exec();
+    await record('retry', attempt, retryAt, failure);
   }
 }
