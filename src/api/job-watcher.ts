@@ -56,9 +56,34 @@ export class JobWatcher {
     this.onEvery.push(fn);
   }
 
-  /** How many jobs have waiters now. */
-  watched(): number {
-    return this.listeners.size;
+  /**
+   * Reads a job until it is final or waitMs pass (or the signal fires), woken by the job's
+   * events, never by polling: watch first, then read, so an event between the two is not
+   * missed; read once more when woken. Answers the last read.
+   */
+  async untilFinal<J extends { status: string }>(
+    id: string,
+    read: () => Promise<J | undefined>,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<J | undefined> {
+    let wake: () => void = () => undefined;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const unwatch = this.watch(id, (_n, status) => {
+      if (FINAL.has(status)) wake();
+    });
+    const timer = setTimeout(wake, waitMs);
+    signal?.addEventListener('abort', wake, { once: true });
+    try {
+      const first = await read();
+      if (!first || FINAL.has(first.status)) return first;
+      await woken;
+      return await read();
+    } finally {
+      unwatch();
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
+    }
   }
 
   async stop(): Promise<void> {

@@ -25,8 +25,6 @@ export interface ShellDeps {
   readonly watcher: JobWatcher;
 }
 
-const FINAL = ['done', 'failed', 'cancelled'];
-
 function checkId(id: string): string {
   const queue = JOB_ID_RE.test(id) ? queueOfJobId(id) : undefined;
   if (!queue)
@@ -83,19 +81,7 @@ export function shellHelpers(deps: ShellDeps) {
       help: 'wait(id, timeoutMs = 60000) — resolves with the job once it is done, failed or cancelled',
       fn: async (id: string, timeoutMs = 60_000) => {
         checkId(id);
-        let wake: () => void = () => undefined;
-        const woken = new Promise<void>((resolve) => (wake = resolve));
-        const unwatch = watcher.watch(id, (_n, s) => FINAL.includes(s) && wake());
-        const timer = setTimeout(wake, timeoutMs);
-        try {
-          const first = await getJob(redis, keys, id);
-          if (!first || FINAL.includes(first.status)) return first ?? null;
-          await woken;
-          return (await getJob(redis, keys, id)) ?? null;
-        } finally {
-          unwatch();
-          clearTimeout(timer);
-        }
+        return (await watcher.untilFinal(id, () => getJob(redis, keys, id), timeoutMs)) ?? null;
       },
     },
     call: {
