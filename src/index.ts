@@ -8,6 +8,7 @@ export {
   type JobContext,
   type JobDefinition,
 } from './jobs/index.js';
+export { definePort, type PortSpec } from './ports/index.js';
 export { startApi, type ApiHandle } from './api/index.js';
 export { startWorker, type WorkerHandle } from './worker/index.js';
 export { WorkmeshClient, type JobState, type Accepted } from './client/index.js';

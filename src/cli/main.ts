@@ -6,6 +6,7 @@ import { apiCommand } from './commands/api.js';
 import { cancelCommand } from './commands/cancel.js';
 import { deadCommand } from './commands/dead.js';
 import { nodesCommand } from './commands/nodes.js';
+import { portCheckCommand } from './commands/port-check.js';
 import { shellCommand } from './commands/shell.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
@@ -23,6 +24,7 @@ const commands: readonly Command[] = [
   deadCommand,
   nodesCommand,
   shellCommand,
+  portCheckCommand,
 ];
 
 function mainHelp(): string {

@@ -18,6 +18,7 @@ export interface Config {
   readonly concurrency: number;
   readonly types: readonly string[];
   readonly jobModules: readonly string[];
+  readonly portsFile: string | undefined;
   readonly claimTimeoutMs: number;
   readonly blockMs: number;
   readonly shutdownGraceMs: number;

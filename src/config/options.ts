@@ -150,6 +150,14 @@ export const options = [
     doc: 'Modules with your own job types (comma-separated paths), loaded by the API and workers.',
   },
   {
+    key: 'portsFile',
+    env: 'WORKMESH_PORTS',
+    flag: 'ports',
+    kind: 'string',
+    default: undefined,
+    doc: 'A ports file (JSON) binding job types to external programs that speak the port protocol (docs/ports.md), read by the API and workers.',
+  },
+  {
     key: 'claimTimeoutMs',
     env: 'WORKMESH_CLAIM_TIMEOUT_MS',
     flag: 'claim-timeout',

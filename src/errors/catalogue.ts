@@ -87,6 +87,12 @@ export const catalogue = {
     retryable: false,
     description: 'A job module (`--jobs`) exports something that is not a valid job definition.',
   },
+  WM_ERR_PORT_CONFIG_INVALID: {
+    status: 500,
+    retryable: false,
+    description:
+      'The ports file (`WORKMESH_PORTS`) is not valid JSON or does not match its schema (docs/ports.md).',
+  },
   WM_ERR_JOB_HANDLER_FAILED: {
     status: 500,
     retryable: true,

@@ -8,6 +8,8 @@ export interface JobContext {
   readonly id: string;
   /** 1 on the first run, 2 on the first retry or takeover, ... */
   readonly attempt: number;
+  /** Epoch milliseconds when the run is aborted for its timeout; undefined when it has none. */
+  readonly deadline?: number;
   /** Fires when the worker shuts down past its grace period or loses its claim. */
   readonly signal: AbortSignal;
   /** Logger bound to the node and this job's id. */
@@ -43,6 +45,19 @@ export interface JobDefinition<S extends TSchema = TSchema, R = unknown> {
   readonly backoff?: Backoff;
   /** A run longer than this is aborted and counts as a failed attempt (default: none). */
   readonly timeoutMs?: number;
+  /**
+   * Called by a worker that takes this type before it claims any of its jobs (start a pool,
+   * open a connection); `concurrency` is how many jobs it will run at once. Never on the API.
+   */
+  readonly setup?: (ctx: SetupContext) => Promise<void>;
+  /** Called when that worker stops, after its jobs have finished or been handed back. */
+  readonly teardown?: () => Promise<void>;
+}
+
+/** What a job type's setup gets. */
+export interface SetupContext {
+  readonly concurrency: number;
+  readonly log: Logger;
 }
 
 // The handler's data type is erased once definitions of many types sit in one registry.

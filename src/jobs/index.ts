@@ -4,6 +4,7 @@ export {
   type JobDefinition,
   type AnyJobDefinition,
   type JobSettings,
+  type SetupContext,
 } from './define.js';
 export { JobRegistry, createRegistry, builtinJobs } from './registry.js';
 export { permuteString } from './permute.js';

@@ -37,6 +37,10 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
   }
   if (typeof d.handler !== 'function')
     throw invalidDefinition(source, `${d.name}: handler is not a function`);
+  for (const key of ['setup', 'teardown'] as const) {
+    if (d[key] !== undefined && typeof d[key] !== 'function')
+      throw invalidDefinition(source, `${d.name}: ${key} is not a function`);
+  }
   if (typeof d.input !== 'object' || d.input === null) {
     throw invalidDefinition(source, `${d.name}: input must be a JSON Schema object`);
   }
@@ -130,13 +134,15 @@ export class JobRegistry {
   }
 }
 
-/** A registry with the built-ins and the given modules. */
+/** A registry with the built-ins, the given modules, and extra definitions (ports). */
 export async function createRegistry(
   settings: JobSettings,
   modules: readonly string[] = [],
+  extra: readonly AnyJobDefinition[] = [],
 ): Promise<JobRegistry> {
   const registry = new JobRegistry();
   for (const def of builtinJobs(settings)) registry.add(def, 'built-in');
   for (const path of modules) await registry.load(path, settings);
+  for (const def of extra) registry.add(def, 'ports file');
   return registry;
 }

@@ -7,6 +7,7 @@ import { JobWatcher } from '../api/index.js';
 import { ClusterNode, newNodeId } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import { createRegistry } from '../jobs/index.js';
+import { loadPorts } from '../ports/index.js';
 import type { Logger } from '../log/index.js';
 import { Producer } from '../queue/index.js';
 import { Keys, connectRedis } from '../redis/index.js';
@@ -44,7 +45,7 @@ export async function openShell(options: ShellOptions): Promise<ShellSession> {
   const nodeId = newNodeId('shell');
   const redis = connectRedis(config.redisUrl, log, { name: `wm-shell-${nodeId}` });
   const keys = new Keys(config.prefix);
-  const registry = await createRegistry(config, config.jobModules);
+  const registry = await createRegistry(config, config.jobModules, loadPorts(config.portsFile));
   const watcher = new JobWatcher(
     connectRedis(config.redisUrl, log, { blocking: true, name: `wm-watch-${nodeId}` }),
     config.prefix,

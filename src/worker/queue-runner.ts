@@ -213,9 +213,11 @@ export class QueueRunner {
     const { signal } = entry.abort;
     const parentLog = this.log;
     let jobLog: Logger | undefined;
+    const timeoutMs = job.options.timeoutMs;
     const ctx: JobContext = {
       id: job.id,
       attempt: job.attempt,
+      ...(timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs }),
       signal,
       get log() {
         return (jobLog ??= parentLog.child({ jobId: job.id }));
@@ -226,7 +228,6 @@ export class QueueRunner {
         await this.consumer.progress(job, json);
       },
     };
-    const timeoutMs = job.options.timeoutMs;
     const timer =
       timeoutMs === undefined
         ? undefined

@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
-import type { JobRegistry } from '../jobs/index.js';
+import type { AnyJobDefinition, JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import { QueueConsumer } from '../queue/index.js';
 import { Keys, connectRedis, queueOfJobId } from '../redis/index.js';
@@ -43,13 +43,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const consumers = types.map(
     (type, i) => new QueueConsumer(redis, blocking[i]!, keys, type, nodeId, config.deadTtlSec),
   );
+  const definitions = types.map((type) => registry.get(type)!);
+  const concurrencyOf = (def: AnyJobDefinition) => def.concurrency ?? config.concurrency;
   const runners = types.map((type, i) => {
-    const definition = registry.get(type)!;
+    const definition = definitions[i]!;
     return new QueueRunner(
       consumers[i]!,
       definition,
       {
-        concurrency: definition.concurrency ?? config.concurrency,
+        concurrency: concurrencyOf(definition),
         claimTimeoutMs: config.claimTimeoutMs,
         blockMs: config.blockMs,
         defaultBackoff: { type: 'exponential', delayMs: config.backoffMs },
@@ -59,6 +61,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   });
   // Creating the groups first means `ready` is only said once Redis answers.
   await Promise.all(consumers.map((c) => c.ensureGroup()));
+  // Types with a setup (port pools, connections) get it before their first job.
+  await Promise.all(
+    definitions.map(async (def) => {
+      await def.setup?.({ concurrency: concurrencyOf(def), log: log.child({ queue: def.name }) });
+    }),
+  );
   for (const runner of runners) runner.start();
   log.info({ types, concurrency: config.concurrency }, 'worker started');
 
@@ -78,6 +86,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     },
     async stop(graceMs = config.shutdownGraceMs) {
       await Promise.all(runners.map((r) => r.stop(graceMs)));
+      await Promise.all(
+        definitions.map(async (def) => {
+          try {
+            await def.teardown?.();
+          } catch (err) {
+            log.warn({ queue: def.name, err: (err as Error).message }, 'job type teardown failed');
+          }
+        }),
+      );
       await Promise.all([redis, ...blocking].map((c) => c.quit().catch(() => c.disconnect())));
       log.info('worker stopped');
     },

@@ -1,6 +1,7 @@
 import { startApi } from '../../api/index.js';
 import { newNodeId } from '../../cluster/index.js';
 import { createRegistry } from '../../jobs/index.js';
+import { loadPorts } from '../../ports/index.js';
 import { createLogger } from '../../log/index.js';
 import type { Command } from '../command.js';
 import { stopOnSignals, tellParent } from '../lifecycle.js';
@@ -18,6 +19,7 @@ export const apiCommand: Command = {
     'resultTtlSec',
     'permuteDelayMs',
     'jobModules',
+    'portsFile',
     'maxBodyBytes',
     'heartbeatMs',
     'nodeTtlMs',
@@ -31,7 +33,7 @@ export const apiCommand: Command = {
   async run({ config }) {
     const nodeId = newNodeId('api');
     const log = createLogger(config.logLevel, { nodeId, role: 'api' });
-    const registry = await createRegistry(config, config.jobModules);
+    const registry = await createRegistry(config, config.jobModules, loadPorts(config.portsFile));
     const api = await startApi({ config, registry, nodeId, log });
     tellParent({ kind: 'ready', role: 'api', nodeId, url: api.url });
     await stopOnSignals(() => api.stop(), log);

@@ -12,6 +12,7 @@ export const shellCommand: Command = {
     'redisUrl',
     'prefix',
     'jobModules',
+    'portsFile',
     'heartbeatMs',
     'nodeTtlMs',
     'clusterSecret',

@@ -23,6 +23,7 @@ export const upCommand: Command = {
     'workers',
     'concurrency',
     'jobModules',
+    'portsFile',
     'claimTimeoutMs',
     'shutdownGraceMs',
     'heartbeatMs',

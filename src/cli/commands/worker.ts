@@ -1,5 +1,6 @@
 import { ClusterNode, newNodeId } from '../../cluster/index.js';
 import { createRegistry } from '../../jobs/index.js';
+import { loadPorts } from '../../ports/index.js';
 import { createLogger } from '../../log/index.js';
 import { runCallable, startWorker } from '../../worker/index.js';
 import type { Command } from '../command.js';
@@ -17,6 +18,7 @@ export const workerCommand: Command = {
     'concurrency',
     'types',
     'jobModules',
+    'portsFile',
     'permuteDelayMs',
     'claimTimeoutMs',
     'blockMs',
@@ -30,7 +32,7 @@ export const workerCommand: Command = {
   async run({ config }) {
     const nodeId = newNodeId('worker');
     const log = createLogger(config.logLevel, { nodeId, role: 'worker' });
-    const registry = await createRegistry(config, config.jobModules);
+    const registry = await createRegistry(config, config.jobModules, loadPorts(config.portsFile));
     const worker = await startWorker({ config, registry, nodeId, log });
     const node = new ClusterNode({
       config,
