@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.workmesh/**', 'eslint.config.mjs'] },
+  // Port fixtures stand for programs in other languages: plain JS, outside the TS project.
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.workmesh/**',
+      'eslint.config.mjs',
+      'test/fixtures/ports/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

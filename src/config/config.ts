@@ -18,7 +18,7 @@ export interface Config {
   readonly concurrency: number;
   readonly types: readonly string[];
   readonly jobModules: readonly string[];
-  readonly portsFile: string | undefined;
+  readonly portFiles: readonly string[];
   readonly claimTimeoutMs: number;
   readonly blockMs: number;
   readonly shutdownGraceMs: number;
@@ -107,7 +107,7 @@ export function loadConfig(
     const raw = flags[spec.flag] ?? env[spec.env];
     out[spec.key] = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw);
   }
-  for (const key of ['types', 'jobModules', 'webhookAllow'] as const)
+  for (const key of ['types', 'jobModules', 'portFiles', 'webhookAllow'] as const)
     out[key] = Object.freeze(out[key]);
   if ((out.nodeTtlMs as number) < 2 * (out.heartbeatMs as number)) {
     throw new WorkmeshError(

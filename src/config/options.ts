@@ -150,12 +150,12 @@ export const options = [
     doc: 'Modules with your own job types (comma-separated paths), loaded by the API and workers.',
   },
   {
-    key: 'portsFile',
+    key: 'portFiles',
     env: 'WORKMESH_PORTS',
     flag: 'ports',
-    kind: 'string',
-    default: undefined,
-    doc: 'A ports file (JSON) binding job types to external programs that speak the port protocol (docs/ports.md), read by the API and workers.',
+    kind: 'list',
+    default: [],
+    doc: 'Ports files (JSON, comma-separated paths) binding job types to external programs that speak the port protocol (docs/ports.md); read by the API and workers.',
   },
   {
     key: 'claimTimeoutMs',

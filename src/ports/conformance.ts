@@ -77,6 +77,7 @@ export async function checkPort(options: CheckOptions): Promise<CheckReport> {
     name: string,
     work: () => Promise<T>,
     judge: (v: T) => CheckResult['detail'] | Error,
+    limitMs = timeoutMs,
   ): Promise<T | undefined> => {
     const start = performance.now();
     let timer: NodeJS.Timeout | undefined;
@@ -84,10 +85,7 @@ export async function checkPort(options: CheckOptions): Promise<CheckReport> {
       const value = await Promise.race([
         work(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
+          timer = setTimeout(() => reject(new Error(`no reply within ${limitMs} ms`)), limitMs);
         }),
       ]);
       const verdict = judge(value);
@@ -168,6 +166,7 @@ export async function checkPort(options: CheckOptions): Promise<CheckReport> {
         byItself
           ? 'exited'
           : new Error(`still running ${timeoutMs} ms after its stdin closed; killed`),
+      timeoutMs + 2_000,
     );
   } else {
     child.kill();

@@ -78,7 +78,7 @@ export function readPortsFile(path: string): PortSpec[] {
   }));
 }
 
-/** The job definitions of a ports file; none when no file is configured. */
-export function loadPorts(path: string | undefined): AnyJobDefinition[] {
-  return path === undefined ? [] : readPortsFile(path).map((spec) => definePort(spec));
+/** The job definitions of the configured ports files. */
+export function loadPorts(paths: readonly string[]): AnyJobDefinition[] {
+  return paths.flatMap((path) => readPortsFile(path).map((spec) => definePort(spec)));
 }

@@ -45,7 +45,7 @@ export async function openShell(options: ShellOptions): Promise<ShellSession> {
   const nodeId = newNodeId('shell');
   const redis = connectRedis(config.redisUrl, log, { name: `wm-shell-${nodeId}` });
   const keys = new Keys(config.prefix);
-  const registry = await createRegistry(config, config.jobModules, loadPorts(config.portsFile));
+  const registry = await createRegistry(config, config.jobModules, loadPorts(config.portFiles));
   const watcher = new JobWatcher(
     connectRedis(config.redisUrl, log, { blocking: true, name: `wm-watch-${nodeId}` }),
     config.prefix,

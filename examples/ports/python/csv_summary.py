@@ -40,7 +40,7 @@ def summarise(job_id, data):
             delimiter = ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(reader, None)
-    if header is None:
+    if not header:
         raise ValueError("the CSV is empty: no header row")
     cells = [[] for _ in header]
     rows = 0

@@ -19,7 +19,7 @@ export const apiCommand: Command = {
     'resultTtlSec',
     'permuteDelayMs',
     'jobModules',
-    'portsFile',
+    'portFiles',
     'maxBodyBytes',
     'heartbeatMs',
     'nodeTtlMs',
@@ -33,7 +33,7 @@ export const apiCommand: Command = {
   async run({ config }) {
     const nodeId = newNodeId('api');
     const log = createLogger(config.logLevel, { nodeId, role: 'api' });
-    const registry = await createRegistry(config, config.jobModules, loadPorts(config.portsFile));
+    const registry = await createRegistry(config, config.jobModules, loadPorts(config.portFiles));
     const api = await startApi({ config, registry, nodeId, log });
     tellParent({ kind: 'ready', role: 'api', nodeId, url: api.url });
     await stopOnSignals(() => api.stop(), log);

@@ -12,7 +12,7 @@ export const shellCommand: Command = {
     'redisUrl',
     'prefix',
     'jobModules',
-    'portsFile',
+    'portFiles',
     'heartbeatMs',
     'nodeTtlMs',
     'clusterSecret',

@@ -23,7 +23,7 @@ export const upCommand: Command = {
     'workers',
     'concurrency',
     'jobModules',
-    'portsFile',
+    'portFiles',
     'claimTimeoutMs',
     'shutdownGraceMs',
     'heartbeatMs',

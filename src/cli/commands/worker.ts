@@ -18,7 +18,7 @@ export const workerCommand: Command = {
     'concurrency',
     'types',
     'jobModules',
-    'portsFile',
+    'portFiles',
     'permuteDelayMs',
     'claimTimeoutMs',
     'blockMs',
@@ -32,7 +32,7 @@ export const workerCommand: Command = {
   async run({ config }) {
     const nodeId = newNodeId('worker');
     const log = createLogger(config.logLevel, { nodeId, role: 'worker' });
-    const registry = await createRegistry(config, config.jobModules, loadPorts(config.portsFile));
+    const registry = await createRegistry(config, config.jobModules, loadPorts(config.portFiles));
     const worker = await startWorker({ config, registry, nodeId, log });
     const node = new ClusterNode({
       config,
