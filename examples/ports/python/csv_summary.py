@@ -74,7 +74,7 @@ def summarise(job_id, data):
 
 
 def main():
-    send({"kind": "hello", "protocol": 1, "types": [TYPE], "name": "csv-summary.py"})
+    send({"kind": "hello", "protocol": 1, "types": [TYPE], "name": "csv_summary.py"})
     for line in sys.stdin:  # ends when the worker closes stdin: then exit
         if not line.strip():
             continue
