@@ -19,6 +19,15 @@ export async function withRedis<T>(
   });
   try {
     return await Promise.race([fn(), timeout]);
+  } catch (err) {
+    // maxmemory reached with noeviction: a state to wait out, not a server bug.
+    if (err instanceof Error && /\bOOM\b/.test(err.message)) {
+      throw new WorkmeshError(
+        'WM_ERR_REDIS_FULL',
+        'Redis is out of memory; nothing was written. Retry later',
+      );
+    }
+    throw err;
   } finally {
     clearTimeout(timer);
   }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { VERSION } from '../cluster/index.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './error-handler.js';
+import { installSecurity } from './security.js';
 import { deadRoutes } from './routes/dead.js';
 import { eventsRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
@@ -32,6 +33,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
     },
   });
   installErrorHandlers(app);
+  await installSecurity(app, ctx.config);
   workRoutes(app, ctx);
   statusRoutes(app, ctx);
   deadRoutes(app, ctx);

@@ -7,6 +7,7 @@ import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import { Producer } from '../queue/index.js';
 import { Keys, connectRedis } from '../redis/index.js';
+import { refuseInsecure } from './exposure.js';
 import { JobWatcher } from './job-watcher.js';
 import { buildApi } from './server.js';
 
@@ -29,6 +30,7 @@ export interface StartApiOptions {
 
 export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const { config, registry, nodeId, log } = options;
+  refuseInsecure(config, 'API', log);
   const redis = connectRedis(config.redisUrl, log, { name: `wm-api-${nodeId}` });
   const keys = new Keys(config.prefix);
   const producer = new Producer(redis, keys, nodeId);

@@ -55,7 +55,7 @@ export function renderHelp(command: Command): string {
   }
   for (const spec of settingSpecs(command)) {
     rows.push([
-      `--${spec.flag} <value>`,
+      spec.kind === 'bool' ? `--${spec.flag}` : `--${spec.flag} <value>`,
       `${spec.doc} [env ${spec.env}, default ${formatDefault(spec.default)}]`,
     ]);
   }
@@ -99,7 +99,9 @@ export function parseCommandArgs(
     parseOptions[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
   }
   const settings = settingSpecs(command);
-  for (const spec of settings) parseOptions[spec.flag] = { type: 'string' };
+  for (const spec of settings) {
+    parseOptions[spec.flag] = { type: spec.kind === 'bool' ? 'boolean' : 'string' };
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -119,6 +121,7 @@ export function parseCommandArgs(
   for (const spec of settings) {
     const v = values[spec.flag];
     if (typeof v === 'string') configFlags[spec.flag] = v;
+    else if (v === true) configFlags[spec.flag] = 'true';
   }
   return {
     help: values.help === true,

@@ -29,9 +29,16 @@ export interface Config {
   readonly webhookAllow: readonly string[];
   readonly webhookSecret: string | undefined;
   readonly webhookRetryMs: number;
+  readonly apiTokens: readonly string[];
+  readonly insecure: boolean;
+  readonly corsOrigins: readonly string[];
+  readonly rateLimitPerMin: number;
+  readonly maxJsonDepth: number;
+  readonly maxJsonKeys: number;
   readonly maxBodyBytes: number;
   readonly dataDir: string;
   readonly apiUrl: string;
+  readonly apiToken: string | undefined;
   readonly historyFile: string | undefined;
   readonly logLevel: LogLevel;
 }
@@ -107,7 +114,14 @@ export function loadConfig(
     const raw = flags[spec.flag] ?? env[spec.env];
     out[spec.key] = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw);
   }
-  for (const key of ['types', 'jobModules', 'portFiles', 'webhookAllow'] as const)
+  for (const key of [
+    'types',
+    'jobModules',
+    'portFiles',
+    'webhookAllow',
+    'apiTokens',
+    'corsOrigins',
+  ] as const)
     out[key] = Object.freeze(out[key]);
   if ((out.nodeTtlMs as number) < 2 * (out.heartbeatMs as number)) {
     throw new WorkmeshError(

@@ -50,6 +50,33 @@ export const catalogue = {
     retryable: false,
     description: 'The body is not `application/json`.',
   },
+  WM_ERR_AUTH_REQUIRED: {
+    status: 401,
+    retryable: false,
+    description:
+      'The API has tokens and the request has none: send `Authorization: Bearer <token>`.',
+  },
+  WM_ERR_AUTH_INVALID: {
+    status: 401,
+    retryable: false,
+    description: 'The bearer token is not one of `WORKMESH_API_TOKENS`.',
+  },
+  WM_ERR_AUTH_FORBIDDEN: {
+    status: 403,
+    retryable: false,
+    description: "The token's scopes do not include the one this route needs (docs/security.md).",
+  },
+  WM_ERR_API_RATE_LIMITED: {
+    status: 429,
+    retryable: true,
+    description: 'Too many requests from this token or address; wait for `Retry-After` seconds.',
+  },
+  WM_ERR_API_BODY_TOO_COMPLEX: {
+    status: 400,
+    retryable: false,
+    description:
+      'The JSON body nests deeper than `WORKMESH_MAX_JSON_DEPTH` or has more keys and items than `WORKMESH_MAX_JSON_KEYS`.',
+  },
   WM_ERR_JOB_NOT_FOUND: {
     status: 404,
     retryable: false,
@@ -103,6 +130,12 @@ export const catalogue = {
     retryable: true,
     description: 'Redis did not answer in time; nothing was written. Retry later.',
   },
+  WM_ERR_REDIS_FULL: {
+    status: 503,
+    retryable: true,
+    description:
+      'Redis is out of memory (`maxmemory` reached with `noeviction`); nothing was written. Retry later; operators: docs/operations.md.',
+  },
   WM_ERR_REDIS_SERVER_MISSING: {
     status: 500,
     retryable: false,
@@ -112,6 +145,12 @@ export const catalogue = {
     status: 500,
     retryable: false,
     description: 'The private `redis-server` did not start (its log says why).',
+  },
+  WM_ERR_CONFIG_INSECURE: {
+    status: 500,
+    retryable: false,
+    description:
+      'A server would listen beyond loopback without tokens; set tokens or pass `--insecure` (docs/security.md).',
   },
   WM_ERR_CONFIG_INVALID: {
     status: 500,

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { tenantJobId } from '../../auth/index.js';
 import { WorkmeshError } from '../../errors/index.js';
 import { cancelJob, getJob } from '../../queue/index.js';
 import { WebhookAllowList } from '../../webhooks/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../redis-guard.js';
+import { tenantOf } from '../security.js';
 import {
   Accepted,
   Cancelled,
@@ -19,8 +21,17 @@ import {
 
 const DEFAULT_TYPE = 'permute';
 
-/** The id an idempotency key stands for: the same key always names the same job of a type. */
-function idForKey(type: string, key: string): string {
+/**
+ * The id of a new job: bound to its tenant when tokens are in use; from an idempotency key,
+ * the same key always names the same job of a type (of that tenant); else the producer's.
+ */
+function idFor(
+  type: string,
+  key: string | undefined,
+  tenant: string | undefined,
+): string | undefined {
+  if (tenant !== undefined) return tenantJobId(type, tenant, key);
+  if (key === undefined) return undefined;
   return `${type}.${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
 }
 
@@ -85,6 +96,7 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
             ? Date.now() + body.delayMs
             : 0;
       const timeoutMs = body.timeoutMs ?? definition.timeoutMs;
+      const boundId = idFor(type, key, tenantOf(request));
       const job = {
         type,
         data,
@@ -97,7 +109,7 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         },
         runAt,
-        ...(key === undefined ? {} : { id: idForKey(type, key) }),
+        ...(boundId === undefined ? {} : { id: boundId }),
         ...(body.callbackUrl === undefined ? {} : { webhook: body.callbackUrl }),
       };
       const { id, created } = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>

@@ -1,4 +1,5 @@
 import { WorkmeshClient } from '../../client/index.js';
+import { clientOptions } from '../client-options.js';
 import { WorkmeshError } from '../../errors/index.js';
 import type { Command } from '../command.js';
 
@@ -11,14 +12,14 @@ export const deadCommand: Command = {
   usage,
   description:
     'list (the default) prints the newest dead letters as JSON lines; show prints one with its error history; retry puts jobs back in their queue with fresh attempts; purge deletes them. --all acts on every dead letter (of --type, or of all types).',
-  settings: ['apiUrl'],
+  settings: ['apiUrl', 'apiToken'],
   flags: {
     type: { type: 'string', short: 't', doc: 'Only this job type.' },
     all: { type: 'boolean', doc: 'With retry or purge: every dead letter.' },
     limit: { type: 'string', doc: 'With list: how many.', default: '50' },
   },
   async run({ config, positionals, flags }) {
-    const client = new WorkmeshClient({ baseUrl: config.apiUrl });
+    const client = new WorkmeshClient(clientOptions(config));
     const [action = 'list', id, ...extra] = positionals;
     const type = typeof flags.type === 'string' ? flags.type : undefined;
     const bad = (why: string): WorkmeshError =>

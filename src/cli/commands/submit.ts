@@ -1,4 +1,5 @@
 import { WorkmeshClient } from '../../client/index.js';
+import { clientOptions } from '../client-options.js';
 import { WorkmeshError } from '../../errors/index.js';
 import { onlyArgument, type Command } from '../command.js';
 
@@ -21,7 +22,7 @@ export const submitCommand: Command = {
   usage: 'submit <data> [--type T] [--wait] [options]',
   description:
     'Exit code: 0 accepted (or done with --wait), 1 failed or cancelled, 3 still running at the --timeout.',
-  settings: ['apiUrl', 'resultTtlSec'],
+  settings: ['apiUrl', 'apiToken', 'resultTtlSec'],
   flags: {
     type: { type: 'string', short: 't', doc: 'Job type.', default: 'permute' },
     wait: {
@@ -52,7 +53,7 @@ export const submitCommand: Command = {
     if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
       throw new WorkmeshError('WM_ERR_CLI_USAGE', '--timeout must be a positive number of seconds');
     }
-    const client = new WorkmeshClient({ baseUrl: config.apiUrl });
+    const client = new WorkmeshClient(clientOptions(config));
     const type = typeof flags.type === 'string' ? flags.type : 'permute';
     const positive = (name: string): number | undefined => {
       const v = flags[name];

@@ -1,0 +1,30 @@
+import { isLoopback } from '../auth/index.js';
+import type { Config } from '../config/index.js';
+import { WorkmeshError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+
+/**
+ * A server reachable from other machines must not answer strangers: without tokens it does
+ * not start, unless `--insecure` says this is a lab (and the log says so on every start).
+ */
+export function refuseInsecure(config: Config, what: string, log: Logger): void {
+  if (isLoopback(config.host)) return;
+  if (config.apiTokens.length === 0) {
+    if (!config.insecure) {
+      throw new WorkmeshError(
+        'WM_ERR_CONFIG_INSECURE',
+        `the ${what} would listen on ${config.host}, beyond this machine, without tokens. Set WORKMESH_API_TOKENS (docs/security.md), listen on 127.0.0.1, or pass --insecure for a lab`,
+      );
+    }
+    log.warn(
+      { host: config.host },
+      `INSECURE: the ${what} listens beyond loopback without tokens; anyone who reaches it can submit, read and delete jobs`,
+    );
+  }
+  if (config.rateLimitPerMin === 0) {
+    log.warn(
+      { host: config.host },
+      `the ${what} listens beyond loopback without a rate limit (WORKMESH_RATE_LIMIT)`,
+    );
+  }
+}

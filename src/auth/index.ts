@@ -1,0 +1,10 @@
+export {
+  TokenSet,
+  allows,
+  SCOPES,
+  MIN_TOKEN_LENGTH,
+  type Scope,
+  type Principal,
+} from './tokens.js';
+export { tenantJobId, ownedBy } from './tenancy.js';
+export { isLoopback } from './loopback.js';
