@@ -1,5 +1,5 @@
 import type { Logger } from '../log/index.js';
-import { isWorkmeshError } from '../errors/index.js';
+import { WorkmeshError, isWorkmeshError } from '../errors/index.js';
 
 /** Messages a role process sends to its parent (`workmesh up`) over the IPC channel. */
 export type ParentMessage =
@@ -46,6 +46,13 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): Promise<v
 
 /** Prints a WorkmeshError as one clear line (code + message), anything else with its stack. */
 export function reportError(err: unknown): number {
+  // Refused credentials are a setting to fix, not a crash to debug.
+  if (err instanceof Error && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(err.message)) {
+    err = new WorkmeshError(
+      'WM_ERR_REDIS_AUTH',
+      `Redis refused this connection: ${err.message} Check the user and password in REDIS_URL (redis://user:password@host:port) and the user's ACL.`,
+    );
+  }
   if (isWorkmeshError(err)) {
     process.stderr.write(`workmesh: ${err.message} [${err.code}]\n`);
     tellParent({ kind: 'error', code: err.code, message: err.message });

@@ -136,6 +136,12 @@ export const catalogue = {
     description:
       'Redis is out of memory (`maxmemory` reached with `noeviction`); nothing was written. Retry later; operators: docs/operations.md.',
   },
+  WM_ERR_REDIS_AUTH: {
+    status: 500,
+    retryable: false,
+    description:
+      'Redis refused the credentials of `REDIS_URL`, or its ACL forbids a command or key workmesh needs.',
+  },
   WM_ERR_REDIS_SERVER_MISSING: {
     status: 500,
     retryable: false,

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { WorkmeshClient } from '../src/client/index.js';
+import { buildTestApi } from './helpers/api.js';
+import { FAST_CLUSTER } from './helpers/cluster.js';
+import { runCliToEnd, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
+
+const started: TestRedis[] = [];
+after(async () => {
+  await stopAll();
+  await Promise.all(started.map((r) => r.stop()));
+});
+
+async function redisWith(args: string[]): Promise<TestRedis> {
+  const redis = await startTestRedis(args);
+  started.push(redis);
+  return redis;
+}
+
+/** Submits over HTTP to an API process and waits for a worker process to finish the job. */
+async function flowThrough(redisUrl: string, env: Record<string, string> = {}): Promise<void> {
+  const api = startApiProcess(redisUrl, { ...FAST_CLUSTER, ...env });
+  const worker = startWorkerProcess(redisUrl, { ...FAST_CLUSTER, ...env });
+  const [{ url }] = await Promise.all([api.ready, worker.ready]);
+  const client = new WorkmeshClient({ baseUrl: url! });
+  const { callback } = await client.submit('permute', 'secure');
+  const done = await client.wait(callback, { timeoutMs: 20_000 });
+  assert.equal(done.status, 'done');
+  assert.equal([...String(done.value)].sort().join(''), [...'secure'].sort().join(''));
+  await stopAll();
+}
+
+describe('Redis credentials', () => {
+  const password = 'redis-pw-0123456789abcdef';
+
+  it('runs the whole flow against a redis-server with requirepass', async () => {
+    const redis = await redisWith(['--requirepass', password]);
+    await flowThrough(redis.url.replace('redis://', `redis://:${password}@`));
+  });
+
+  it('runs it as an ACL user confined to the key prefix', async () => {
+    const redis = await redisWith(['--requirepass', password]);
+    const admin = new Redis(redis.url, { password });
+    // Only keys and channels under the prefix: the flow must never touch anything else. A
+    // PSUBSCRIBE pattern must be allowed literally (docs/security.md gives this ACL).
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'wm',
+      'on',
+      '>wm-user-pw-0123456789',
+      '~wm:*',
+      '&wm:*',
+      '&wm:{*}:events',
+      '+@all',
+    );
+    admin.disconnect();
+    await flowThrough(redis.url.replace('redis://', 'redis://wm:wm-user-pw-0123456789@'));
+  });
+
+  it('a wrong password stops the process with a clear error', async () => {
+    const redis = await redisWith(['--requirepass', password]);
+    const { code, stderr } = await runCliToEnd(['worker'], {
+      REDIS_URL: redis.url.replace('redis://', 'redis://:wrong-password@'),
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /WM_ERR_REDIS_AUTH/);
+    assert.match(stderr, /WRONGPASS/);
+    assert.doesNotMatch(stderr, /wrong-password/, 'the password is not echoed');
+  });
+});
+
+describe('Redis over TLS', () => {
+  it('runs the whole flow over rediss:// with the CA in NODE_EXTRA_CA_CERTS', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'workmesh-tls-'));
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    try {
+      ssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=workmesh-test-ca',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+      );
+      ssl(
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        'server.key',
+        '-out',
+        'server.csr',
+      );
+      writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '1',
+        '-extfile',
+        'san.ext',
+        '-out',
+        'server.crt',
+      );
+    } catch {
+      t.skip('openssl is not installed: cannot make test certificates');
+      return;
+    }
+    const { createServer } = await import('node:net');
+    const tlsPort = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
+    });
+    let redis: TestRedis;
+    try {
+      redis = await redisWith([
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        join(dir, 'server.crt'),
+        '--tls-key-file',
+        join(dir, 'server.key'),
+        '--tls-ca-cert-file',
+        join(dir, 'ca.crt'),
+        '--tls-auth-clients',
+        'no',
+      ]);
+    } catch (err) {
+      t.skip(`this redis-server has no TLS support (${(err as Error).message.split('\n')[0]})`);
+      return;
+    }
+    void redis;
+    await flowThrough(`rediss://127.0.0.1:${tlsPort}`, {
+      NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt'),
+    });
+  });
+});
+
+describe('Redis out of memory', () => {
+  it('a full Redis (noeviction) answers 503 WM_ERR_REDIS_FULL, reads still work, and recovers', async () => {
+    const redis = await redisWith(['--maxmemory-policy', 'noeviction']);
+    const api = await buildTestApi(redis.url);
+    try {
+      const post = () =>
+        api.app.inject({
+          method: 'POST',
+          url: '/api/work',
+          payload: { type: 'permute', data: 'abc' },
+        });
+      const first = await post();
+      assert.equal(first.statusCode, 202);
+      const id = first.json<{ callback: string }>().callback;
+      await redis.client.set('ballast', 'x'.repeat(4 * 1024 * 1024));
+      await redis.client.config('SET', 'maxmemory', '1mb');
+      const keys = await redis.client.dbsize();
+      const full = await post();
+      assert.equal(full.statusCode, 503, full.body);
+      assert.equal(
+        full.json<{ error: { code: string; retryable: boolean } }>().error.code,
+        'WM_ERR_REDIS_FULL',
+      );
+      assert.equal(await redis.client.dbsize(), keys);
+      assert.equal(
+        (await api.app.inject({ method: 'GET', url: `/api/status/${id}` })).statusCode,
+        200,
+      );
+      await redis.client.config('SET', 'maxmemory', '0');
+      assert.equal((await post()).statusCode, 202);
+    } finally {
+      await api.close();
+    }
+  });
+});
