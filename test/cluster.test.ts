@@ -127,6 +127,31 @@ describe('membership', () => {
     assert.ok(afterStats.unsigned! > before.unsigned!, 'unsigned counted');
   });
 
+  it('drops a captured call replayed on the wire, and the same call with its body tampered', async () => {
+    const target = workers[2]!.id;
+    const channel = `wm:cluster:node:${target}`;
+    const spy = redis.client.duplicate();
+    const captured = new Promise<string>((resolve) => {
+      spy.on('message', (_ch: string, wire: string) => {
+        if (wire.includes('"kind":"call"')) resolve(wire);
+      });
+    });
+    await spy.subscribe(channel);
+    await node.call(target, 'ping');
+    const wire = await captured;
+    await spy.quit();
+    const dropped = async () =>
+      ((await node.call(target, 'stats')) as { dropped: Record<string, number> }).dropped;
+    const before = await dropped();
+    await redis.client.publish(channel, wire);
+    const tampered = wire.replace('"name":"ping"', '"name":"info"');
+    assert.notEqual(tampered, wire);
+    await redis.client.publish(channel, tampered);
+    const afterDrops = await dropped();
+    assert.equal(afterDrops.replay, before.replay! + 1, 'the replay is counted');
+    assert.equal(afterDrops.badSignature, before.badSignature! + 1, 'the tampered copy is counted');
+  });
+
   it('a worker stopped cleanly leaves at once; one killed with SIGKILL is gone within TTL + 1 s', async (t) => {
     const [, , c] = workers;
     const b = workers[1]!;

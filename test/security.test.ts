@@ -278,6 +278,16 @@ describe('secure defaults', () => {
     assert.match(stderr, /--insecure/);
   });
 
+  it('tokens without a cluster secret beyond loopback: refused too', async () => {
+    const { code, stderr } = await runCliToEnd(['api', '--host', '0.0.0.0', '--port', '0'], {
+      REDIS_URL: redis.url,
+      WORKMESH_API_TOKENS: TOKENS,
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /WM_ERR_CONFIG_INSECURE/);
+    assert.match(stderr, /WORKMESH_CLUSTER_SECRET/);
+  });
+
   it('--insecure starts it, with a warning in the log', async () => {
     const proc = runCli(['api', '--host', '0.0.0.0', '--port', '0', '--insecure'], {
       REDIS_URL: redis.url,
@@ -290,6 +300,7 @@ describe('secure defaults', () => {
     const proc = runCli(['api', '--host', '0.0.0.0', '--port', '0'], {
       REDIS_URL: redis.url,
       WORKMESH_API_TOKENS: TOKENS,
+      WORKMESH_CLUSTER_SECRET: 'cluster-secret-0123456789abcdef',
       WORKMESH_LOG_LEVEL: 'debug',
     });
     const { url } = await proc.ready;

@@ -4,8 +4,9 @@ import { WorkmeshError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 
 /**
- * A server reachable from other machines must not answer strangers: without tokens it does
- * not start, unless `--insecure` says this is a lab (and the log says so on every start).
+ * A server reachable from other machines must not answer strangers: without tokens, or with
+ * the public development secret signing cluster messages and webhooks, it does not start,
+ * unless `--insecure` says this is a lab (and the log says so on every start).
  */
 export function refuseInsecure(config: Config, what: string, log: Logger): void {
   if (isLoopback(config.host)) return;
@@ -20,6 +21,15 @@ export function refuseInsecure(config: Config, what: string, log: Logger): void 
       { host: config.host },
       `INSECURE: the ${what} listens beyond loopback without tokens; anyone who reaches it can submit, read and delete jobs`,
     );
+  }
+  if (config.clusterSecret === undefined) {
+    if (!config.insecure) {
+      throw new WorkmeshError(
+        'WM_ERR_CONFIG_INSECURE',
+        `the ${what} would listen on ${config.host}, beyond this machine, with cluster messages and webhooks signed by the public development secret. Set WORKMESH_CLUSTER_SECRET (the same on every node; openssl rand -base64 32), or pass --insecure for a lab`,
+      );
+    }
+    log.warn({ host: config.host }, 'INSECURE: WORKMESH_CLUSTER_SECRET is not set');
   }
   if (config.rateLimitPerMin === 0) {
     log.warn(
