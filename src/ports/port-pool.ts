@@ -79,11 +79,6 @@ export class PortPool {
     this.idle.length = 0;
   }
 
-  /** Pids of the live children (for tests and `info`). */
-  pids(): number[] {
-    return [...this.all].flatMap((c) => (c.alive && c.pid !== undefined ? [c.pid] : []));
-  }
-
   private async acquire(signal: AbortSignal): Promise<PortProcess> {
     for (;;) {
       signal.throwIfAborted();
