@@ -5,8 +5,9 @@ import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
-import { Producer } from '../queue/index.js';
-import { Keys, connectRedis } from '../redis/index.js';
+import { Metrics, redisSources } from '../metrics/index.js';
+import { Keys, connectRedis, onRedisError } from '../redis/index.js';
+import { CountingProducer } from './counting-producer.js';
 import { JobWatcher } from './job-watcher.js';
 import { buildApi } from './server.js';
 
@@ -31,7 +32,10 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const { config, registry, nodeId, log } = options;
   const redis = connectRedis(config.redisUrl, log, { name: `wm-api-${nodeId}` });
   const keys = new Keys(config.prefix);
-  const producer = new Producer(redis, keys, nodeId);
+  const metrics = new Metrics();
+  const unwatchErrors = onRedisError(() => metrics.redisErrors.inc());
+  metrics.addSources(redisSources(redis, keys, () => registry.list().map((d) => d.name)));
+  const producer = new CountingProducer(redis, keys, nodeId, metrics);
   // The cluster node needs the URL, known once listening; requests before that reach no node.
   const cluster: { node?: ClusterNode } = {};
   const notify = (target: string, message: unknown): Promise<boolean> =>
@@ -56,7 +60,19 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     dispatcher.start();
   }
   const app = await buildApi(
-    { config, registry, redis, keys, producer, nodeId, notify, watcher, redisTimeoutMs: 2000 },
+    {
+      config,
+      registry,
+      redis,
+      keys,
+      producer,
+      nodeId,
+      notify,
+      watcher,
+      metrics,
+      registered: () => cluster.node?.registered() ?? false,
+      redisTimeoutMs: 2000,
+    },
     log,
   );
   try {
@@ -65,6 +81,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     dispatcher.stop();
     await watcher.stop();
     redis.disconnect();
+    unwatchErrors();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new WorkmeshError(
         'WM_ERR_PORT_IN_USE',
@@ -92,6 +109,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
       await member.stop();
       await producer.drain();
       await redis.quit().catch(() => redis.disconnect());
+      unwatchErrors();
     },
   };
 }

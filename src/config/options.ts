@@ -41,7 +41,7 @@ export const options = [
     flag: 'host',
     kind: 'string',
     default: '127.0.0.1',
-    doc: 'Address the API and console listen on (containers set 0.0.0.0).',
+    doc: "Address the API, the console and a worker's metrics listener bind to (containers set 0.0.0.0).",
   },
   {
     key: 'apiPort',
@@ -62,6 +62,16 @@ export const options = [
     min: 0,
     max: 65535,
     doc: 'Port of the web console (reserved for the system monitor).',
+  },
+  {
+    key: 'metricsPort',
+    env: 'WORKMESH_METRICS_PORT',
+    flag: 'metrics-port',
+    kind: 'int',
+    default: undefined,
+    min: 0,
+    max: 65535,
+    doc: "Port of a worker's own HTTP listener for `GET /metrics` (Prometheus), `/healthz` and `/readyz`, on WORKMESH_HOST (0 picks a free one). Unset: no listener. The API serves the same paths on its own port.",
   },
   {
     key: 'resultTtlSec',

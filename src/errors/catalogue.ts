@@ -103,6 +103,12 @@ export const catalogue = {
     retryable: true,
     description: 'Redis did not answer in time; nothing was written. Retry later.',
   },
+  WM_ERR_NOT_REGISTERED: {
+    status: 503,
+    retryable: true,
+    description:
+      'GET /readyz: Redis answers but this process is not a registered cluster member (not yet joined, or its heartbeats are failing). Route no traffic to it.',
+  },
   WM_ERR_REDIS_SERVER_MISSING: {
     status: 500,
     retryable: false,

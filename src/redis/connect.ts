@@ -11,6 +11,18 @@ export interface ConnectOptions {
   readonly name?: string;
 }
 
+type ErrorListener = (err: Error) => void;
+const errorListeners = new Set<ErrorListener>();
+
+/**
+ * Calls listener on every error of every connection connectRedis makes in this process (the
+ * metrics count them); answers a function that removes it.
+ */
+export function onRedisError(listener: ErrorListener): () => void {
+  errorListeners.add(listener);
+  return () => errorListeners.delete(listener);
+}
+
 /**
  * A connection that reconnects forever with capped backoff and logs its errors once per
  * change of state, so a Redis outage is visible but never crashes the process.
@@ -31,6 +43,7 @@ export function connectRedis(
   defineScripts(redis);
   let down = false;
   redis.on('error', (err: Error) => {
+    for (const listener of errorListeners) listener(err);
     if (!down) log.warn({ err: err.message }, 'redis connection error; reconnecting');
     down = true;
   });

@@ -9,7 +9,7 @@ export {
   queueOfJobId,
 } from './keys.js';
 export { SCRIPT_NAMES, runScript, scriptSources, type ScriptName } from './scripts.js';
-export { connectRedis, DEFAULT_REDIS_URL, type ConnectOptions } from './connect.js';
+export { connectRedis, onRedisError, DEFAULT_REDIS_URL, type ConnectOptions } from './connect.js';
 export {
   startRedisServer,
   ensureRedisServerBinary,

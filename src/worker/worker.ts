@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { AnyJobDefinition, JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
+import type { JobTotals, Metrics } from '../metrics/index.js';
 import { QueueConsumer } from '../queue/index.js';
 import { Keys, connectRedis, queueOfJobId } from '../redis/index.js';
 import { QueueRunner, type RunnerCounts } from './queue-runner.js';
@@ -10,6 +11,8 @@ export interface WorkerHandle {
   readonly nodeId: string;
   readonly types: readonly string[];
   counts(): RunnerCounts;
+  /** The same counts per job type (for the metrics). */
+  totals(): JobTotals[];
   /** Aborts a job running here because it was cancelled; false if it does not run here. */
   cancel(id: string): boolean;
   /** Graceful: stop claiming, finish running jobs within graceMs, write outcomes, disconnect. */
@@ -21,6 +24,28 @@ export interface WorkerOptions {
   readonly registry: JobRegistry;
   readonly nodeId: string;
   readonly log: Logger;
+  /** Observes each handler's duration (workmesh_job_duration_seconds). */
+  readonly metrics?: Metrics;
+}
+
+/** The definition with its handler timed into the duration histogram. */
+function timed(def: AnyJobDefinition, metrics: Metrics | undefined): AnyJobDefinition {
+  if (!metrics) return def;
+  const handler = def.handler;
+  return {
+    ...def,
+    handler: async (data, ctx) => {
+      const end = metrics.duration.startTimer({ type: def.name });
+      try {
+        const value: unknown = await handler(data, ctx);
+        end({ outcome: 'ok' });
+        return value;
+      } catch (err) {
+        end({ outcome: 'error' });
+        throw err;
+      }
+    },
+  };
 }
 
 /** Starts one runner per job type this worker takes, each with its own blocking connection. */
@@ -49,7 +74,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const definition = definitions[i]!;
     return new QueueRunner(
       consumers[i]!,
-      definition,
+      timed(definition, options.metrics),
       {
         concurrency: concurrencyOf(definition),
         claimTimeoutMs: config.claimTimeoutMs,
@@ -79,6 +104,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         for (const k of Object.keys(total) as (keyof RunnerCounts)[]) total[k] += r.counts[k];
       }
       return total;
+    },
+    totals() {
+      return runners.map((r, i) => ({
+        type: types[i]!,
+        inFlight: r.counts.inFlight,
+        completed: r.counts.processed,
+        failed: r.counts.failed,
+        retried: r.counts.retried,
+      }));
     },
     cancel(id) {
       const runner = runners[types.indexOf(queueOfJobId(id) ?? '')];
