@@ -9,6 +9,7 @@ export interface Config {
   readonly host: string;
   readonly apiPort: number;
   readonly consolePort: number;
+  readonly apiProcs: number;
   readonly metricsPort: number | undefined;
   readonly resultTtlSec: number;
   readonly deadTtlSec: number;

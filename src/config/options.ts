@@ -64,6 +64,16 @@ export const options = [
     doc: 'Port of the web console (reserved for the system monitor).',
   },
   {
+    key: 'apiProcs',
+    env: 'WORKMESH_API_PROCS',
+    flag: 'procs',
+    kind: 'int',
+    default: 1,
+    min: 1,
+    max: 64,
+    doc: '`workmesh api` processes on this machine, sharing its port (node:cluster); each is a cluster node. Up to one per core.',
+  },
+  {
     key: 'metricsPort',
     env: 'WORKMESH_METRICS_PORT',
     flag: 'metrics-port',
