@@ -65,7 +65,10 @@ function parseValue(spec: OptionSpec, raw: string): unknown {
       } catch {
         throw invalid(spec, raw, 'not a URL');
       }
-      const allowed = spec.key === 'redisUrl' ? ['redis:', 'rediss:'] : ['http:', 'https:'];
+      const allowed =
+        spec.key === 'redisUrl'
+          ? ['redis:', 'rediss:', 'redis+cluster:', 'rediss+cluster:']
+          : ['http:', 'https:'];
       if (!allowed.includes(url.protocol)) {
         throw invalid(spec, raw, `scheme must be ${allowed.join(' or ')}`);
       }

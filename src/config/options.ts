@@ -24,7 +24,7 @@ export const options = [
     flag: 'redis-url',
     kind: 'url',
     default: undefined,
-    doc: 'Redis to use (`redis://[user:pass@]host:port[/db]`, `rediss://` for TLS). Unset: `up` starts a private redis-server; other roles use redis://127.0.0.1:6379.',
+    doc: 'Redis to use (`redis://[user:pass@]host:port[/db]`, `rediss://` for TLS), or a Redis Cluster (`redis+cluster://[user:pass@]host:port[,host:port...]`, `rediss+cluster://` for TLS; one reachable node is enough, the others are discovered). Unset: `up` starts a private redis-server; other roles use redis://127.0.0.1:6379.',
   },
   {
     key: 'prefix',

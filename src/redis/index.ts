@@ -9,7 +9,15 @@ export {
   queueOfJobId,
 } from './keys.js';
 export { SCRIPT_NAMES, runScript, scriptSources, type ScriptName } from './scripts.js';
-export { connectRedis, onRedisError, DEFAULT_REDIS_URL, type ConnectOptions } from './connect.js';
+export {
+  connectRedis,
+  onRedisError,
+  isCluster,
+  forEachMaster,
+  DEFAULT_REDIS_URL,
+  type ConnectOptions,
+} from './connect.js';
+export { parseClusterUrl, CLUSTER_SCHEMES, type ClusterTarget } from './cluster-url.js';
 export {
   startRedisServer,
   ensureRedisServerBinary,
