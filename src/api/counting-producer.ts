@@ -1,6 +1,6 @@
 import type { Metrics } from '../metrics/index.js';
 import { Producer, type Enqueued, type NewJob } from '../queue/index.js';
-import type { Keys, Redis } from '../redis/index.js';
+import { typeOfQueue, type Keys, type Redis } from '../redis/index.js';
 
 /** A Producer that counts the jobs it queued (workmesh_jobs_accepted_total). */
 export class CountingProducer extends Producer {
@@ -15,7 +15,7 @@ export class CountingProducer extends Producer {
 
   override async enqueue(job: NewJob): Promise<Enqueued> {
     const enqueued = await super.enqueue(job);
-    if (enqueued.created) this.metrics.accepted.inc({ type: job.type });
+    if (enqueued.created) this.metrics.accepted.inc({ type: typeOfQueue(job.type) });
     return enqueued;
   }
 }

@@ -34,7 +34,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const keys = new Keys(config.prefix);
   const metrics = new Metrics();
   const unwatchErrors = onRedisError(() => metrics.redisErrors.inc());
-  metrics.addSources(redisSources(redis, keys, () => registry.list().map((d) => d.name)));
+  metrics.addSources(redisSources(redis, keys, () => registry.queues()));
   const producer = new CountingProducer(redis, keys, nodeId, metrics);
   // The cluster node needs the URL, known once listening; requests before that reach no node.
   const cluster: { node?: ClusterNode } = {};
@@ -49,7 +49,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const dispatcher = new WebhookDispatcher({
     redis,
     keys,
-    queues: () => registry.list().map((d) => d.name),
+    queues: () => registry.queues(),
     allow: new WebhookAllowList(config.webhookAllow),
     secret: config.webhookSecret ?? config.clusterSecret ?? DEV_SECRET,
     retryMs: config.webhookRetryMs,

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { readMembers } from '../cluster/index.js';
 import { queueCounts } from '../queue/index.js';
-import type { Keys } from '../redis/index.js';
+import { typeOfQueue, type Keys } from '../redis/index.js';
 import type { ScrapeSources } from './metrics.js';
 
 /**
@@ -11,26 +11,34 @@ import type { ScrapeSources } from './metrics.js';
 export function redisSources(
   redis: Redis,
   keys: Keys,
-  types: () => readonly string[],
+  queues: () => readonly string[],
 ): ScrapeSources {
   return {
     async queueDepth() {
-      const rows = await Promise.all(
-        types().map(async (type) => {
+      // The partitions of a type add up to the type's depth.
+      const depth = new Map<string, number>();
+      await Promise.all(
+        queues().map(async (queue) => {
           const [counts, delayed, dead] = await Promise.all([
-            queueCounts(redis, keys, type),
-            redis.zcard(keys.delayed(type)),
-            redis.zcard(keys.dead(type)),
+            queueCounts(redis, keys, queue),
+            redis.zcard(keys.delayed(queue)),
+            redis.zcard(keys.dead(queue)),
           ]);
-          return [
-            { type, state: 'waiting', count: counts.waiting },
-            { type, state: 'active', count: counts.active },
-            { type, state: 'delayed', count: delayed },
-            { type, state: 'dead', count: dead },
-          ];
+          const type = typeOfQueue(queue);
+          const add = (state: string, n: number): void => {
+            const k = `${type}\n${state}`;
+            depth.set(k, (depth.get(k) ?? 0) + n);
+          };
+          add('waiting', counts.waiting);
+          add('active', counts.active);
+          add('delayed', delayed);
+          add('dead', dead);
         }),
       );
-      return rows.flat();
+      return [...depth].map(([k, count]) => {
+        const [type = '', state = ''] = k.split('\n');
+        return { type, state, count };
+      });
     },
     async nodes() {
       const byRole = new Map<string, number>();

@@ -85,7 +85,27 @@ export function isCluster(redis: Redis): boolean {
 export async function forEachMaster<T>(
   redis: Redis,
   fn: (node: Redis) => Promise<T>,
+  which: 'master' | 'all' = 'master',
 ): Promise<T[]> {
   if (!isCluster(redis)) return [await fn(redis)];
-  return Promise.all((redis as unknown as Cluster).nodes('master').map(fn));
+  return Promise.all((redis as unknown as Cluster).nodes(which).map(fn));
+}
+
+/**
+ * PUBLISH, answering how many subscribers got the message. On a Redis Cluster PUBLISH counts
+ * only the receiving node's own subscribers, so every node is asked (NUMSUB) instead.
+ */
+export async function publishCounted(
+  redis: Redis,
+  channel: string,
+  message: string,
+): Promise<number> {
+  const local = await redis.publish(channel, message);
+  if (!isCluster(redis)) return local;
+  const counts = await forEachMaster(
+    redis,
+    async (node) => Number(((await node.pubsub('NUMSUB', channel)) as [string, number])[1] ?? 0),
+    'all',
+  );
+  return counts.reduce((a, b) => a + b, 0);
 }

@@ -4,6 +4,9 @@ export {
   CHANNEL_DOCS,
   GROUP,
   JOB_ID_RE,
+  MAX_PARTITIONS,
+  queuesOfType,
+  typeOfQueue,
   TYPE_NAME_RE,
   newJobId,
   queueOfJobId,
@@ -14,6 +17,7 @@ export {
   onRedisError,
   isCluster,
   forEachMaster,
+  publishCounted,
   DEFAULT_REDIS_URL,
   type ConnectOptions,
 } from './connect.js';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
@@ -20,8 +20,21 @@ import {
 const DEFAULT_TYPE = 'permute';
 
 /** The id an idempotency key stands for: the same key always names the same job of a type. */
-function idForKey(type: string, key: string): string {
-  return `${type}.${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
+function idForKey(queue: string, key: string): string {
+  return `${queue}.${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
+}
+
+/**
+ * The queue a new job goes to: its type's only queue, or one of its partitions: at random,
+ * or chosen by the idempotency key so a resend finds the same job.
+ */
+function queueFor(queues: readonly string[], key: string | undefined): string {
+  if (queues.length === 1) return queues[0]!;
+  const pick =
+    key === undefined
+      ? randomInt(queues.length)
+      : createHash('sha256').update(key).digest().readUInt32BE(0) % queues.length;
+  return queues[pick]!;
 }
 
 /** POST /api/work (the seed's `?data=` form and the JSON form) and DELETE /api/work/<id>. */
@@ -85,8 +98,9 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
             ? Date.now() + body.delayMs
             : 0;
       const timeoutMs = body.timeoutMs ?? definition.timeoutMs;
+      const queue = queueFor(ctx.registry.queuesOf(definition.name), key);
       const job = {
-        type,
+        type: queue,
         data,
         resultTtlSec:
           body.resultTtlSec ?? query.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
@@ -97,7 +111,7 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         },
         runAt,
-        ...(key === undefined ? {} : { id: idForKey(type, key) }),
+        ...(key === undefined ? {} : { id: idForKey(queue, key) }),
         ...(body.callbackUrl === undefined ? {} : { webhook: body.callbackUrl }),
       };
       const { id, created } = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
