@@ -104,6 +104,10 @@ describe('waiting without polling', () => {
 });
 
 describe('server-sent events', () => {
+  // The worker these tests need is started by the first test, skipped on a cluster.
+  before(async () => {
+    if (ON_CLUSTER) await startWorkerProcess(redis.url, ENV).ready;
+  });
   it('stream accepted -> pending -> progress -> done in order; a reconnect with Last-Event-ID misses nothing', async () => {
     const { callback } = await apis[0]!.submit('steps', { steps: 3, ms: 300 });
     const seen: JobEventMessage[] = [];
