@@ -124,7 +124,7 @@ describe('docker-compose.yml', () => {
     assert.ok(services.api!.healthcheck?.test.join(' ').includes(`:${apiPort}/readyz`));
   });
 
-  it('sysmon serves the console on 5984; node exposes its metrics port', () => {
+  it('sysmon serves the console on 5984; node exposes its metrics port and checks /readyz', () => {
     const sysmon = services.sysmon!;
     assert.equal(sysmon.command?.[0], 'sysmon');
     assert.equal(envPort(sysmon, 'WORKMESH_CONSOLE_PORT'), '5984');
@@ -132,6 +132,8 @@ describe('docker-compose.yml', () => {
     const node = services.node!;
     assert.equal(node.command?.[0], 'worker');
     assert.deepEqual(node.expose, [envPort(node, 'WORKMESH_METRICS_PORT')]);
+    const metricsPort = envPort(node, 'WORKMESH_METRICS_PORT')!;
+    assert.ok(node.healthcheck?.test.join(' ').includes(`:${metricsPort}/readyz`));
   });
 
   it('shell is interactive and only started by `docker compose run shell`', () => {
