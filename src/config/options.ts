@@ -81,7 +81,7 @@ export const options = [
     default: undefined,
     min: 0,
     max: 65535,
-    doc: "Port of a worker's own HTTP listener for `GET /metrics` (Prometheus), `/healthz` and `/readyz`, on WORKMESH_HOST (0 picks a free one). Unset: no listener. The API serves the same paths on its own port.",
+    doc: "Port of a worker's own HTTP listener for `GET /metrics` (Prometheus), `/healthz` and `/readyz`, on WORKMESH_HOST (0 picks a free one: use 0 when several workers share a machine). Unset: no listener. The API serves the same paths on its own port.",
   },
   {
     key: 'resultTtlSec',
