@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient } from '../src/client/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -78,5 +79,22 @@ describe('api --procs', () => {
     assert.ok(healed.some((n) => !nodeId.split(',').includes(n.id)));
     api.child.kill('SIGTERM');
     assert.equal(await api.exited, 0);
+  });
+
+  it("a port in use fails the start with the children's error, and no process is left", async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => taken.once('listening', resolve));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const api = runCli(['api', '--port', String(port), '--procs', '2'], {
+        REDIS_URL: redis.url,
+      });
+      await assert.rejects(api.ready, /in use/);
+      assert.equal(await api.exited, 1);
+      assert.match(api.output(), /\[WM_ERR_PORT_IN_USE\]\n$/);
+      assert.doesNotMatch(api.output(), /EPIPE|Unhandled/);
+    } finally {
+      taken.close();
+    }
   });
 });

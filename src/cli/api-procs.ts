@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkmeshError } from '../errors/index.js';
+import { WorkmeshError, catalogue, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { tellParent, type ParentMessage } from './lifecycle.js';
 
@@ -32,6 +32,8 @@ export async function runApiPrimary(procs: number, log: Logger): Promise<number>
     const s: Slot = slot ?? { worker, startedAt: 0, crashes: 0 };
     s.worker = worker;
     s.startedAt = performance.now();
+    // A stop request racing the child's own exit fails with EPIPE: the child is gone anyway.
+    worker.on('error', (err: Error) => log.debug({ err: err.message }, 'api process channel'));
     worker.on('message', (msg: ParentMessage) => {
       if (msg.kind === 'ready') s.nodeId = msg.nodeId;
     });
@@ -57,7 +59,11 @@ export async function runApiPrimary(procs: number, log: Logger): Promise<number>
     let url: string | undefined;
     const nodeIds: string[] = [];
     const onMessage = (_w: Worker, msg: ParentMessage): void => {
-      if (msg.kind === 'error') return fail(new WorkmeshError('WM_ERR_INTERNAL', msg.message));
+      if (msg.kind === 'error') {
+        // The child's own error (a port in use, a bad setting) is this process's error.
+        const code = msg.code in catalogue ? (msg.code as ErrorCode) : 'WM_ERR_INTERNAL';
+        return fail(new WorkmeshError(code, msg.message));
+      }
       nodeIds.push(msg.nodeId);
       url ??= msg.url;
       if (++count === procs) {
