@@ -201,7 +201,7 @@ describe('bad input: a clear 4xx and nothing written', () => {
 
   for (const c of cases) {
     it(c.name, async () => {
-      const before = await redis.client.dbsize();
+      const before = await redis.dbsize();
       const streamBefore = await redis.client.xlen('wm:{permute}:stream');
       const res = await api.app.inject(c.req);
       assert.equal(res.statusCode, c.status, res.body);
@@ -209,7 +209,7 @@ describe('bad input: a clear 4xx and nothing written', () => {
       const body = res.json<{ error: { code: string; message: string } }>();
       assert.equal(body.error.code, c.code);
       assert.ok(body.error.message.length > 0);
-      assert.equal(await redis.client.dbsize(), before, 'no key was added');
+      assert.equal(await redis.dbsize(), before, 'no key was added');
       assert.equal(
         await redis.client.xlen('wm:{permute}:stream'),
         streamBefore,

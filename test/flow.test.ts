@@ -103,7 +103,7 @@ describe('the seed flow', () => {
     const accepted = await client.submit('hash', { text: 'x' }, { resultTtlSec: 1 });
     const state = await client.wait(accepted.callback, { timeoutMs: 20_000 });
     assert.equal(state.status, 'done');
-    const queued = await redis.client.keys('wm:*:job:*');
+    const queued = await redis.keys('wm:*:job:*');
     for (const key of queued) {
       const status = await redis.client.hget(key, 'status');
       const ttl = await redis.client.ttl(key);

@@ -13,7 +13,9 @@ const T = {
   globex: 'globex-token-dddddddddddddddddddddd',
   admin: 'admin-token-eeeeeeeeeeeeeeeeeeeeeeee',
 };
+const METRICS_TOKEN = 'prom-token-ffffffffffffffffffffffff';
 const TOKENS = [
+  `prometheus:metrics:${METRICS_TOKEN}`,
   `acme:submit:${T.submit}`,
   `acme:read:${T.read}`,
   `acme:submit+read:${T.acme}`,
@@ -327,5 +329,30 @@ describe('secure defaults', () => {
     assert.ok(log.length > 0);
     for (const secret of [...Object.values(T), marker])
       assert.ok(!log.includes(secret), `${secret} is in the log`);
+  });
+});
+
+describe("a worker's metrics listener", () => {
+  it('needs a token with the metrics scope when tokens are set', async () => {
+    const worker = runCli(['worker'], {
+      REDIS_URL: redis.url,
+      WORKMESH_METRICS_PORT: '0',
+      WORKMESH_API_TOKENS: TOKENS,
+    });
+    const url = `${(await worker.ready).url!}/metrics`;
+    assert.equal((await fetch(url)).status, 401);
+    assert.equal((await fetch(url, { headers: auth(T.read) })).status, 403);
+    assert.equal((await fetch(url, { headers: auth(METRICS_TOKEN) })).status, 200);
+    assert.equal((await fetch(url, { headers: auth(T.admin) })).status, 200);
+  });
+
+  it('beyond loopback without tokens it refuses to start', async () => {
+    const { code, stderr } = await runCliToEnd(['worker'], {
+      REDIS_URL: redis.url,
+      WORKMESH_METRICS_PORT: '0',
+      WORKMESH_HOST: '0.0.0.0',
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /WM_ERR_CONFIG_INSECURE/);
   });
 });

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { JobRegistry } from '../jobs/index.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Producer } from '../queue/index.js';
 import type { Keys } from '../redis/index.js';
 import type { JobWatcher } from './job-watcher.js';
@@ -17,6 +18,10 @@ export interface ApiContext {
   readonly watcher?: JobWatcher;
   /** Sends a message to a cluster node (the API's own node); absent without a cluster. */
   readonly notify?: (nodeId: string, message: unknown) => Promise<boolean>;
+  /** This process's metrics, served at GET /metrics; absent: no such route. */
+  readonly metrics?: Metrics;
+  /** Whether this API process is a registered cluster member now; absent: not asked. */
+  readonly registered?: () => boolean;
   /** Longest a request waits for Redis before answering 503. */
   readonly redisTimeoutMs: number;
 }

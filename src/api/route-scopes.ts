@@ -17,6 +17,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   'GET /api/events/:id': 'read',
   'GET /api/types': 'read',
   'GET /api/openapi.json': 'read',
+  'GET /metrics': 'metrics',
   'GET /api/cluster': 'admin',
   'GET /api/dead': 'admin',
   'DELETE /api/dead': 'admin',

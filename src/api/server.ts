@@ -8,6 +8,7 @@ import { installSecurity } from './security.js';
 import { deadRoutes } from './routes/dead.js';
 import { eventsRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
 
@@ -39,6 +40,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   deadRoutes(app, ctx);
   eventsRoutes(app, ctx);
   metaRoutes(app, ctx);
+  metricsRoutes(app, ctx);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
 }

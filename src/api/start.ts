@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { isLoopback, refuseInsecure } from '../auth/index.js';
 import { ClusterNode, DEV_SECRET } from '../cluster/index.js';
 import { WebhookAllowList, WebhookDispatcher } from '../webhooks/index.js';
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
-import { Producer } from '../queue/index.js';
-import { Keys, connectRedis } from '../redis/index.js';
-import { refuseInsecure } from './exposure.js';
+import { Metrics, redisSources } from '../metrics/index.js';
+import { Keys, connectRedis, onRedisError } from '../redis/index.js';
+import { CountingProducer } from './counting-producer.js';
 import { JobWatcher } from './job-watcher.js';
 import { buildApi } from './server.js';
 
@@ -31,9 +32,18 @@ export interface StartApiOptions {
 export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const { config, registry, nodeId, log } = options;
   refuseInsecure(config, 'API', log);
+  if (!isLoopback(config.host) && config.rateLimitPerMin === 0) {
+    log.warn(
+      { host: config.host },
+      'the API listens beyond loopback without a rate limit (WORKMESH_RATE_LIMIT)',
+    );
+  }
   const redis = connectRedis(config.redisUrl, log, { name: `wm-api-${nodeId}` });
   const keys = new Keys(config.prefix);
-  const producer = new Producer(redis, keys, nodeId);
+  const metrics = new Metrics();
+  const unwatchErrors = onRedisError(() => metrics.redisErrors.inc());
+  metrics.addSources(redisSources(redis, keys, () => registry.queues()));
+  const producer = new CountingProducer(redis, keys, nodeId, metrics);
   // The cluster node needs the URL, known once listening; requests before that reach no node.
   const cluster: { node?: ClusterNode } = {};
   const notify = (target: string, message: unknown): Promise<boolean> =>
@@ -47,7 +57,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const dispatcher = new WebhookDispatcher({
     redis,
     keys,
-    queues: () => registry.list().map((d) => d.name),
+    queues: () => registry.queues(),
     allow: new WebhookAllowList(config.webhookAllow),
     secret: config.webhookSecret ?? config.clusterSecret ?? DEV_SECRET,
     retryMs: config.webhookRetryMs,
@@ -58,7 +68,19 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     dispatcher.start();
   }
   const app = await buildApi(
-    { config, registry, redis, keys, producer, nodeId, notify, watcher, redisTimeoutMs: 2000 },
+    {
+      config,
+      registry,
+      redis,
+      keys,
+      producer,
+      nodeId,
+      notify,
+      watcher,
+      metrics,
+      registered: () => cluster.node?.registered() ?? false,
+      redisTimeoutMs: 2000,
+    },
     log,
   );
   try {
@@ -67,6 +89,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     dispatcher.stop();
     await watcher.stop();
     redis.disconnect();
+    unwatchErrors();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new WorkmeshError(
         'WM_ERR_PORT_IN_USE',
@@ -94,6 +117,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
       await member.stop();
       await producer.drain();
       await redis.quit().catch(() => redis.disconnect());
+      unwatchErrors();
     },
   };
 }

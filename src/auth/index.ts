@@ -8,3 +8,4 @@ export {
 } from './tokens.js';
 export { tenantJobId, ownedBy } from './tenancy.js';
 export { isLoopback } from './loopback.js';
+export { refuseInsecure } from './exposure.js';

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { WorkmeshError } from '../errors/index.js';
 
-export const SCOPES = ['submit', 'read', 'admin'] as const;
+export const SCOPES = ['submit', 'read', 'metrics', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Who a request is: the tenant of its token and what the token may do. */

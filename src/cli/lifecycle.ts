@@ -36,6 +36,10 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): Promise<v
     };
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
+    // A parent may ask over IPC instead of signalling (`api --procs`): one request, no force.
+    process.on('message', (message: { kind?: string } | null) => {
+      if (message?.kind === 'stop' && !stopping) onSignal('asked by parent');
+    });
     if (process.send) {
       process.on('disconnect', () => {
         if (!stopping) onSignal('parent exited');

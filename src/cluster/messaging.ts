@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { WorkmeshError, catalogue, isWorkmeshError, type ErrorCode } from '../errors/index.js';
-import type { Keys } from '../redis/index.js';
+import { publishCounted, type Keys } from '../redis/index.js';
 import type { Envelope, Signer } from './signing.js';
 
 export type Callable = (args: unknown, from: string) => unknown;
@@ -93,7 +93,8 @@ export class Messaging {
     // The reply can arrive (on the subscriber connection) before PUBLISH answers: mark the
     // promise handled now so an early rejection is not reported as unhandled.
     result.catch(() => undefined);
-    const receivers = await this.redis.publish(
+    const receivers = await publishCounted(
+      this.redis,
       this.keys.nodeChannel(target),
       this.signer.sign(envelope),
     );
@@ -113,12 +114,13 @@ export class Messaging {
   /** Sends a message to one node; resolves to whether it was listening. */
   async send(target: string, message: unknown): Promise<boolean> {
     const wire = this.signer.sign(this.envelope('send', message));
-    return (await this.redis.publish(this.keys.nodeChannel(target), wire)) > 0;
+    return (await publishCounted(this.redis, this.keys.nodeChannel(target), wire)) > 0;
   }
 
   /** Sends a message to every node (this one included); resolves to how many got it. */
   async broadcast(message: unknown): Promise<number> {
-    return this.redis.publish(
+    return publishCounted(
+      this.redis,
       this.keys.broadcastChannel(),
       this.signer.sign(this.envelope('send', message)),
     );

@@ -53,6 +53,8 @@ export class ClusterNode extends EventEmitter {
   private readonly startedAt = Date.now();
   private roundRobin = 0;
   private stopped = false;
+  /** performance.now() of the last heartbeat Redis acknowledged; -Infinity before the first. */
+  private lastBeatAt = -Infinity;
   readonly loopErrors = { heartbeat: 0, reap: 0, reconcile: 0 };
 
   constructor(private readonly options: ClusterNodeOptions) {
@@ -128,6 +130,14 @@ export class ClusterNode extends EventEmitter {
     this.every(RECONCILE_MS, 'reconcile', () => this.reconcile());
     // After a reconnect the subscription was re-made: heal what was missed meanwhile.
     this.subscriber.on('ready', () => void this.reconcile().catch(() => undefined));
+  }
+
+  /**
+   * Whether peers see this node now: it is running and Redis acknowledged a heartbeat within
+   * the node TTL (past it, others may have declared it gone). What /readyz reports.
+   */
+  registered(): boolean {
+    return !this.stopped && performance.now() - this.lastBeatAt < this.options.config.nodeTtlMs;
   }
 
   /** Leaves at once (others see `left`, reason shutdown) and disconnects. */
@@ -270,6 +280,7 @@ export class ClusterNode extends EventEmitter {
       JSON.stringify(info),
       this.options.config.nodeTtlMs,
     ])) as [number, number];
+    this.lastBeatAt = performance.now();
     if (joined === 1) this.options.log.info('joined the cluster');
     await this.messaging.publishEvent({
       event: joined === 1 ? 'joined' : 'updated',

@@ -9,6 +9,8 @@ export interface Config {
   readonly host: string;
   readonly apiPort: number;
   readonly consolePort: number;
+  readonly apiProcs: number;
+  readonly metricsPort: number | undefined;
   readonly resultTtlSec: number;
   readonly deadTtlSec: number;
   readonly maxAttempts: number;
@@ -70,7 +72,10 @@ function parseValue(spec: OptionSpec, raw: string): unknown {
       } catch {
         throw invalid(spec, raw, 'not a URL');
       }
-      const allowed = spec.key === 'redisUrl' ? ['redis:', 'rediss:'] : ['http:', 'https:'];
+      const allowed =
+        spec.key === 'redisUrl'
+          ? ['redis:', 'rediss:', 'redis+cluster:', 'rediss+cluster:']
+          : ['http:', 'https:'];
       if (!allowed.includes(url.protocol)) {
         throw invalid(spec, raw, `scheme must be ${allowed.join(' or ')}`);
       }

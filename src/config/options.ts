@@ -24,7 +24,7 @@ export const options = [
     flag: 'redis-url',
     kind: 'url',
     default: undefined,
-    doc: 'Redis to use (`redis://[user:pass@]host:port[/db]`, `rediss://` for TLS). Unset: `up` starts a private redis-server; other roles use redis://127.0.0.1:6379.',
+    doc: 'Redis to use (`redis://[user:pass@]host:port[/db]`, `rediss://` for TLS), or a Redis Cluster (`redis+cluster://[user:pass@]host:port[,host:port...]`, `rediss+cluster://` for TLS; one reachable node is enough, the others are discovered). Unset: `up` starts a private redis-server; other roles use redis://127.0.0.1:6379.',
   },
   {
     key: 'prefix',
@@ -41,7 +41,7 @@ export const options = [
     flag: 'host',
     kind: 'string',
     default: '127.0.0.1',
-    doc: 'Address the API and console listen on (containers set 0.0.0.0).',
+    doc: "Address the API, the console and a worker's metrics listener bind to (containers set 0.0.0.0).",
   },
   {
     key: 'apiPort',
@@ -62,6 +62,26 @@ export const options = [
     min: 0,
     max: 65535,
     doc: 'Port of the web console (reserved for the system monitor).',
+  },
+  {
+    key: 'apiProcs',
+    env: 'WORKMESH_API_PROCS',
+    flag: 'procs',
+    kind: 'int',
+    default: 1,
+    min: 1,
+    max: 64,
+    doc: '`workmesh api` processes on this machine, sharing its port (node:cluster); each is a cluster node. Up to one per core.',
+  },
+  {
+    key: 'metricsPort',
+    env: 'WORKMESH_METRICS_PORT',
+    flag: 'metrics-port',
+    kind: 'int',
+    default: undefined,
+    min: 0,
+    max: 65535,
+    doc: "Port of a worker's own HTTP listener for `GET /metrics` (Prometheus), `/healthz` and `/readyz`, on WORKMESH_HOST (0 picks a free one: use 0 when several workers share a machine). Unset: no listener. The API serves the same paths on its own port.",
   },
   {
     key: 'resultTtlSec',
@@ -257,7 +277,7 @@ export const options = [
     flag: 'api-tokens',
     kind: 'list',
     default: [],
-    doc: 'API tokens, comma-separated `<tenant>:<scope>[+<scope>]:<token>` with scopes `submit`, `read`, `admin` (docs/security.md). Set: every route but /healthz and /readyz needs `Authorization: Bearer <token>`, and callback ids are bound to their tenant. Prefer the environment variable: flags show in `ps`.',
+    doc: 'API tokens, comma-separated `<tenant>:<scope>[+<scope>]:<token>` with scopes `submit`, `read`, `metrics`, `admin` (docs/security.md). Set: every route but /healthz and /readyz needs `Authorization: Bearer <token>`, and callback ids are bound to their tenant. Prefer the environment variable: flags show in `ps`.',
   },
   {
     key: 'insecure',

@@ -142,6 +142,12 @@ export const catalogue = {
     description:
       'Redis refused the credentials of `REDIS_URL`, or its ACL forbids a command or key workmesh needs.',
   },
+  WM_ERR_NOT_REGISTERED: {
+    status: 503,
+    retryable: true,
+    description:
+      'GET /readyz: Redis answers but this process is not a registered cluster member (not yet joined, or its heartbeats are failing). Route no traffic to it.',
+  },
   WM_ERR_REDIS_SERVER_MISSING: {
     status: 500,
     retryable: false,

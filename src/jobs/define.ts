@@ -35,8 +35,14 @@ export interface JobDefinition<S extends TSchema = TSchema, R = unknown> {
   readonly example?: Static<S>;
   /** Returns the job's value (any JSON). A thrown error fails the job. */
   readonly handler: (data: Static<S>, ctx: JobContext) => Promise<R> | R;
-  /** Jobs of this type a worker runs at once (default WORKMESH_CONCURRENCY). */
+  /** Jobs of this type a worker runs at once (default WORKMESH_CONCURRENCY), per partition. */
   readonly concurrency?: number;
+  /**
+   * Splits the type's queue into this many (at most 64), each its own hash tag: on a Redis
+   * Cluster a hot type is spread over several masters. Workers read every partition; the API
+   * puts each job on a random one (the same one for the same idempotency key). Default 1.
+   */
+  readonly partitions?: number;
   /** How long the result is kept (default WORKMESH_RESULT_TTL_SEC). */
   readonly resultTtlSec?: number;
   /** Attempts before the job fails for good (default WORKMESH_MAX_ATTEMPTS). */

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { WorkmeshError } from '../errors/index.js';
-import { TYPE_NAME_RE } from '../redis/index.js';
+import { MAX_PARTITIONS, TYPE_NAME_RE, queuesOfType } from '../redis/index.js';
 import type { AnyJobDefinition, JobSettings } from './define.js';
 import { hash } from './hash.js';
 import { permute } from './permute.js';
@@ -43,6 +43,12 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
   }
   if (typeof d.input !== 'object' || d.input === null) {
     throw invalidDefinition(source, `${d.name}: input must be a JSON Schema object`);
+  }
+  if (
+    d.partitions !== undefined &&
+    !(Number.isInteger(d.partitions) && d.partitions >= 1 && d.partitions <= MAX_PARTITIONS)
+  ) {
+    throw invalidDefinition(source, `${d.name}: partitions must be 1..${MAX_PARTITIONS}`);
   }
   for (const key of ['concurrency', 'resultTtlSec', 'maxAttempts', 'timeoutMs'] as const) {
     const v = d[key];
@@ -99,6 +105,17 @@ export class JobRegistry {
 
   list(): AnyJobDefinition[] {
     return [...this.defs.values()];
+  }
+
+  /** The queues of a type (its partitions), or [] for an unknown type. */
+  queuesOf(name: string): string[] {
+    const def = this.defs.get(name);
+    return def ? queuesOfType(def.name, def.partitions) : [];
+  }
+
+  /** Every queue of every type. */
+  queues(): string[] {
+    return this.list().flatMap((d) => queuesOfType(d.name, d.partitions));
   }
 
   /** Throws WM_ERR_JOB_UNKNOWN_TYPE or WM_ERR_JOB_INVALID_DATA; returns the definition. */

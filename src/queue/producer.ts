@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import { newJobId, runScript, type Keys } from '../redis/index.js';
+import { newJobId, runScript, typeOfQueue, type Keys } from '../redis/index.js';
 import type { JobOptions } from './job-options.js';
 import { TurnBatcher } from './turn-batcher.js';
 
 export interface NewJob {
+  /** The queue: the job type, or one of its partitions (`<type>~<n>`). */
   readonly type: string;
   readonly data: unknown;
   readonly resultTtlSec: number;
@@ -72,7 +73,7 @@ export class Producer {
 
   private async flush(queue: string, items: readonly Item[]): Promise<number[]> {
     const keys: string[] = this.keys.queue(queue);
-    const args: (string | number)[] = [Date.now(), queue, this.nodeId];
+    const args: (string | number)[] = [Date.now(), typeOfQueue(queue), this.nodeId];
     for (const item of items) {
       keys.push(this.keys.job(item.id));
       args.push(

@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { parseClusterUrl } from './cluster-url.js';
 import { defineScripts } from './scripts.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -9,6 +10,18 @@ export interface ConnectOptions {
   readonly blocking?: boolean;
   /** Name shown by CLIENT LIST, to tell workmesh's connections apart. */
   readonly name?: string;
+}
+
+type ErrorListener = (err: Error) => void;
+const errorListeners = new Set<ErrorListener>();
+
+/**
+ * Calls listener on every error of every connection connectRedis makes in this process (the
+ * metrics count them); answers a function that removes it.
+ */
+export function onRedisError(listener: ErrorListener): () => void {
+  errorListeners.add(listener);
+  return () => errorListeners.delete(listener);
 }
 
 /**
@@ -27,10 +40,29 @@ export function connectRedis(
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
   };
-  const redis = new Redis(url ?? DEFAULT_REDIS_URL, redisOptions);
+  const target = url === undefined ? undefined : parseClusterUrl(url);
+  const redis = target
+    ? // A Cluster answers the same commands as a single connection (routed by key slot) and
+      // workmesh's keys and scripts stay within one slot each, so the rest of the code takes
+      // it as a Redis; the few per-node commands go through forEachMaster().
+      (new Cluster(target.seeds, {
+        // ioredis picks an auto-pipeline's node from the first argument, which for XGROUP
+        // CREATE or a script call is not the key: answered MOVED. Scripts batch per turn anyway.
+        enableAutoPipelining: false,
+        clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+        redisOptions: {
+          ...redisOptions,
+          enableAutoPipelining: false,
+          ...(target.username === undefined ? {} : { username: target.username }),
+          ...(target.password === undefined ? {} : { password: target.password }),
+          ...(target.tls ? { tls: {} } : {}),
+        },
+      }) as unknown as Redis)
+    : new Redis(url ?? DEFAULT_REDIS_URL, redisOptions);
   defineScripts(redis);
   let down = false;
   redis.on('error', (err: Error) => {
+    for (const listener of errorListeners) listener(err);
     if (!down) log.warn({ err: err.message }, 'redis connection error; reconnecting');
     down = true;
   });
@@ -39,4 +71,41 @@ export function connectRedis(
     down = false;
   });
   return redis;
+}
+
+/** Whether this connection is a Redis Cluster client (see connectRedis). */
+export function isCluster(redis: Redis): boolean {
+  return (redis as unknown) instanceof Cluster;
+}
+
+/**
+ * Runs fn on every master: the one server of a single Redis, each master of a Cluster. For
+ * commands about a server rather than a key (CLIENT LIST/KILL, INFO, DBSIZE).
+ */
+export async function forEachMaster<T>(
+  redis: Redis,
+  fn: (node: Redis) => Promise<T>,
+  which: 'master' | 'all' = 'master',
+): Promise<T[]> {
+  if (!isCluster(redis)) return [await fn(redis)];
+  return Promise.all((redis as unknown as Cluster).nodes(which).map(fn));
+}
+
+/**
+ * PUBLISH, answering how many subscribers got the message. On a Redis Cluster PUBLISH counts
+ * only the receiving node's own subscribers, so every node is asked (NUMSUB) instead.
+ */
+export async function publishCounted(
+  redis: Redis,
+  channel: string,
+  message: string,
+): Promise<number> {
+  const local = await redis.publish(channel, message);
+  if (!isCluster(redis)) return local;
+  const counts = await forEachMaster(
+    redis,
+    async (node) => Number(((await node.pubsub('NUMSUB', channel)) as [string, number])[1] ?? 0),
+    'all',
+  );
+  return counts.reduce((a, b) => a + b, 0);
 }

@@ -9,8 +9,30 @@ import { randomBytes } from 'node:crypto';
 /** A job type (and queue) name: safe inside a key, a URL and a hash tag. */
 export const TYPE_NAME_RE = /^[a-z][a-z0-9_-]{0,47}$/;
 
-/** A callback id: `<queue>.<16 base64url chars>` (96 random bits). */
-export const JOB_ID_RE = /^([a-z][a-z0-9_-]{0,47})\.([A-Za-z0-9_-]{16})$/;
+/**
+ * A callback id: `<queue>.<16 base64url chars>` (96 random bits). The queue is the job type,
+ * or `<type>~<partition>` for a type split over several partitions.
+ */
+export const JOB_ID_RE = /^([a-z][a-z0-9_-]{0,47}(?:~[0-9]{1,2})?)\.([A-Za-z0-9_-]{16})$/;
+
+/** Most partitions a job type may have. */
+export const MAX_PARTITIONS = 64;
+
+/**
+ * The queues of a job type: the type itself, or `<type>~0` .. `<type>~<n-1>` when it has n > 1
+ * partitions. Each queue has its own hash tag, so on a Redis Cluster each lands on the master
+ * that owns its slot: one hot type is spread over several masters.
+ */
+export function queuesOfType(type: string, partitions = 1): string[] {
+  if (partitions <= 1) return [type];
+  return Array.from({ length: partitions }, (_, p) => `${type}~${p}`);
+}
+
+/** The job type a queue belongs to (the queue name without its `~<partition>`). */
+export function typeOfQueue(queue: string): string {
+  const tilde = queue.indexOf('~');
+  return tilde < 0 ? queue : queue.slice(0, tilde);
+}
 
 /** The consumer group every worker of a queue joins. */
 export const GROUP = 'workers';

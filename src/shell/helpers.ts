@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { JobWatcher } from '../api/index.js';
 import type { ClusterNode, Member } from '../cluster/index.js';
@@ -57,8 +58,10 @@ export function shellHelpers(deps: ShellDeps) {
         options: { maxAttempts?: number; delayMs?: number; resultTtlSec?: number } = {},
       ) => {
         const definition = registry.validate(type, data);
+        // A partitioned type: any one of its queues.
+        const queues = registry.queuesOf(type);
         const { id } = await producer.enqueue({
-          type,
+          type: queues[randomInt(queues.length)] ?? type,
           data,
           resultTtlSec: options.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
           maxAttempts: options.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,

@@ -2,14 +2,18 @@ import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { AnyJobDefinition, JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
+import type { JobTotals, Metrics } from '../metrics/index.js';
 import { QueueConsumer } from '../queue/index.js';
-import { Keys, connectRedis, queueOfJobId } from '../redis/index.js';
+import { Keys, connectRedis, queueOfJobId, typeOfQueue } from '../redis/index.js';
 import { QueueRunner, type RunnerCounts } from './queue-runner.js';
 
 export interface WorkerHandle {
   readonly nodeId: string;
+  /** The queues it reads: its job types, each partition of a partitioned type apart. */
   readonly types: readonly string[];
   counts(): RunnerCounts;
+  /** The same counts per job type (for the metrics). */
+  totals(): JobTotals[];
   /** Aborts a job running here because it was cancelled; false if it does not run here. */
   cancel(id: string): boolean;
   /** Graceful: stop claiming, finish running jobs within graceMs, write outcomes, disconnect. */
@@ -21,6 +25,28 @@ export interface WorkerOptions {
   readonly registry: JobRegistry;
   readonly nodeId: string;
   readonly log: Logger;
+  /** Observes each handler's duration (workmesh_job_duration_seconds). */
+  readonly metrics?: Metrics;
+}
+
+/** The definition with its handler timed into the duration histogram. */
+function timed(def: AnyJobDefinition, metrics: Metrics | undefined): AnyJobDefinition {
+  if (!metrics) return def;
+  const handler = def.handler;
+  return {
+    ...def,
+    handler: async (data, ctx) => {
+      const end = metrics.duration.startTimer({ type: def.name });
+      try {
+        const value: unknown = await handler(data, ctx);
+        end({ outcome: 'ok' });
+        return value;
+      } catch (err) {
+        end({ outcome: 'error' });
+        throw err;
+      }
+    },
+  };
 }
 
 /** Starts one runner per job type this worker takes, each with its own blocking connection. */
@@ -35,28 +61,30 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       );
     }
   }
+  // One queue per type, or one per partition of a partitioned type: a runner each.
+  const queues = types.flatMap((type) => registry.queuesOf(type));
   const keys = new Keys(config.prefix);
   const redis = connectRedis(config.redisUrl, log, { name: `wm-worker-${nodeId}` });
-  const blocking = types.map((type) =>
-    connectRedis(config.redisUrl, log, { blocking: true, name: `wm-block-${type}-${nodeId}` }),
+  const blocking = queues.map((queue) =>
+    connectRedis(config.redisUrl, log, { blocking: true, name: `wm-block-${queue}-${nodeId}` }),
   );
-  const consumers = types.map(
-    (type, i) => new QueueConsumer(redis, blocking[i]!, keys, type, nodeId, config.deadTtlSec),
+  const consumers = queues.map(
+    (queue, i) => new QueueConsumer(redis, blocking[i]!, keys, queue, nodeId, config.deadTtlSec),
   );
   const definitions = types.map((type) => registry.get(type)!);
   const concurrencyOf = (def: AnyJobDefinition) => def.concurrency ?? config.concurrency;
-  const runners = types.map((type, i) => {
-    const definition = definitions[i]!;
+  const runners = queues.map((queue, i) => {
+    const definition = registry.get(typeOfQueue(queue))!;
     return new QueueRunner(
       consumers[i]!,
-      definition,
+      timed(definition, options.metrics),
       {
         concurrency: concurrencyOf(definition),
         claimTimeoutMs: config.claimTimeoutMs,
         blockMs: config.blockMs,
         defaultBackoff: { type: 'exponential', delayMs: config.backoffMs },
       },
-      log.child({ queue: type }),
+      log.child({ queue }),
     );
   });
   // Creating the groups first means `ready` is only said once Redis answers.
@@ -64,15 +92,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   // Types with a setup (port pools, connections) get it before their first job.
   await Promise.all(
     definitions.map(async (def) => {
-      await def.setup?.({ concurrency: concurrencyOf(def), log: log.child({ queue: def.name }) });
+      const concurrency = concurrencyOf(def) * (def.partitions ?? 1);
+      await def.setup?.({ concurrency, log: log.child({ queue: def.name }) });
     }),
   );
   for (const runner of runners) runner.start();
-  log.info({ types, concurrency: config.concurrency }, 'worker started');
+  log.info({ types, queues, concurrency: config.concurrency }, 'worker started');
 
   return {
     nodeId,
-    types,
+    types: queues,
     counts() {
       const total: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, retried: 0, refused: 0 };
       for (const r of runners) {
@@ -80,8 +109,24 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       return total;
     },
+    totals() {
+      // A partitioned type's runners add up to the type's figures.
+      const byType = new Map<string, JobTotals>();
+      runners.forEach((r, i) => {
+        const type = typeOfQueue(queues[i]!);
+        const t = byType.get(type);
+        byType.set(type, {
+          type,
+          inFlight: (t?.inFlight ?? 0) + r.counts.inFlight,
+          completed: (t?.completed ?? 0) + r.counts.processed,
+          failed: (t?.failed ?? 0) + r.counts.failed,
+          retried: (t?.retried ?? 0) + r.counts.retried,
+        });
+      });
+      return [...byType.values()];
+    },
     cancel(id) {
-      const runner = runners[types.indexOf(queueOfJobId(id) ?? '')];
+      const runner = runners[queues.indexOf(queueOfJobId(id) ?? '')];
       return runner?.cancel(id) ?? false;
     },
     async stop(graceMs = config.shutdownGraceMs) {

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { buildApi } from '../../src/api/index.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createRegistry } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log/index.js';
+import { Metrics } from '../../src/metrics/index.js';
 import { Producer } from '../../src/queue/index.js';
-import { Keys } from '../../src/redis/index.js';
+import { Keys, connectRedis } from '../../src/redis/index.js';
 
 export interface InProcessApi {
   readonly app: FastifyInstance;
@@ -21,13 +22,23 @@ export async function buildTestApi(
 ): Promise<InProcessApi> {
   const config = loadConfig({ REDIS_URL: redisUrl, WORKMESH_LOG_LEVEL: 'silent', ...env });
   const log = createLogger(config.logLevel);
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = connectRedis(redisUrl, log);
   await new Promise((resolve) => redis.once('ready', resolve));
   const keys = new Keys(config.prefix);
   const registry = await createRegistry(config, config.jobModules);
   const producer = new Producer(redis, keys, 'api-test');
   const app = await buildApi(
-    { config, registry, redis, keys, producer, nodeId: 'api-test', redisTimeoutMs: 2000 },
+    {
+      config,
+      registry,
+      redis,
+      keys,
+      producer,
+      nodeId: 'api-test',
+      redisTimeoutMs: 2000,
+      // As a real API: GET /metrics is one of its routes.
+      metrics: new Metrics(),
+    },
     log,
   );
   return {

@@ -15,8 +15,12 @@ export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const guard = <T>(fn: () => Promise<T>): Promise<T> =>
     withRedis(ctx.redis, ctx.redisTimeoutMs, fn);
   // A type this API no longer knows may still have dead letters: any well-formed name goes.
-  const typesOf = (type: string | undefined): string[] =>
-    type !== undefined ? [type] : ctx.registry.list().map((d) => d.name);
+  // A partitioned type's dead letters are in each of its queues.
+  const typesOf = (type: string | undefined): string[] => {
+    if (type === undefined) return ctx.registry.queues();
+    const queues = ctx.registry.queuesOf(type);
+    return queues.length > 0 ? queues : [type];
+  };
 
   app.get<{ Querystring: Static<typeof DeadQuery> }>(
     '/api/dead',

@@ -39,7 +39,7 @@ export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/readyz',
     {
       schema: {
-        summary: 'Readiness: Redis is reachable',
+        summary: 'Readiness: Redis answers and this process is a registered cluster member',
         response: { 503: ErrorBody },
         hide: true,
       },
@@ -47,7 +47,16 @@ export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (_request, reply) => {
       if (ctx.redis.status === 'ready') {
         const pong = await ctx.redis.ping().catch(() => undefined);
-        if (pong === 'PONG') return { ok: true, node: ctx.nodeId };
+        if (pong === 'PONG') {
+          if (ctx.registered === undefined || ctx.registered())
+            return { ok: true, node: ctx.nodeId };
+          return reply.status(503).send({
+            error: {
+              code: 'WM_ERR_NOT_REGISTERED',
+              message: 'this node is not (or no longer) registered in the cluster',
+            },
+          });
+        }
       }
       return reply.status(503).send({
         error: { code: 'WM_ERR_REDIS_UNAVAILABLE', message: 'Redis is unavailable' },

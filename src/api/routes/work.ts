@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { tenantJobId } from '../../auth/index.js';
@@ -22,17 +22,31 @@ import {
 const DEFAULT_TYPE = 'permute';
 
 /**
- * The id of a new job: bound to its tenant when tokens are in use; from an idempotency key,
- * the same key always names the same job of a type (of that tenant); else the producer's.
+ * The id of a new job in `queue` (its type's queue or one of its partitions): bound to its
+ * tenant when tokens are in use; from an idempotency key, the same key always names the same
+ * job (of that tenant); else the producer's.
  */
 function idFor(
-  type: string,
+  queue: string,
   key: string | undefined,
   tenant: string | undefined,
 ): string | undefined {
-  if (tenant !== undefined) return tenantJobId(type, tenant, key);
+  if (tenant !== undefined) return tenantJobId(queue, tenant, key);
   if (key === undefined) return undefined;
-  return `${type}.${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
+  return `${queue}.${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
+}
+
+/**
+ * The queue a new job goes to: its type's only queue, or one of its partitions: at random,
+ * or chosen by the idempotency key so a resend finds the same job.
+ */
+function queueFor(queues: readonly string[], key: string | undefined): string {
+  if (queues.length === 1) return queues[0]!;
+  const pick =
+    key === undefined
+      ? randomInt(queues.length)
+      : createHash('sha256').update(key).digest().readUInt32BE(0) % queues.length;
+  return queues[pick]!;
 }
 
 /** POST /api/work (the seed's `?data=` form and the JSON form) and DELETE /api/work/<id>. */
@@ -96,9 +110,10 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
             ? Date.now() + body.delayMs
             : 0;
       const timeoutMs = body.timeoutMs ?? definition.timeoutMs;
-      const boundId = idFor(type, key, tenantOf(request));
+      const queue = queueFor(ctx.registry.queuesOf(definition.name), key);
+      const boundId = idFor(queue, key, tenantOf(request));
       const job = {
-        type,
+        type: queue,
         data,
         resultTtlSec:
           body.resultTtlSec ?? query.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,

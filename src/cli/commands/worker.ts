@@ -1,7 +1,10 @@
+import { TokenSet, refuseInsecure } from '../../auth/index.js';
 import { ClusterNode, newNodeId } from '../../cluster/index.js';
 import { createRegistry } from '../../jobs/index.js';
 import { loadPorts } from '../../ports/index.js';
 import { createLogger } from '../../log/index.js';
+import { Metrics, redisSources, startMetricsServer } from '../../metrics/index.js';
+import { Keys, connectRedis, onRedisError } from '../../redis/index.js';
 import { runCallable, startWorker } from '../../worker/index.js';
 import type { Command } from '../command.js';
 import { stopOnSignals, tellParent } from '../lifecycle.js';
@@ -27,13 +30,20 @@ export const workerCommand: Command = {
     'nodeTtlMs',
     'clusterSecret',
     'callTimeoutMs',
+    'metricsPort',
+    'apiTokens',
+    'insecure',
+    'host',
     'logLevel',
   ],
   async run({ config }) {
     const nodeId = newNodeId('worker');
     const log = createLogger(config.logLevel, { nodeId, role: 'worker' });
     const registry = await createRegistry(config, config.jobModules, loadPorts(config.portFiles));
-    const worker = await startWorker({ config, registry, nodeId, log });
+    const metrics = new Metrics();
+    const unwatchErrors = onRedisError(() => metrics.redisErrors.inc());
+    const worker = await startWorker({ config, registry, nodeId, log, metrics });
+    metrics.addSources({ jobs: () => worker.totals() });
     const node = new ClusterNode({
       config,
       nodeId,
@@ -53,11 +63,39 @@ export const workerCommand: Command = {
       }
     });
     await node.start();
-    tellParent({ kind: 'ready', role: 'worker', nodeId });
+    // The listener (and its connection for scrape-time reads) only when asked for.
+    if (config.metricsPort !== undefined) refuseInsecure(config, 'metrics listener', log);
+    const scrape =
+      config.metricsPort === undefined
+        ? undefined
+        : connectRedis(config.redisUrl, log, { name: `wm-metrics-${nodeId}` });
+    const server =
+      scrape === undefined || config.metricsPort === undefined
+        ? undefined
+        : await startMetricsServer({
+            metrics,
+            host: config.host,
+            port: config.metricsPort,
+            log,
+            tokens: new TokenSet(config.apiTokens),
+            ready: async () =>
+              node.registered() && (await scrape.ping().catch(() => undefined)) === 'PONG',
+          });
+    if (scrape)
+      metrics.addSources(redisSources(scrape, new Keys(config.prefix), () => worker.types));
+    tellParent({
+      kind: 'ready',
+      role: 'worker',
+      nodeId,
+      ...(server === undefined ? {} : { url: server.url }),
+    });
     await stopOnSignals(async () => {
       // Drain first, so the node stays visible with its dwindling in-flight count.
       await worker.stop();
       await node.stop();
+      await server?.stop();
+      scrape?.disconnect();
+      unwatchErrors();
     }, log);
     return 0;
   },

@@ -1,4 +1,4 @@
-import { isLoopback } from '../auth/index.js';
+import { isLoopback } from './loopback.js';
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -30,11 +30,5 @@ export function refuseInsecure(config: Config, what: string, log: Logger): void 
       );
     }
     log.warn({ host: config.host }, 'INSECURE: WORKMESH_CLUSTER_SECRET is not set');
-  }
-  if (config.rateLimitPerMin === 0) {
-    log.warn(
-      { host: config.host },
-      `the ${what} listens beyond loopback without a rate limit (WORKMESH_RATE_LIMIT)`,
-    );
   }
 }

@@ -1,0 +1,128 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Figures a scrape reads fresh (queue depth, members): async, at most once per scrape. */
+export interface ScrapeSources {
+  /** Depth of each queue by state (waiting, active, delayed, dead). */
+  readonly queueDepth?: () => Promise<readonly { type: string; state: string; count: number }[]>;
+  /** Live cluster members by role. */
+  readonly nodes?: () => Promise<readonly { role: string; count: number }[]>;
+  /** This worker's running totals by type (the runners count them anyway: no extra work). */
+  readonly jobs?: () => readonly JobTotals[];
+}
+
+export interface JobTotals {
+  readonly type: string;
+  readonly inFlight: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly retried: number;
+}
+
+/**
+ * The metrics of one process, in their own Registry (not prom-client's global one, so a test
+ * may build several in one process). Hot paths only increment counters or observe durations;
+ * everything that needs Redis is read when Prometheus scrapes.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly accepted: Counter<'type'>;
+  readonly duration: Histogram<'type' | 'outcome'>;
+  readonly redisErrors: Counter;
+  private readonly sources: ScrapeSources[] = [];
+
+  constructor(labels: Readonly<Record<string, string>> = {}) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ ...labels });
+    collectDefaultMetrics({ register: this.registry });
+    this.accepted = new Counter({
+      name: 'workmesh_jobs_accepted_total',
+      help: 'Jobs this API process queued, by type (resends of a known idempotency key not counted).',
+      labelNames: ['type'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'workmesh_job_duration_seconds',
+      help: "Time a job's handler ran on this worker, by type and outcome (ok, error).",
+      labelNames: ['type', 'outcome'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.redisErrors = new Counter({
+      name: 'workmesh_redis_errors_total',
+      help: "Errors reported by this process's Redis connections (each failed connect or reconnect counts).",
+      registers,
+    });
+    const sources = this.sources;
+    new Gauge({
+      name: 'workmesh_queue_depth',
+      help: 'Jobs in each queue by state: waiting (not yet claimed), active (claimed, not finished), delayed (due later), dead (failed for good). Read from Redis at scrape.',
+      labelNames: ['type', 'state'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of sources) {
+          for (const d of (await s.queueDepth?.().catch(() => [])) ?? []) {
+            this.set({ type: d.type, state: d.state }, d.count);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'workmesh_cluster_nodes',
+      help: 'Live cluster members by role, as registered in Redis. Read at scrape.',
+      labelNames: ['role'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of sources) {
+          for (const n of (await s.nodes?.().catch(() => [])) ?? []) {
+            this.set({ role: n.role }, n.count);
+          }
+        }
+      },
+    });
+    const totals = (): JobTotals[] => sources.flatMap((s) => s.jobs?.() ?? []);
+    new Gauge({
+      name: 'workmesh_jobs_in_flight',
+      help: 'Jobs running in this worker process, by type.',
+      labelNames: ['type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of totals()) this.set({ type: t.type }, t.inFlight);
+      },
+    });
+    const outcomes = [
+      ['completed', 'Jobs this worker finished with a value, by type.'],
+      ['failed', 'Jobs this worker failed for good (retries exhausted or unrecoverable), by type.'],
+      ['retried', 'Failed attempts this worker scheduled for a retry, by type.'],
+    ] as const;
+    for (const [field, help] of outcomes) {
+      new Counter({
+        name: `workmesh_jobs_${field}_total`,
+        help,
+        labelNames: ['type'],
+        registers,
+        // Mirrors the runners' own totals at scrape time, so running a job costs nothing more.
+        collect() {
+          this.reset();
+          for (const t of totals()) this.inc({ type: t.type }, t[field]);
+        },
+      });
+    }
+  }
+
+  /** Adds figures to read at each scrape. */
+  addSources(sources: ScrapeSources): void {
+    this.sources.push(sources);
+  }
+
+  contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

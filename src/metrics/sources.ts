@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import { readMembers } from '../cluster/index.js';
+import { queueCounts } from '../queue/index.js';
+import { typeOfQueue, type Keys } from '../redis/index.js';
+import type { ScrapeSources } from './metrics.js';
+
+/**
+ * Queue depth and members read from Redis at scrape time. Every process that shows them reads
+ * the same shared figures: aggregate them in Prometheus with max(), not sum().
+ */
+export function redisSources(
+  redis: Redis,
+  keys: Keys,
+  queues: () => readonly string[],
+): ScrapeSources {
+  return {
+    async queueDepth() {
+      // The partitions of a type add up to the type's depth.
+      const depth = new Map<string, number>();
+      await Promise.all(
+        queues().map(async (queue) => {
+          const [counts, delayed, dead] = await Promise.all([
+            queueCounts(redis, keys, queue),
+            redis.zcard(keys.delayed(queue)),
+            redis.zcard(keys.dead(queue)),
+          ]);
+          const type = typeOfQueue(queue);
+          const add = (state: string, n: number): void => {
+            const k = `${type}\n${state}`;
+            depth.set(k, (depth.get(k) ?? 0) + n);
+          };
+          add('waiting', counts.waiting);
+          add('active', counts.active);
+          add('delayed', delayed);
+          add('dead', dead);
+        }),
+      );
+      return [...depth].map(([k, count]) => {
+        const [type = '', state = ''] = k.split('\n');
+        return { type, state, count };
+      });
+    },
+    async nodes() {
+      const byRole = new Map<string, number>();
+      for (const m of await readMembers(redis, keys))
+        byRole.set(m.role, (byRole.get(m.role) ?? 0) + 1);
+      return [...byRole].map(([role, count]) => ({ role, count }));
+    },
+  };
+}
