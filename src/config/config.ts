@@ -9,6 +9,8 @@ export interface Config {
   readonly host: string;
   readonly apiPort: number;
   readonly consolePort: number;
+  readonly consoleToken: string | undefined;
+  readonly sysmonIntervalMs: number;
   readonly resultTtlSec: number;
   readonly deadTtlSec: number;
   readonly maxAttempts: number;
