@@ -9,6 +9,7 @@ import { nodesCommand } from './commands/nodes.js';
 import { shellCommand } from './commands/shell.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
+import { sysmonCommand } from './commands/sysmon.js';
 import { upCommand } from './commands/up.js';
 import { workerCommand } from './commands/worker.js';
 import { reportError } from './lifecycle.js';
@@ -22,6 +23,7 @@ const commands: readonly Command[] = [
   cancelCommand,
   deadCommand,
   nodesCommand,
+  sysmonCommand,
   shellCommand,
 ];
 

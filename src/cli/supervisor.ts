@@ -116,6 +116,11 @@ export class Supervisor {
   private watch(child: Child): void {
     child.process.once('exit', (code, signal) => {
       if (this.stopping) return;
+      // Exit code 0 on its own: it was asked to stop (the console's "stop"), not a crash.
+      if (code === 0) {
+        this.say(`${child.role} ${child.info?.nodeId ?? ''} stopped on request; not restarted`);
+        return;
+      }
       this.say(
         `${child.role} ${child.info?.nodeId ?? ''} exited (${signal ?? code}); restarting in 1 s`,
       );

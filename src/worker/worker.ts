@@ -12,6 +12,13 @@ export interface WorkerHandle {
   counts(): RunnerCounts;
   /** Aborts a job running here because it was cancelled; false if it does not run here. */
   cancel(id: string): boolean;
+  /**
+   * Stops claiming and lets the running jobs finish, however long they take; the worker stays
+   * connected and in the cluster (the console's "drain"). Resolves once none runs.
+   */
+  drain(): Promise<void>;
+  /** True once drain() was called. */
+  readonly draining: boolean;
   /** Graceful: stop claiming, finish running jobs within graceMs, write outcomes, disconnect. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -22,6 +29,8 @@ export interface WorkerOptions {
   readonly nodeId: string;
   readonly log: Logger;
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Starts one runner per job type this worker takes, each with its own blocking connection. */
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
@@ -61,6 +70,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   await Promise.all(consumers.map((c) => c.ensureGroup()));
   for (const runner of runners) runner.start();
   log.info({ types, concurrency: config.concurrency }, 'worker started');
+  let drained: Promise<void> | undefined;
 
   return {
     nodeId,
@@ -76,7 +86,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       const runner = runners[types.indexOf(queueOfJobId(id) ?? '')];
       return runner?.cancel(id) ?? false;
     },
+    get draining() {
+      return drained !== undefined;
+    },
+    drain() {
+      log.info('draining: no new jobs; running ones finish');
+      // The longest timer Node allows: a drain waits for the running jobs, not a deadline.
+      drained ??= Promise.all(runners.map((r) => r.stop(MAX_TIMER_MS))).then(() =>
+        log.info('drained'),
+      );
+      return drained;
+    },
     async stop(graceMs = config.shutdownGraceMs) {
+      // Also ends a drain in progress: past the grace, its unfinished jobs are handed back.
       await Promise.all(runners.map((r) => r.stop(graceMs)));
       await Promise.all([redis, ...blocking].map((c) => c.quit().catch(() => c.disconnect())));
       log.info('worker stopped');
