@@ -35,7 +35,7 @@ describe('workmesh up', () => {
   });
 
   it('starts redis, the API and 2 workers; serves the seed curl flow; SIGTERM leaves nothing running', async () => {
-    const up = spawn(process.execPath, ['--import', 'tsx', CLI, 'up', '--port', '0'], {
+    const up = spawn(process.execPath, ['--import', 'tsx', CLI, 'up', '--port', '0', '--console-port', '0'], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,7 +54,16 @@ describe('workmesh up', () => {
 
     const children = childrenOf(up.pid!);
     started.push(...children);
-    assert.equal(children.length, 4, `redis-server, api and 2 workers: ${children.join(',')}`);
+    assert.equal(
+      children.length,
+      5,
+      `redis-server, api, 2 workers and sysmon: ${children.join(',')}`,
+    );
+
+    const consoleUrl = /console\s+(http:\/\/\S+)/.exec(out)?.[1];
+    const consolePage = await fetch(`${consoleUrl}/`);
+    assert.equal(consolePage.status, 200);
+    assert.match(await consolePage.text(), /workmesh console/);
 
     const client = new WorkmeshClient({ baseUrl: apiUrl! });
     const res = await fetch(`${apiUrl}/api/work?data=some-string-goes-here`, { method: 'POST' });
