@@ -35,11 +35,15 @@ describe('workmesh up', () => {
   });
 
   it('starts redis, the API and 2 workers; serves the seed curl flow; SIGTERM leaves nothing running', async () => {
-    const up = spawn(process.execPath, ['--import', 'tsx', CLI, 'up', '--port', '0', '--console-port', '0'], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const up = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'up', '--port', '0', '--console-port', '0'],
+      {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     started.push(up.pid!);
     let out = '';
     up.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -19,8 +19,10 @@ export interface MonitorOptions {
   /** A connection of its own for the job-event subscription (it is put in subscriber mode). */
   readonly subscriber: Redis;
   readonly keys: Keys;
-  /** The monitor's cluster node: its membership events feed the event list. */
-  readonly node: ClusterNode;
+  /** Names the monitor in its snapshots (its node id). */
+  readonly nodeId: string;
+  /** The monitor's cluster node, whose membership events feed the event list; absent for a one-off read. */
+  readonly node?: ClusterNode;
   /** Queues to show even when no live worker offers them (the known job types). */
   readonly queueNames: readonly string[];
   readonly intervalMs: number;
@@ -60,8 +62,8 @@ export class Monitor extends EventEmitter {
 
   async start(): Promise<void> {
     const { node, subscriber, keys } = this.options;
-    node.on('joined', (change: MembershipChange) => this.onMembership(change));
-    node.on('left', (change: MembershipChange) => this.onMembership(change));
+    node?.on('joined', (change: MembershipChange) => this.onMembership(change));
+    node?.on('left', (change: MembershipChange) => this.onMembership(change));
     subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) =>
       this.onJobEvents(message),
     );
@@ -135,7 +137,7 @@ export class Monitor extends EventEmitter {
     }
     return {
       at: cluster.at,
-      monitor: this.options.node.id,
+      monitor: this.options.nodeId,
       intervalMs: this.options.intervalMs,
       redisOk,
       nodes: cluster.nodes,

@@ -53,23 +53,23 @@ export const sysmonCommand: Command = {
     // stdout is the view: logs go to stderr, and a full-screen view shows only fatal ones.
     const log = createLogger(tty ? 'fatal' : config.logLevel, { nodeId, role: 'sysmon' }, 2);
     const registry = await createRegistry(config, config.jobModules);
-    const node = new ClusterNode({ config, nodeId, role: 'sysmon', log });
     const redis = connectRedis(config.redisUrl, log, { name: `wm-sysmon-${nodeId}` });
     const subscriber = connectRedis(config.redisUrl, log, {
       blocking: true,
       name: `wm-sysmon-sub-${nodeId}`,
     });
-    const monitor = new Monitor({
+    const monitorOptions = {
       redis,
       subscriber,
       keys: new Keys(config.prefix),
-      node,
+      nodeId,
       queueNames: registry.list().map((d) => d.name),
       intervalMs: config.sysmonIntervalMs,
       log,
-    });
+    };
     const closeRedis = (): Promise<unknown> => redis.quit().catch(() => redis.disconnect());
     if (once) {
+      const monitor = new Monitor(monitorOptions);
       // A one-off read: no need to join the cluster, and no console.
       await monitor.start();
       const s = monitor.snapshot();
@@ -84,6 +84,8 @@ export const sysmonCommand: Command = {
       await closeRedis();
       return s.redisOk ? 0 : 1;
     }
+    const node = new ClusterNode({ config, nodeId, role: 'sysmon', log });
+    const monitor = new Monitor({ ...monitorOptions, node });
     await node.start();
     await monitor.start();
     let web: ConsoleHandle | undefined;
