@@ -189,7 +189,7 @@
         const dead = s.queues.reduce((a, q) => a + q.dead, 0);
         const stat = (label, value, id) =>
           `<div class="panel stat"><div class="value" id="${id}">${esc(value)}</div><div class="label">${esc(label)}</div></div>`;
-        const recent = s.recentJobs.slice(0, 12);
+        const recent = s.recentJobs.slice(0, 10);
         page.innerHTML = `
           <div class="grid cols-4">
             ${stat('nodes', s.nodes.length, 'stat-nodes')}
@@ -215,7 +215,7 @@
                     .join('')}</table>`
                 : '<div class="empty">No job events since the monitor started.</div>'
             }</div>
-            <div class="panel"><h2>Membership</h2>${eventsTable(s.events.slice(-12).reverse())}</div>
+            <div class="panel"><h2>Membership</h2>${eventsTable(s.events.slice(-10).reverse())}</div>
           </div>`;
       },
     };
@@ -395,13 +395,16 @@
         ['worked by', j.workedBy ? nodeLink(j.workedBy) : '–'],
         ['result kept', `${j.resultTtlSec} s once final`],
       ];
+      const first = j.events && j.events[0] ? j.events[0].at : 0;
       const events = (j.events || [])
         .map((e) => {
           const { n, status, at, ...extra } = e;
           const more = Object.keys(extra).length
-            ? `<code>${esc(JSON.stringify(extra))}</code>`
+            ? ` <code>${esc(JSON.stringify(extra))}</code>`
             : '';
-          return `<li><span class="muted">#${n}</span><span>${badge(status)}</span><span><span class="muted">${when(new Date(at).toISOString())}</span> ${more}</span></li>`;
+          const stamp = new Date(at).toISOString().slice(11, 23);
+          const since = at > first ? ` <span class="muted">(+${ms(at - first)})</span>` : '';
+          return `<li><span class="muted">#${n}</span><span>${badge(status)}</span><span><span class="muted">${stamp}</span>${since}${more}</span></li>`;
         })
         .join('');
       const history = (j.history || [])
