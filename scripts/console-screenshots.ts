@@ -104,7 +104,9 @@ try {
   for (const c of children) c.kill('SIGTERM');
   await Promise.all(
     children.map((c) =>
-      c.exitCode === null ? new Promise((resolve) => c.once('exit', resolve)) : null,
+      c.exitCode === null
+        ? new Promise<void>((resolve) => c.once('exit', () => resolve()))
+        : Promise.resolve(),
     ),
   );
   await redis.stop();
