@@ -1,17 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { MonitorSnapshot } from '../src/monitor/index.js';
 import { startRedisServer } from '../src/redis/index.js';
+import { renderFrame } from '../src/sysmon/index.js';
 import { launchBrowser } from '../test/helpers/browser.js';
 
 /**
  * npm run docs:screenshots: starts a small real cluster (private redis-server, API, two
  * workers, sysmon serving the console), runs work through it for a while so the charts have
- * something to show, and saves the console's overview, a node page, a job page and the dead
- * letters under docs/img/.
+ * something to show, and saves the console's overview, a node page and a job page, and the
+ * terminal view of the same moment, under docs/img/.
  */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(ROOT, 'src/cli/main.ts');
@@ -79,9 +81,17 @@ try {
   mkdirSync(OUT, { recursive: true });
   const browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const snapshot = (await (await fetch(`${url}/console/api/snapshot`)).json()) as {
-    nodes: { id: string; role: string }[];
-  };
+  const snapshot = (await (await fetch(`${url}/console/api/snapshot`)).json()) as MonitorSnapshot;
+  // The terminal view of the same moment, for docs/console.md.
+  writeFileSync(
+    join(OUT, 'sysmon-frame.txt'),
+    `${renderFrame(snapshot, 110, 26, {
+      footer: 'console http://127.0.0.1:5984  ·  Ctrl-C to quit',
+    })
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n')}\n`,
+  );
   const worker = snapshot.nodes.find((n) => n.role === 'worker')!;
 
   await page.goto(`${url}/#/`);

@@ -165,7 +165,7 @@ export const options = [
     flag: 'jobs',
     kind: 'list',
     default: [],
-    doc: 'Modules with your own job types (comma-separated paths), loaded by the API and workers.',
+    doc: 'Modules with your own job types (comma-separated paths), loaded by the API, the workers and the system monitor (its submit form).',
   },
   {
     key: 'claimTimeoutMs',

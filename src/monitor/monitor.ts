@@ -56,6 +56,8 @@ export class Monitor extends EventEmitter {
 
   constructor(private readonly options: MonitorOptions) {
     super();
+    // One listener per open console stream: many browsers are normal, not a leak.
+    this.setMaxListeners(0);
     this.throughput = new Ring(options.historyLength ?? 120);
     this.latest = this.compose({ at: Date.now(), nodes: [], queues: [] }, false);
   }

@@ -399,9 +399,14 @@
       const events = (j.events || [])
         .map((e) => {
           const { n, status, at, ...extra } = e;
-          const more = Object.keys(extra).length
-            ? ` <code>${esc(JSON.stringify(extra))}</code>`
-            : '';
+          // Extras of an event (attempt, worker, progress, error): one readable line.
+          const more = Object.entries(extra)
+            .map(([k, v]) =>
+              k === 'worker' && typeof v === 'string'
+                ? ` · ${nodeLink(v)}`
+                : ` · <span class="muted">${esc(k)}</span> ${esc(typeof v === 'string' ? v : JSON.stringify(v))}`,
+            )
+            .join('');
           const stamp = new Date(at).toISOString().slice(11, 23);
           const since = at > first ? ` <span class="muted">(+${ms(at - first)})</span>` : '';
           return `<li><span class="muted">#${n}</span><span>${badge(status)}</span><span><span class="muted">${stamp}</span>${since}${more}</span></li>`;
