@@ -8,3 +8,4 @@ export type {
   RecentJob,
   ThroughputPoint,
 } from './types.js';
+export { CounterRates, percentile } from './rates.js';
