@@ -9,7 +9,7 @@ import { isWorkmeshError } from '../src/errors/index.js';
 import { createRegistry } from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';
 import { Monitor } from '../src/monitor/index.js';
-import { Producer } from '../src/queue/index.js';
+import { Producer, QueueConsumer } from '../src/queue/index.js';
 import { Keys } from '../src/redis/index.js';
 import { buildTestApi } from './helpers/api.js';
 import { FAST_CLUSTER, startTestNode } from './helpers/cluster.js';
@@ -253,6 +253,57 @@ describe('console: data and actions (loopback, no token)', () => {
       ).statusCode,
       404,
     );
+  });
+
+  it('lists, retries and purges dead letters', async () => {
+    const keys = new Keys('wm');
+    const conn = redis.client.duplicate();
+    const blocking = redis.client.duplicate();
+    try {
+      const producer = new Producer(conn, keys, 'api-test');
+      const ids = await Promise.all(
+        ['a', 'b'].map(
+          async (d) =>
+            (
+              await producer.enqueue({
+                type: 'hash',
+                data: { text: d },
+                resultTtlSec: 60,
+                maxAttempts: 1,
+              })
+            ).id,
+        ),
+      );
+      const consumer = new QueueConsumer(conn, blocking, keys, 'hash', 'w-test', 60);
+      await consumer.ensureGroup();
+      for (const job of await consumer.read(2, 100))
+        await consumer.finish(job, { kind: 'fatal', error: 'broken on purpose' });
+      const list = (await app.inject({ method: 'GET', url: '/console/api/dead?type=hash' })).json<{
+        queues: { queue: string; total: number; jobs: { callback: string; error: string }[] }[];
+      }>();
+      assert.equal(list.queues[0]?.total, 2);
+      assert.equal(list.queues[0]?.jobs[0]?.error, 'broken on purpose');
+      const retried = await app.inject({
+        method: 'POST',
+        url: `/console/api/dead/${ids[0]}/retry`,
+      });
+      assert.equal(retried.statusCode, 200);
+      const job = await app.inject({ method: 'GET', url: `/console/api/jobs/${ids[0]}` });
+      assert.equal(job.json<{ status: string }>().status, 'accepted');
+      const purged = await app.inject({ method: 'DELETE', url: `/console/api/dead/${ids[1]}` });
+      assert.equal(purged.statusCode, 200);
+      assert.equal(
+        (await app.inject({ method: 'GET', url: `/console/api/jobs/${ids[1]}` })).statusCode,
+        404,
+      );
+      const empty = (await app.inject({ method: 'GET', url: '/console/api/dead?type=hash' })).json<{
+        queues: { total: number }[];
+      }>();
+      assert.equal(empty.queues[0]?.total, 0);
+    } finally {
+      conn.disconnect();
+      blocking.disconnect();
+    }
   });
 
   it('pings a node by its exact id only', async () => {
