@@ -140,9 +140,10 @@ describe('web console in a headless Chromium', () => {
     await page.waitForSelector(`#toast:text("${id} is queued again")`);
     await page.waitForSelector(`tr[data-dead="${id}"]`, { state: 'detached' });
 
-    await page
-      .click(`a[href="#/job/${id}"]`)
-      .catch(async () => page.goto(`${consoleUrl}/#/job/${id}`));
+    // Back to its page through the search box (find a job by callback id).
+    await page.fill('#find input[name="callback"]', id);
+    await page.press('#find input[name="callback"]', 'Enter');
+    await page.waitForSelector(`#job-id:text("${id}")`);
     await page.waitForSelector('#job-status .badge.done');
     assert.equal(JSON.parse((await page.textContent('#job-result')) ?? ''), 'finally');
     await until(
