@@ -197,6 +197,25 @@ describe('console: login and sessions', () => {
     assert.equal(bad.statusCode, 401);
   });
 
+  it('guessing is limited: 20 wrong tokens a minute, then even the right one is refused', async () => {
+    const fresh = await consoleApp({ WORKMESH_CONSOLE_TOKEN: TOKEN });
+    const bearer = (t: string) =>
+      fresh.inject({
+        method: 'GET',
+        url: '/console/api/snapshot',
+        headers: { authorization: `Bearer ${t}` },
+      });
+    for (let i = 0; i < 20; i++) assert.equal((await bearer(`guess-${i}`)).statusCode, 401);
+    assert.equal((await bearer(TOKEN)).statusCode, 401);
+    const login = await fresh.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${TOKEN}`,
+    });
+    assert.equal(login.statusCode, 429);
+  });
+
   it('every answer carries the security headers', async () => {
     for (const url of ['/login', '/', '/console/api/snapshot']) {
       const res = await app.inject({ method: 'GET', url });

@@ -67,3 +67,27 @@ export function readCookie(header: string | undefined, name: string): string | u
   }
   return undefined;
 }
+
+/**
+ * Counts wrong tokens (login form and bearer header alike) per minute, for all clients
+ * together: past the limit every token is refused until the minute is over, so guessing
+ * cannot go faster than `perMinute` tries a minute.
+ */
+export class FailureLimit {
+  private failures = 0;
+  private windowStart = Date.now();
+
+  constructor(private readonly perMinute: number) {}
+
+  blocked(now = Date.now()): boolean {
+    if (now - this.windowStart > 60_000) {
+      this.windowStart = now;
+      this.failures = 0;
+    }
+    return this.failures >= this.perMinute;
+  }
+
+  fail(): void {
+    this.failures += 1;
+  }
+}

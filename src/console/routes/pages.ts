@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
 import type { Asset } from '../assets.js';
-import { SESSION_COOKIE, Sessions, readCookie, tokenMatches } from '../auth.js';
+import { FailureLimit, SESSION_COOKIE, Sessions, readCookie, tokenMatches } from '../auth.js';
 
 /** Paths a visitor reaches without a session: the login page and what it needs. */
 const PUBLIC = new Set(['/login', '/assets/style.css', '/favicon.svg']);
@@ -19,6 +19,7 @@ export function pageRoutes(
   token: string | undefined,
 ): void {
   const sessions = token === undefined ? undefined : new Sessions(token);
+  const limit = new FailureLimit(FAILURES_PER_MINUTE);
   const send = (reply: FastifyReply, name: string, status = 200): FastifyReply => {
     const asset = assets.get(name)!;
     return reply.status(status).type(asset.type).send(asset.body);
@@ -27,7 +28,11 @@ export function pageRoutes(
   const authorized = (request: FastifyRequest): boolean => {
     if (!sessions || !token) return true;
     const auth = request.headers.authorization;
-    if (auth?.startsWith('Bearer ') && tokenMatches(auth.slice(7), token)) return true;
+    if (auth?.startsWith('Bearer ')) {
+      if (!limit.blocked() && tokenMatches(auth.slice(7), token)) return true;
+      limit.fail();
+      return false;
+    }
     return sessions.valid(readCookie(request.headers.cookie, SESSION_COOKIE));
   };
 
@@ -62,20 +67,14 @@ export function pageRoutes(
     return reply.type('text/html; charset=utf-8').send(loginPage.replace('<!--error-->', error));
   });
 
-  let failures = 0;
-  let windowStart = Date.now();
   app.post<{ Body: Record<string, string> }>('/login', (request, reply) => {
     if (!sessions || !token) return reply.redirect('/', 303);
-    if (Date.now() - windowStart > 60_000) {
-      windowStart = Date.now();
-      failures = 0;
-    }
-    if (failures >= FAILURES_PER_MINUTE) {
+    if (limit.blocked()) {
       return reply.status(429).type('text/plain').send('Too many failed logins; wait a minute.');
     }
     const given = typeof request.body?.token === 'string' ? request.body.token : '';
     if (!tokenMatches(given, token)) {
-      failures += 1;
+      limit.fail();
       request.log.warn({ ip: request.ip }, 'console login failed');
       return reply.redirect('/login?failed=1', 303);
     }
