@@ -81,7 +81,7 @@ describe('membership', () => {
 
     const info = (await node.call(a!.id, 'info')) as { functions: string[]; role: string };
     assert.equal(info.role, 'worker');
-    assert.deepEqual(info.functions, ['call', 'info', 'ping', 'run', 'stats']);
+    assert.deepEqual(info.functions, ['call', 'drain', 'info', 'ping', 'run', 'stats', 'stop']);
   });
 
   it('a call that takes too long times out; an unknown function and an unknown node are typed errors', async () => {

@@ -35,11 +35,15 @@ describe('workmesh up', () => {
   });
 
   it('starts redis, the API and 2 workers; serves the seed curl flow; SIGTERM leaves nothing running', async () => {
-    const up = spawn(process.execPath, ['--import', 'tsx', CLI, 'up', '--port', '0'], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const up = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'up', '--port', '0', '--console-port', '0'],
+      {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     started.push(up.pid!);
     let out = '';
     up.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -54,7 +58,16 @@ describe('workmesh up', () => {
 
     const children = childrenOf(up.pid!);
     started.push(...children);
-    assert.equal(children.length, 4, `redis-server, api and 2 workers: ${children.join(',')}`);
+    assert.equal(
+      children.length,
+      5,
+      `redis-server, api, 2 workers and sysmon: ${children.join(',')}`,
+    );
+
+    const consoleUrl = /console\s+(http:\/\/\S+)/.exec(out)?.[1];
+    const consolePage = await fetch(`${consoleUrl}/`);
+    assert.equal(consolePage.status, 200);
+    assert.match(await consolePage.text(), /workmesh console/);
 
     const client = new WorkmeshClient({ baseUrl: apiUrl! });
     const res = await fetch(`${apiUrl}/api/work?data=some-string-goes-here`, { method: 'POST' });

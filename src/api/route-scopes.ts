@@ -19,6 +19,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   'GET /api/openapi.json': 'read',
   'GET /metrics': 'metrics',
   'GET /api/cluster': 'admin',
+  'GET /api/monitor': 'admin',
   'GET /api/dead': 'admin',
   'DELETE /api/dead': 'admin',
   'POST /api/dead/retry': 'admin',

@@ -169,3 +169,20 @@ export const ClusterBody = Type.Object({
     }),
   ),
 });
+
+export const MonitorBody = Type.Object({
+  at: Type.Number({ description: 'When it was read, ms since the epoch' }),
+  nodes: ClusterBody.properties.nodes,
+  queues: Type.Array(
+    Type.Object({
+      queue: Type.String(),
+      waiting: Type.Integer({ description: 'Not yet delivered to a worker' }),
+      active: Type.Integer({ description: 'Delivered, not yet acknowledged' }),
+      delayed: Type.Integer({ description: 'Not due yet (backoff, delayMs, runAt)' }),
+      dead: Type.Integer({ description: 'Dead letters' }),
+      accepted: Type.Integer({ description: 'Counter since the queue was created' }),
+      done: Type.Integer({ description: 'Counter since the queue was created' }),
+      failed: Type.Integer({ description: 'Counter since the queue was created' }),
+    }),
+  ),
+});

@@ -10,6 +10,7 @@ import { portCheckCommand } from './commands/port-check.js';
 import { shellCommand } from './commands/shell.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
+import { sysmonCommand } from './commands/sysmon.js';
 import { upCommand } from './commands/up.js';
 import { workerCommand } from './commands/worker.js';
 import { reportError } from './lifecycle.js';
@@ -23,6 +24,7 @@ const commands: readonly Command[] = [
   cancelCommand,
   deadCommand,
   nodesCommand,
+  sysmonCommand,
   shellCommand,
   portCheckCommand,
 ];

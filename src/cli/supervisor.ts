@@ -12,6 +12,7 @@ export interface ChildInfo {
 
 interface Child {
   readonly role: string;
+  readonly args: readonly string[];
   process: ChildProcess;
   info?: ChildInfo;
 }
@@ -31,8 +32,8 @@ export class Supervisor {
   ) {}
 
   /** Spawns a role and resolves once it is ready; rejects with its error if it exits first. */
-  async start(role: string): Promise<ChildInfo> {
-    const child: Child = { role, process: this.spawn(role) };
+  async start(role: string, args: readonly string[] = []): Promise<ChildInfo> {
+    const child: Child = { role, args, process: this.spawn(role, args) };
     this.children.push(child);
     child.info = await this.waitReady(child);
     this.watch(child);
@@ -56,10 +57,10 @@ export class Supervisor {
     }
   }
 
-  private spawn(role: string): ChildProcess {
+  private spawn(role: string, args: readonly string[]): ChildProcess {
     const script = process.argv[1];
     if (!script) throw new Error('cannot tell which script to re-run');
-    return spawn(process.execPath, [...process.execArgv, script, role], {
+    return spawn(process.execPath, [...process.execArgv, script, role, ...args], {
       env: this.env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -116,12 +117,17 @@ export class Supervisor {
   private watch(child: Child): void {
     child.process.once('exit', (code, signal) => {
       if (this.stopping) return;
+      // Exit code 0 on its own: it was asked to stop (the console's "stop"), not a crash.
+      if (code === 0) {
+        this.say(`${child.role} ${child.info?.nodeId ?? ''} stopped on request; not restarted`);
+        return;
+      }
       this.say(
         `${child.role} ${child.info?.nodeId ?? ''} exited (${signal ?? code}); restarting in 1 s`,
       );
       setTimeout(() => {
         if (this.stopping) return;
-        child.process = this.spawn(child.role);
+        child.process = this.spawn(child.role, child.args);
         this.waitReady(child).then(
           (info) => {
             child.info = info;

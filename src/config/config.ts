@@ -11,6 +11,8 @@ export interface Config {
   readonly consolePort: number;
   readonly apiProcs: number;
   readonly metricsPort: number | undefined;
+  readonly consoleToken: string | undefined;
+  readonly sysmonIntervalMs: number;
   readonly resultTtlSec: number;
   readonly deadTtlSec: number;
   readonly maxAttempts: number;

@@ -209,6 +209,18 @@ export const catalogue = {
     retryable: false,
     description: 'The called function threw on the remote node; the message says what it threw.',
   },
+  WM_ERR_CONSOLE_NO_TOKEN: {
+    status: 500,
+    retryable: false,
+    description:
+      'The web console would listen beyond loopback without `WORKMESH_CONSOLE_TOKEN`; set a token or listen on 127.0.0.1.',
+  },
+  WM_ERR_CONSOLE_UNAUTHORIZED: {
+    status: 401,
+    retryable: false,
+    description:
+      'A console request without a valid session cookie or `Authorization: Bearer <token>`; log in at /login.',
+  },
   WM_ERR_INTERNAL: {
     status: 500,
     retryable: true,

@@ -16,6 +16,13 @@ export interface WorkerHandle {
   totals(): JobTotals[];
   /** Aborts a job running here because it was cancelled; false if it does not run here. */
   cancel(id: string): boolean;
+  /**
+   * Stops claiming and lets the running jobs finish, however long they take; the worker stays
+   * connected and in the cluster (the console's "drain"). Resolves once none runs.
+   */
+  drain(): Promise<void>;
+  /** True once drain() was called. */
+  readonly draining: boolean;
   /** Graceful: stop claiming, finish running jobs within graceMs, write outcomes, disconnect. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -48,6 +55,8 @@ function timed(def: AnyJobDefinition, metrics: Metrics | undefined): AnyJobDefin
     },
   };
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Starts one runner per job type this worker takes, each with its own blocking connection. */
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
@@ -98,6 +107,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   );
   for (const runner of runners) runner.start();
   log.info({ types, queues, concurrency: config.concurrency }, 'worker started');
+  let drained: Promise<void> | undefined;
 
   return {
     nodeId,
@@ -129,7 +139,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       const runner = runners[queues.indexOf(queueOfJobId(id) ?? '')];
       return runner?.cancel(id) ?? false;
     },
+    get draining() {
+      return drained !== undefined;
+    },
+    drain() {
+      log.info('draining: no new jobs; running ones finish');
+      // The longest timer Node allows: a drain waits for the running jobs, not a deadline.
+      drained ??= Promise.all(runners.map((r) => r.stop(MAX_TIMER_MS))).then(() =>
+        log.info('drained'),
+      );
+      return drained;
+    },
     async stop(graceMs = config.shutdownGraceMs) {
+      // Also ends a drain in progress: past the grace, its unfinished jobs are handed back.
       await Promise.all(runners.map((r) => r.stop(graceMs)));
       await Promise.all(
         definitions.map(async (def) => {

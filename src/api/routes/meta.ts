@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { readMembers } from '../../cluster/index.js';
+import { readClusterSnapshot } from '../../monitor/index.js';
 import { withRedis } from '../redis-guard.js';
 import type { ApiContext } from '../context.js';
-import { ClusterBody, ErrorBody, TypesBody } from '../schemas.js';
+import { ClusterBody, ErrorBody, MonitorBody, TypesBody } from '../schemas.js';
 
 /** Job types, health and readiness. */
 export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -31,6 +32,25 @@ export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async () => ({
       nodes: await withRedis(ctx.redis, ctx.redisTimeoutMs, () => readMembers(ctx.redis, ctx.keys)),
     }),
+  );
+  app.get(
+    '/api/monitor',
+    {
+      schema: {
+        summary: 'The cluster at a glance: nodes and queues',
+        description:
+          "The system monitor's read model as one read: the live members (as /api/cluster) and every queue's waiting, active, delayed and dead counts with its counters. Rates, history and membership events live in the monitor (`workmesh sysmon --json`, the console).",
+        response: { 200: MonitorBody, 503: ErrorBody },
+      },
+    },
+    async () =>
+      withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
+        readClusterSnapshot(
+          ctx.redis,
+          ctx.keys,
+          ctx.registry.list().map((d) => d.name),
+        ),
+      ),
   );
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers', hide: true } }, () => ({
     ok: true,

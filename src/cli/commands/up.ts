@@ -9,15 +9,18 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 export const upCommand: Command = {
   name: 'up',
-  summary: 'Run the whole system on this machine: Redis, the API and worker processes.',
+  summary:
+    'Run the whole system on this machine: Redis, the API, worker processes and the system monitor with its web console.',
   usage: 'up [options]',
   description:
-    'Starts a private redis-server when REDIS_URL is not set (data under WORKMESH_DATA_DIR, AOF on), then the API and WORKMESH_WORKERS worker processes, each a separate process. Ctrl-C or SIGTERM stops everything it started.',
+    'Starts a private redis-server when REDIS_URL is not set (data under WORKMESH_DATA_DIR, AOF on), then the API, WORKMESH_WORKERS worker processes and the system monitor (serving the web console on WORKMESH_CONSOLE_PORT), each a separate process. Ctrl-C or SIGTERM stops everything it started.',
   settings: [
     'redisUrl',
     'prefix',
     'host',
     'apiPort',
+    'consolePort',
+    'consoleToken',
     'resultTtlSec',
     'permuteDelayMs',
     'workers',
@@ -89,6 +92,8 @@ export const upCommand: Command = {
         Array.from({ length: config.workers }, () => supervisor.start('worker')),
       );
       say(`workers  ${workers.length}: ${workers.map((w) => w.nodeId).join(', ')}`);
+      const sysmon = await supervisor.start('sysmon', ['--headless']);
+      say(`console  ${sysmon.url ?? ''} (${sysmon.nodeId})`);
       say('');
       say('Try:');
       say(`  curl -X POST '${api.url ?? ''}/api/work?data=some-string-goes-here'`);

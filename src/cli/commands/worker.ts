@@ -14,7 +14,7 @@ export const workerCommand: Command = {
   summary: 'Run a worker: claims jobs from the Redis queues and runs their handlers.',
   usage: 'worker [options]',
   description:
-    'Start as many as you like, on any machine that reaches the same Redis. Each worker is a cluster node: it registers, heartbeats, and answers calls (ping, info, stats, run). On SIGTERM it stops claiming, lets running jobs finish (WORKMESH_SHUTDOWN_GRACE_MS), hands the rest back to the queue, leaves the cluster and exits; a second signal exits at once.',
+    'Start as many as you like, on any machine that reaches the same Redis. Each worker is a cluster node: it registers, heartbeats, and answers calls (ping, info, stats, run, drain, stop). On SIGTERM it stops claiming, lets running jobs finish (WORKMESH_SHUTDOWN_GRACE_MS), hands the rest back to the queue, leaves the cluster and exits; a second signal exits at once.',
   settings: [
     'redisUrl',
     'prefix',
@@ -44,6 +44,8 @@ export const workerCommand: Command = {
     const unwatchErrors = onRedisError(() => metrics.redisErrors.inc());
     const worker = await startWorker({ config, registry, nodeId, log, metrics });
     metrics.addSources({ jobs: () => worker.totals() });
+    // Read at every heartbeat: the console shows a draining worker as such.
+    const meta: Record<string, string> = { state: 'running' };
     const node = new ClusterNode({
       config,
       nodeId,
@@ -51,8 +53,25 @@ export const workerCommand: Command = {
       log,
       offers: { types: worker.types, concurrency: config.concurrency },
       jobFigures: () => worker.counts(),
+      meta,
     });
     node.register('run', runCallable(registry, log));
+    // Console actions. Both answer at once: a drain or a stop may take longer than a call.
+    node.register('drain', (_args, from) => {
+      if (!worker.draining) {
+        log.info({ from }, 'asked to drain');
+        meta.state = 'draining';
+        void worker.drain().then(() => (meta.state = 'drained'));
+      }
+      return { draining: true, inFlight: worker.counts().inFlight };
+    });
+    node.register('stop', (_args, from) => {
+      log.info({ from }, 'asked to stop');
+      meta.state = 'stopping';
+      // After the reply is on its way; the same path as SIGTERM (drain with a deadline, leave).
+      setTimeout(() => process.kill(process.pid, 'SIGTERM'), 50);
+      return { stopping: true, inFlight: worker.counts().inFlight };
+    });
     node.on('message', (message: { type?: string; id?: string }) => {
       if (
         message?.type === 'cancel' &&

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import { withRedis } from '../../api/index.js';
+import { WorkmeshError } from '../../errors/index.js';
+import { buryDead, reviveDead } from '../../queue/index.js';
+import { queueOfJobId } from '../../redis/index.js';
+import type { ConsoleContext } from '../context.js';
+import { checkedJobId, checkedType } from './data.js';
+
+const NODE_ACTIONS = new Set(['ping', 'drain', 'stop']);
+
+/**
+ * What the console changes: submit work, retry or purge dead letters, ping, drain or stop a
+ * node. Every action is a POST or DELETE with a JSON body: a cross-site form cannot send one
+ * (and the session cookie is SameSite=Strict).
+ */
+export function actionRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
+  const redis = <T>(fn: () => Promise<T>): Promise<T> =>
+    withRedis(ctx.redis, ctx.redisTimeoutMs, fn);
+  const queueOf = (id: string): string => queueOfJobId(checkedJobId(id))!;
+
+  app.post<{ Body: { type?: unknown; data?: unknown } }>(
+    '/console/api/work',
+    async (request, reply) => {
+      const body = request.body ?? {};
+      const type = checkedType(typeof body.type === 'string' ? body.type : 'permute')!;
+      if (body.data === undefined)
+        throw new WorkmeshError('WM_ERR_API_NO_DATA', 'no work data: send {"type", "data"}');
+      const definition = ctx.registry.validate(type, body.data);
+      const { config } = ctx;
+      const { id } = await redis(() =>
+        ctx.producer.enqueue({
+          type,
+          data: body.data,
+          resultTtlSec: definition.resultTtlSec ?? config.resultTtlSec,
+          maxAttempts: definition.maxAttempts ?? config.maxAttempts,
+          options: {
+            backoff: definition.backoff ?? { type: 'exponential', delayMs: config.backoffMs },
+            ...(definition.timeoutMs === undefined ? {} : { timeoutMs: definition.timeoutMs }),
+          },
+        }),
+      );
+      request.log.info({ jobId: id }, 'work submitted from the console');
+      return reply.status(202).send({ callback: id, status: 'accepted', type });
+    },
+  );
+
+  app.post<{ Params: { id: string } }>('/console/api/dead/:id/retry', async (request) => {
+    const id = request.params.id;
+    const n = await redis(() => reviveDead(ctx.redis, ctx.keys, queueOf(id), [id]));
+    if (n === 0) throw new WorkmeshError('WM_ERR_DEAD_NOT_FOUND', `no dead letter ${id}`);
+    return { callback: id, retried: true };
+  });
+
+  app.delete<{ Params: { id: string } }>('/console/api/dead/:id', async (request) => {
+    const id = request.params.id;
+    const n = await redis(() => buryDead(ctx.redis, ctx.keys, queueOf(id), [id]));
+    if (n === 0) throw new WorkmeshError('WM_ERR_DEAD_NOT_FOUND', `no dead letter ${id}`);
+    return { callback: id, purged: true };
+  });
+
+  // All the dead letters of one queue at once.
+  app.post<{ Params: { type: string } }>(
+    '/console/api/queues/:type/dead/retry',
+    async (request) => {
+      const type = checkedType(request.params.type)!;
+      return { queue: type, retried: await redis(() => reviveDead(ctx.redis, ctx.keys, type)) };
+    },
+  );
+  app.delete<{ Params: { type: string } }>('/console/api/queues/:type/dead', async (request) => {
+    const type = checkedType(request.params.type)!;
+    return { queue: type, purged: await redis(() => buryDead(ctx.redis, ctx.keys, type)) };
+  });
+
+  app.post<{ Params: { id: string; action: string } }>(
+    '/console/api/nodes/:id/:action',
+    async (request) => {
+      const { id, action } = request.params;
+      if (!NODE_ACTIONS.has(action))
+        throw new WorkmeshError('WM_ERR_API_ROUTE_NOT_FOUND', `no node action ${action}`);
+      // Only an exact live member id: a role name would pick some node of that role.
+      if (!ctx.node.members().some((n) => n.id === id))
+        throw new WorkmeshError('WM_ERR_CLUSTER_NO_NODE', `no live node ${id}`);
+      const started = performance.now();
+      const result = await ctx.node.call(id, action);
+      request.log.info({ node: id, action }, 'node action from the console');
+      return { node: id, action, result, ms: Math.round((performance.now() - started) * 10) / 10 };
+    },
+  );
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { ClusterNode } from '../cluster/index.js';
+import type { Config } from '../config/index.js';
+import { WorkmeshError } from '../errors/index.js';
+import type { JobRegistry } from '../jobs/index.js';
+import type { Logger } from '../log/index.js';
+import type { Monitor } from '../monitor/index.js';
+import { Producer } from '../queue/index.js';
+import { Keys, connectRedis } from '../redis/index.js';
+import { checkListenAllowed, consoleGate } from './auth.js';
+import { buildConsole } from './server.js';
+
+export interface ConsoleHandle {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface StartConsoleOptions {
+  readonly config: Config;
+  readonly monitor: Monitor;
+  readonly node: ClusterNode;
+  readonly registry: JobRegistry;
+  readonly log: Logger;
+}
+
+/**
+ * Serves the web console on WORKMESH_HOST:WORKMESH_CONSOLE_PORT. Refuses to start beyond
+ * loopback without WORKMESH_CONSOLE_TOKEN (WM_ERR_CONSOLE_NO_TOKEN).
+ */
+export async function startConsole(options: StartConsoleOptions): Promise<ConsoleHandle> {
+  const { config, monitor, node, registry, log } = options;
+  checkListenAllowed(config, log);
+  const redis = connectRedis(config.redisUrl, log, { name: `wm-console-${node.id}` });
+  const keys = new Keys(config.prefix);
+  const producer = new Producer(redis, keys, node.id);
+  const app = buildConsole(
+    { config, monitor, node, redis, keys, producer, registry, redisTimeoutMs: 2000 },
+    log,
+  );
+  try {
+    await app.listen({ host: config.host, port: config.consolePort });
+  } catch (err) {
+    redis.disconnect();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new WorkmeshError(
+        'WM_ERR_PORT_IN_USE',
+        `port ${config.consolePort} on ${config.host} is in use by another process; stop it or set WORKMESH_CONSOLE_PORT`,
+      );
+    }
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.consolePort;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url, auth: consoleGate(config) !== undefined }, 'console listening');
+  return {
+    app,
+    url,
+    port,
+    async stop() {
+      // Live streams never end on their own: close them with the server.
+      app.server.closeAllConnections();
+      await app.close();
+      await producer.drain();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+import { readMembers, type Member } from '../cluster/index.js';
+import { queueCounts, type QueueCounts } from '../queue/index.js';
+import type { Keys } from '../redis/index.js';
+
+/** A queue as the monitor shows it: depth, counters since creation, delayed and dead. */
+export interface QueueFigures extends QueueCounts {
+  /** Jobs not due yet (retry backoff, delayMs, runAt). */
+  readonly delayed: number;
+  /** Dead letters (failed for good, kept to retry or purge). */
+  readonly dead: number;
+}
+
+/** What Redis says about the cluster right now: the stateless part of the read model. */
+export interface ClusterSnapshot {
+  /** ms since the epoch, when it was read. */
+  readonly at: number;
+  readonly nodes: Member[];
+  readonly queues: QueueFigures[];
+}
+
+/**
+ * Reads the live members and every queue: the given names plus whatever a live worker
+ * offers. One read model behind `workmesh sysmon`, the web console and GET /api/monitor.
+ */
+export async function readClusterSnapshot(
+  redis: Redis,
+  keys: Keys,
+  queueNames: readonly string[],
+): Promise<ClusterSnapshot> {
+  const nodes = await readMembers(redis, keys);
+  const names = new Set(queueNames);
+  for (const node of nodes) for (const type of node.offers.types) names.add(type);
+  const queues = await Promise.all(
+    [...names].sort().map(async (name): Promise<QueueFigures> => {
+      const [counts, delayed, dead] = await Promise.all([
+        queueCounts(redis, keys, name),
+        redis.zcard(keys.delayed(name)),
+        redis.zcard(keys.dead(name)),
+      ]);
+      return { ...counts, delayed, dead };
+    }),
+  );
+  return { at: Date.now(), nodes, queues };
+}
