@@ -5,6 +5,7 @@ import {
   retryDelayMs,
   type Backoff,
   type ClaimedJob,
+  type FinishResult,
   type Outcome,
   type QueueConsumer,
 } from '../queue/index.js';
@@ -15,6 +16,8 @@ export interface RunnerSettings {
   readonly blockMs: number;
   /** Backoff of jobs stored without one. */
   readonly defaultBackoff: Backoff;
+  /** Told each outcome once written (benchmarks and embedders measure with it). */
+  readonly onFinished?: (id: string, result: FinishResult) => void;
 }
 
 export interface RunnerCounts {
@@ -265,6 +268,7 @@ export class QueueRunner {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.consumer.finish(job, outcome);
+        this.settings.onFinished?.(job.id, result);
         if (result === 'done') this.counts.processed += 1;
         else if (result === 'failed') this.counts.failed += 1;
         else if (result === 'retry') this.counts.retried += 1;

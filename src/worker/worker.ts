@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
-import { QueueConsumer } from '../queue/index.js';
+import { QueueConsumer, type FinishResult } from '../queue/index.js';
 import { Keys, connectRedis, queueOfJobId } from '../redis/index.js';
 import { QueueRunner, type RunnerCounts } from './queue-runner.js';
 
@@ -21,6 +21,8 @@ export interface WorkerOptions {
   readonly registry: JobRegistry;
   readonly nodeId: string;
   readonly log: Logger;
+  /** Told each job outcome once written: done, retry, failed, cancelled or refused. */
+  readonly onFinished?: (id: string, result: FinishResult) => void;
 }
 
 /** Starts one runner per job type this worker takes, each with its own blocking connection. */
@@ -53,6 +55,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         claimTimeoutMs: config.claimTimeoutMs,
         blockMs: config.blockMs,
         defaultBackoff: { type: 'exponential', delayMs: config.backoffMs },
+        ...(options.onFinished ? { onFinished: options.onFinished } : {}),
       },
       log.child({ queue: type }),
     );
