@@ -116,12 +116,17 @@ async function work(spec: Extract<ChildSpec, { role: 'worker' }>): Promise<void>
   }, 20);
   await nextMessage('stop');
   clearInterval(ticker);
-  await worker.close();
+  // Report first: completion is checked in Redis, and a close() that lingers (a client
+  // waiting out its blocking read) must not stall the run.
   send({ kind: 'stopped', latenciesMs });
+  await Promise.race([worker.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
 }
 
+// The parent went away (it failed, or was stopped): do not linger.
+process.on('disconnect', () => process.exit(1));
 const spec = JSON.parse(process.argv[2] ?? '{}') as ChildSpec;
 await (spec.role === 'producer' ? produce(spec) : work(spec));
+process.removeAllListeners('disconnect');
 process.disconnect?.();
 // Some clients keep sockets or timers alive after close(); the parent has what it needs.
 setTimeout(() => process.exit(0), 200).unref();

@@ -24,6 +24,7 @@ export class Child {
 
   /** Starts a child and waits until it is set up. */
   static async start(spec: ChildSpec): Promise<Child> {
+    trace(`start ${spec.peer} ${spec.role}`);
     const proc = fork(CHILD, [JSON.stringify(spec)], {
       cwd: ROOT,
       execArgv: ['--import', 'tsx'],
@@ -50,6 +51,7 @@ export class Child {
 
   /** Stops a worker; answers the latencies of the jobs it finished. */
   async stop(): Promise<number[]> {
+    trace('stop worker');
     const stopped = this.next('stopped');
     this.proc.send({ kind: 'stop' });
     const { latenciesMs } = await stopped;
@@ -67,6 +69,11 @@ export class Child {
   kill(): void {
     this.proc.kill('SIGKILL');
   }
+}
+
+/** BENCH_TRACE=1 logs each step, to find where a run stalls. */
+export function trace(line: string): void {
+  if (process.env.BENCH_TRACE) process.stderr.write(`  · ${line}\n`);
 }
 
 /** Resolves when the workers together report `total` finished jobs; rejects after timeoutMs. */

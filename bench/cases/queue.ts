@@ -13,7 +13,7 @@ export interface RunContext {
   readonly peer: PeerName;
 }
 
-const TIMEOUT_MS = 120_000;
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 120_000);
 
 async function expectCount(what: string, got: Promise<number>, want: number): Promise<void> {
   const n = await got;
