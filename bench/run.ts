@@ -6,8 +6,11 @@
  *   npm run bench -- --quick         tiny counts, one repeat: a smoke run, prints only
  *   npm run bench -- --only e2e,http  some cases (enqueue bulk drain1 drain2 e2e latency http memory)
  *   npm run bench -- --repeats 1
+ *   npm run bench -- --report        re-render docs/benchmarks.md from docs/benchmarks.json
+ *                                    (the last full run's figures) and bench/notes.md
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { httpRun } from './cases/http.js';
@@ -28,6 +31,7 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     repeats: { type: 'string' },
+    report: { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick === true;
@@ -36,6 +40,41 @@ for (const c of only)
   if (!CASES.includes(c)) throw new Error(`unknown case ${c}; cases: ${CASES.join(' ')}`);
 const repeats = Number(flags.repeats ?? (quick ? 1 : 3));
 const full = !quick && !flags.only && flags.repeats === undefined;
+
+const RAW_PATH = fileURLToPath(new URL('../docs/benchmarks.json', import.meta.url));
+const DOC_PATH = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const NOTES_PATH = fileURLToPath(new URL('./notes.md', import.meta.url));
+
+/** The last full run, as saved in docs/benchmarks.json. */
+interface SavedRun {
+  readonly results: Record<string, Partial<Record<System, number[]>>>;
+  readonly commands: Partial<Record<System, Record<string, number>>>;
+  readonly machine: string[];
+  readonly method: string[];
+  readonly startedAt: string;
+  readonly durationSec: number;
+}
+
+function writeReport(run: SavedRun): void {
+  const results: Results = new Map(
+    Object.entries(run.results).map(([k, v]) => [
+      k,
+      new Map(Object.entries(v) as [System, number[]][]),
+    ]),
+  );
+  const commands = new Map(
+    Object.entries(run.commands).map(([k, v]) => [k as System, new Map(Object.entries(v))]),
+  );
+  const notes = readFileSync(NOTES_PATH, 'utf8');
+  const info = { ...run, startedAt: new Date(run.startedAt), commands, notes };
+  writeFileSync(DOC_PATH, renderReport(results, info));
+  console.log('wrote docs/benchmarks.md');
+}
+
+if (flags.report) {
+  writeReport(JSON.parse(readFileSync(RAW_PATH, 'utf8')) as SavedRun);
+  process.exit(0);
+}
 
 const SIZE = quick
   ? {
@@ -153,6 +192,11 @@ console.log(targetLines(results).join('\n'));
 console.log(`\n${Math.round(durationSec)} s in all`);
 
 if (full) {
+  machine.push(
+    `Load average at the end of the run: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`,
+  );
   const method = [
     `Each case starts on an empty Redis (FLUSHALL); producers and workers run in their own child processes (\`bench/child.ts\`), never in the process that measures.`,
     `Equal settings: a no-op job returning the string "ok"; results kept (workmesh resultTtlSec 600; BullMQ removeOnComplete {age: 600}; Bee-Queue storeJobs with removeOnSuccess false, which keeps the job and its success but not the value); at-least-once delivery (each system's defaults: workmesh's pending entries list and takeover, BullMQ's stalled-job check, Bee-Queue's stall check); Bee-Queue activateDelayedJobs off.`,
@@ -165,8 +209,14 @@ if (full) {
     `Every queue case checks from Redis that every job is there (enqueue) or completed (workmesh: the queue's stats hash, BullMQ: the completed set, Bee-Queue: the succeeded set); a shortfall fails the run.`,
     `Repeats: ${repeats}; the order of the systems rotates each repeat. Median, with min and max.`,
   ];
-  const notes = readFileSync(fileURLToPath(new URL('./notes.md', import.meta.url)), 'utf8');
-  const doc = renderReport(results, { machine, method, startedAt, durationSec, commands, notes });
-  writeFileSync(fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url)), doc);
-  console.log('wrote docs/benchmarks.md');
+  const run: SavedRun = {
+    results: Object.fromEntries([...results].map(([k, v]) => [k, Object.fromEntries(v)])),
+    commands: Object.fromEntries([...commands].map(([k, v]) => [k, Object.fromEntries(v)])),
+    machine,
+    method,
+    startedAt: startedAt.toISOString(),
+    durationSec,
+  };
+  writeFileSync(RAW_PATH, `${JSON.stringify(run, null, 2)}\n`);
+  writeReport(run);
 }
