@@ -44,8 +44,12 @@ function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-function send(message: ChildMessage): void {
-  process.send?.(message);
+/** Resolves once the message is handed to the channel (a large one takes a while). */
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
 }
 
 function nextMessage(kind: string): Promise<void> {
@@ -61,7 +65,7 @@ function nextMessage(kind: string): Promise<void> {
 
 async function produce(spec: Extract<ChildSpec, { role: 'producer' }>): Promise<void> {
   const producer = await (await loadPeer(spec.peer)).producer(spec.redisUrl);
-  send({ kind: 'ready' });
+  void send({ kind: 'ready' });
   await nextMessage('go');
   const start = performance.now();
   const job = (): BenchJob => ({ t: nowMs() });
@@ -93,7 +97,7 @@ async function produce(spec: Extract<ChildSpec, { role: 'producer' }>): Promise<
     }
     await Promise.all(adds);
   }
-  send({ kind: 'produced', elapsedMs: performance.now() - start });
+  await send({ kind: 'produced', elapsedMs: performance.now() - start });
   await producer.close();
 }
 
@@ -101,7 +105,7 @@ async function work(spec: Extract<ChildSpec, { role: 'worker' }>): Promise<void>
   const peer = await loadPeer(spec.peer);
   const latenciesMs: number[] = [];
   let n = 0;
-  send({ kind: 'ready' });
+  void send({ kind: 'ready' });
   await nextMessage('go');
   const worker = await peer.worker(spec.redisUrl, {
     concurrency: spec.concurrency,
@@ -112,13 +116,13 @@ async function work(spec: Extract<ChildSpec, { role: 'worker' }>): Promise<void>
   });
   let last = -1;
   const ticker = setInterval(() => {
-    if (n !== last) send({ kind: 'count', n: (last = n) });
+    if (n !== last) void send({ kind: 'count', n: (last = n) });
   }, 20);
   await nextMessage('stop');
   clearInterval(ticker);
   // Report first: completion is checked in Redis, and a close() that lingers (a client
   // waiting out its blocking read) must not stall the run.
-  send({ kind: 'stopped', latenciesMs });
+  await send({ kind: 'stopped', latenciesMs });
   await Promise.race([worker.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
 }
 

@@ -91,11 +91,11 @@ const SIZE = quick
       enqueue: 20_000,
       drain: 10_000,
       e2e: 10_000,
-      lat500: 1000,
-      lat2000: 4000,
+      lat500: 750,
+      lat2000: 3000,
       httpSec: 3,
-      statusIds: 1000,
-      memory: 50_000,
+      statusIds: 500,
+      memory: 30_000,
     };
 
 const results: Results = new Map();

@@ -8,8 +8,13 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** The parent's handle on one child process (see child.ts). */
 export class Child {
   count = 0;
-  private readonly waiters: { kind: string; resolve: (m: ChildMessage) => void }[] = [];
+  private readonly waiters: {
+    kind: string;
+    resolve: (m: ChildMessage) => void;
+    reject: (err: Error) => void;
+  }[] = [];
   private readonly exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
 
   private constructor(private readonly proc: ChildProcess) {
     proc.on('message', (m: ChildMessage) => {
@@ -19,7 +24,19 @@ export class Child {
         w.resolve(m);
       }
     });
-    this.exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      proc.on('exit', (code) => {
+        resolve(code);
+        // Whoever waits for a message from a process that is gone would wait forever; the
+        // last messages may still be on their way through the channel, so give them time.
+        setTimeout(() => {
+          this.exitCode = code;
+          for (const w of this.waiters.splice(0)) {
+            w.reject(new Error(`child exited (${code}) before its ${w.kind} message`));
+          }
+        }, 1000);
+      }),
+    );
   }
 
   /** Starts a child and waits until it is set up. */
@@ -43,20 +60,35 @@ export class Child {
     this.proc.send({ kind: 'go' });
   }
 
+  /** The next message of this kind; rejects if the process ends first. */
   next<K extends ChildMessage['kind']>(kind: K): Promise<Extract<ChildMessage, { kind: K }>> {
-    return new Promise((resolve) =>
-      this.waiters.push({ kind, resolve: resolve as (m: ChildMessage) => void }),
+    if (this.exitCode !== undefined) {
+      return Promise.reject(
+        new Error(`child exited (${this.exitCode}) before its ${kind} message`),
+      );
+    }
+    return new Promise((resolve, reject) =>
+      this.waiters.push({ kind, resolve: resolve as (m: ChildMessage) => void, reject }),
     );
+  }
+
+  get alive(): boolean {
+    return this.exitCode === undefined;
   }
 
   /** Stops a worker; answers the latencies of the jobs it finished. */
   async stop(): Promise<number[]> {
     trace('stop worker');
     const stopped = this.next('stopped');
-    this.proc.send({ kind: 'stop' });
-    const { latenciesMs } = await stopped;
-    await this.exit();
-    return latenciesMs;
+    if (this.alive) this.proc.send({ kind: 'stop' });
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 30_000);
+    try {
+      const { latenciesMs } = await stopped;
+      await this.exit();
+      return latenciesMs;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Waits for the process to end (killing it after 3 s). */
@@ -84,6 +116,7 @@ export async function untilCounted(
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (workers.reduce((s, w) => s + w.count, 0) < total) {
+    if (workers.some((w) => !w.alive)) throw new Error('a worker process ended during the run');
     if (performance.now() > deadline) {
       const got = workers.reduce((s, w) => s + w.count, 0);
       throw new Error(`only ${got} of ${total} jobs finished within ${timeoutMs} ms`);
