@@ -47,6 +47,8 @@ export async function httpRun(
       body: BODY,
       duration: 1,
     });
+    // Let the warm-up's last requests land before emptying Redis.
+    await new Promise((r) => setTimeout(r, 1000));
     await redis.flush();
     const post = await cannon({
       url: `${server.url}/api/work`,
