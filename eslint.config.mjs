@@ -66,6 +66,11 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          // The peers of the benchmark are dev dependencies, for bench/ only.
+          paths: ['bullmq', 'bee-queue', 'autocannon'].map((name) => ({
+            name,
+            message: 'Benchmark-only dependency: use it under bench/ only.',
+          })),
           patterns: [
             {
               regex: '^\\.\\./[a-z-]+/(?!index\\.js$).+',

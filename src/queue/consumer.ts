@@ -34,7 +34,8 @@ interface FinishItem {
 type StreamEntry = [sid: string, fields: string[] | null];
 
 function isNoGroup(err: unknown): boolean {
-  return err instanceof Error && err.message.startsWith('NOGROUP');
+  // Raised inside a script (claim.lua), the error text is prefixed.
+  return err instanceof Error && err.message.includes('NOGROUP');
 }
 
 /**
@@ -75,8 +76,48 @@ export class QueueConsumer {
     }
   }
 
-  /** Waits up to blockMs for new entries, claims up to count of them. */
+  /**
+   * Claims up to count new entries, waiting up to blockMs for some. While the queue has work,
+   * one claim.lua call reads and starts them; on an empty queue the read blocks.
+   */
   async read(count: number, blockMs: number): Promise<ClaimedJob[]> {
+    for (;;) {
+      let claimed: { read: number; jobs: ClaimedJob[] };
+      try {
+        claimed = await this.claim(count);
+      } catch (err) {
+        if (!isNoGroup(err)) throw err;
+        await this.ensureGroup();
+        return [];
+      }
+      if (claimed.jobs.length > 0) return claimed.jobs;
+      // Only skipped entries (stale or final jobs): read on without waiting.
+      if (claimed.read === 0) break;
+    }
+    return this.readBlocking(count, blockMs);
+  }
+
+  private async claim(count: number): Promise<{ read: number; jobs: ClaimedJob[] }> {
+    const args = [Date.now(), GROUP, this.consumer, this.deadTtlSec, count];
+    const reply = (await runScript(this.redis, 'claim', this.keys.queue(this.queue), args)) as [
+      number,
+      ...(string | number)[],
+    ];
+    const jobs: ClaimedJob[] = [];
+    for (let i = 1; i + 4 < reply.length; i += 5) {
+      jobs.push({
+        sid: reply[i] as string,
+        id: reply[i + 1] as string,
+        data: JSON.parse(reply[i + 2] as string),
+        attempt: reply[i + 3] as number,
+        options: JSON.parse(reply[i + 4] as string) as JobOptions,
+      });
+    }
+    return { read: reply[0], jobs };
+  }
+
+  /** Waits up to blockMs for new entries, claims up to count of them. */
+  private async readBlocking(count: number, blockMs: number): Promise<ClaimedJob[]> {
     let reply: [string, StreamEntry[]][] | null;
     try {
       this.blockingClientId ??= await this.blocking.client('ID');

@@ -1,7 +1,7 @@
 export { Producer, type NewJob, type Enqueued } from './producer.js';
 export { QueueConsumer, type ClaimedJob, type Outcome, type FinishResult } from './consumer.js';
 export { retryDelayMs, type Backoff, type JobOptions } from './job-options.js';
-export { getJob, queueCounts, type QueueCounts } from './read.js';
+export { getJob, getJobStatus, queueCounts, type QueueCounts } from './read.js';
 export {
   jobFromHash,
   JOB_FIELDS,

@@ -7,6 +7,43 @@ export async function getJob(redis: Redis, keys: Keys, id: string): Promise<JobV
   return jobFromHash(id, await redis.hgetall(keys.job(id)));
 }
 
+/** What GET /api/status shows: every field but the input and the event log. */
+const STATUS_FIELDS = [
+  'type',
+  'status',
+  'value',
+  'error',
+  'attempts',
+  'maxAttempts',
+  'runAt',
+  'progress',
+  'history',
+  'resultTtlSec',
+  'createdAt',
+  'startedAt',
+  'finishedAt',
+  'acceptedBy',
+  'workedBy',
+] as const;
+
+/**
+ * The job without its `data` and `events` (HMGET of the other fields): the status route reads
+ * this on every poll, and the input and the event log are the bulk of a small job's record.
+ */
+export async function getJobStatus(
+  redis: Redis,
+  keys: Keys,
+  id: string,
+): Promise<Omit<JobView, 'data' | 'events'> | undefined> {
+  const values = await redis.hmget(keys.job(id), ...STATUS_FIELDS);
+  const hash: Record<string, string> = {};
+  STATUS_FIELDS.forEach((field, i) => {
+    const v = values[i];
+    if (v !== null && v !== undefined) hash[field] = v;
+  });
+  return jobFromHash(id, hash);
+}
+
 export interface QueueCounts {
   readonly queue: string;
   /** Entries not yet delivered to any worker. */

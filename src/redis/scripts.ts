@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 export const SCRIPT_NAMES = [
   'enqueue',
   'start',
+  'claim',
   'finish',
   'renew',
   'requeue',
@@ -40,9 +41,11 @@ export function scriptSources(): ReadonlyMap<string, string> {
   return sources;
 }
 
-let prelude: string | undefined;
-function eventsPrelude(): string {
-  return (prelude ??= readFileSync(`${libDir}events.lua`, 'utf8'));
+const libs = new Map<string, string>();
+function lib(name: string): string {
+  let source = libs.get(name);
+  if (source === undefined) libs.set(name, (source = readFileSync(`${libDir}${name}.lua`, 'utf8')));
+  return source;
 }
 
 const defined = new WeakSet<Redis>();
@@ -52,8 +55,15 @@ export function defineScripts(redis: Redis): void {
   for (const name of SCRIPT_NAMES) {
     const source = scriptSources().get(name);
     if (source === undefined) throw new Error(`missing Lua script ${name}.lua in ${luaDir}`);
-    // Scripts that log job events get the shared prelude (lua/lib/events.lua) in front.
-    const lua = /\b(note|final|publish)\(/.test(source) ? `${eventsPrelude()}\n${source}` : source;
+    // Scripts that log job events get the shared prelude (lua/lib/events.lua) in front, and
+    // those that start claimed entries the start_entry function (lua/lib/start-entry.lua).
+    const startsEntries = /\bstart_entry\(/.test(source);
+    const logsEvents = startsEntries || /\b(note|final|publish)\(/.test(source);
+    const lua = [
+      ...(logsEvents ? [lib('events')] : []),
+      ...(startsEntries ? [lib('start-entry')] : []),
+      source,
+    ].join('\n');
     // numberOfKeys left out: every script takes a variable number of keys (batches).
     redis.defineCommand(`wm_${name}`, { lua });
   }

@@ -5,6 +5,7 @@ import {
   retryDelayMs,
   type Backoff,
   type ClaimedJob,
+  type FinishResult,
   type Outcome,
   type QueueConsumer,
 } from '../queue/index.js';
@@ -15,6 +16,8 @@ export interface RunnerSettings {
   readonly blockMs: number;
   /** Backoff of jobs stored without one. */
   readonly defaultBackoff: Backoff;
+  /** Told each outcome once written (benchmarks and embedders measure with it). */
+  readonly onFinished?: (id: string, result: FinishResult) => void;
 }
 
 export interface RunnerCounts {
@@ -56,7 +59,10 @@ function errorMessage(err: unknown): string {
  */
 export class QueueRunner {
   readonly counts: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, retried: 0, refused: 0 };
+  /** Jobs held: running, or settled with their outcome being written. */
   private readonly running = new Map<string, Running>();
+  /** Handlers running now: what `concurrency` limits. */
+  private active = 0;
   private stopping = false;
   private slotFreed: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -122,10 +128,26 @@ export class QueueRunner {
     await this.consumer.drain();
   }
 
+  /**
+   * Slots to claim for: a handler that settled frees its slot at once, so the next claim
+   * overlaps the writing of its outcome (batched per turn); held jobs stay under twice the
+   * concurrency, so a slow Redis cannot make a worker hoard entries.
+   */
+  private freeSlots(): number {
+    const { concurrency } = this.settings;
+    return Math.min(concurrency - this.active, 2 * concurrency - this.running.size);
+  }
+
+  private wakeClaimLoop(): void {
+    const wake = this.slotFreed;
+    this.slotFreed = undefined;
+    wake?.();
+  }
+
   private async claimLoop(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const free = this.settings.concurrency - this.running.size;
+      const free = this.freeSlots();
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
@@ -164,7 +186,7 @@ export class QueueRunner {
 
   /** Takes over jobs whose holder stopped renewing (a crashed or hung worker). */
   private async reclaim(): Promise<void> {
-    const free = this.settings.concurrency - this.running.size;
+    const free = this.freeSlots();
     if (this.stopping || free <= 0) return;
     try {
       const jobs = await this.consumer.reclaim(free, this.settings.claimTimeoutMs);
@@ -200,11 +222,10 @@ export class QueueRunner {
       // remove only this run's entry.
       if (this.running.get(job.id) === entry) this.running.delete(job.id);
       this.counts.inFlight = this.running.size;
-      const wake = this.slotFreed;
-      this.slotFreed = undefined;
-      wake?.();
+      this.wakeClaimLoop();
     });
     this.running.set(job.id, Object.assign(entry, { done }));
+    this.active += 1;
     this.counts.inFlight = this.running.size;
   }
 
@@ -250,6 +271,8 @@ export class QueueRunner {
     } finally {
       clearTimeout(timer);
       entry.settled = true;
+      this.active -= 1;
+      this.wakeClaimLoop();
     }
     if (signal.reason instanceof JobAbort && signal.reason.why === 'shutdown') return; // released by stop()
     await this.writeOutcome(job, outcome);
@@ -266,6 +289,7 @@ export class QueueRunner {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.consumer.finish(job, outcome);
+        this.settings.onFinished?.(job.id, result);
         if (result === 'done') this.counts.processed += 1;
         else if (result === 'failed') this.counts.failed += 1;
         else if (result === 'retry') this.counts.retried += 1;

@@ -3,7 +3,7 @@ import { WorkmeshError } from '../errors/index.js';
 import type { AnyJobDefinition, JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { JobTotals, Metrics } from '../metrics/index.js';
-import { QueueConsumer } from '../queue/index.js';
+import { QueueConsumer, type FinishResult } from '../queue/index.js';
 import { Keys, connectRedis, queueOfJobId, typeOfQueue } from '../redis/index.js';
 import { QueueRunner, type RunnerCounts } from './queue-runner.js';
 
@@ -34,6 +34,8 @@ export interface WorkerOptions {
   readonly log: Logger;
   /** Observes each handler's duration (workmesh_job_duration_seconds). */
   readonly metrics?: Metrics;
+  /** Told each job outcome once written: done, retry, failed, cancelled or refused. */
+  readonly onFinished?: (id: string, result: FinishResult) => void;
 }
 
 /** The definition with its handler timed into the duration histogram. */
@@ -92,6 +94,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         claimTimeoutMs: config.claimTimeoutMs,
         blockMs: config.blockMs,
         defaultBackoff: { type: 'exponential', delayMs: config.backoffMs },
+        ...(options.onFinished ? { onFinished: options.onFinished } : {}),
       },
       log.child({ queue }),
     );

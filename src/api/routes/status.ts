@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
-import { getJob, type JobView } from '../../queue/index.js';
+import { getJobStatus } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../redis-guard.js';
@@ -21,12 +21,6 @@ const StatusQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-/** The status as the API shows it: the input and the event log are left out. */
-function publicView(job: JobView): Omit<JobView, 'data' | 'events'> {
-  const { data, events, ...view } = job;
-  return view;
-}
 
 /** GET /api/status/<id>: the job's status and, once done, its value; 404 after its TTL. */
 export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -48,7 +42,8 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const closed = new AbortController();
       request.raw.once('close', () => closed.abort());
       const read = () =>
-        withRedis(ctx.redis, ctx.redisTimeoutMs, () => getJob(ctx.redis, ctx.keys, id));
+        // The input and the event log are left out (not even read).
+        withRedis(ctx.redis, ctx.redisTimeoutMs, () => getJobStatus(ctx.redis, ctx.keys, id));
       const job =
         waitMs > 0 && ctx.watcher
           ? await ctx.watcher.untilFinal(id, read, waitMs, closed.signal)
@@ -59,7 +54,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
           `no job ${id}: unknown, or its result has expired`,
         );
       }
-      return publicView(job);
+      return job;
     },
   );
 }

@@ -22,18 +22,21 @@ for i = 5, #KEYS do
     out[#out + 1] = 0
   else
     local id, runAt = ARGV[a], tonumber(ARGV[a + 5])
-    redis.call('HSET', KEYS[i], 'type', jobType, 'data', ARGV[a + 1], 'status', 'accepted',
-      'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
-      'createdAt', now, 'acceptedBy', acceptedBy)
-    if ARGV[a + 6] ~= '' then redis.call('HSET', KEYS[i], 'webhook', ARGV[a + 6]) end
+    -- A new job: its first event (n = 1) and every field in one HSET.
     if runAt > now then
-      redis.call('HSET', KEYS[i], 'runAt', runAt)
       redis.call('ZADD', KEYS[3], runAt, id)
-      note(KEYS[i], id, 'accepted', now, { runAt = runAt })
+      local events = event_log(id, nil, 1, 'accepted', now, { runAt = runAt })
+      redis.call('HSET', KEYS[i], 'type', jobType, 'data', ARGV[a + 1], 'status', 'accepted',
+        'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
+        'createdAt', now, 'acceptedBy', acceptedBy, 'runAt', runAt, 'ev', 1, 'events', events)
     else
-      redis.call('HSET', KEYS[i], 'sid', redis.call('XADD', KEYS[1], '*', 'id', id))
-      note(KEYS[i], id, 'accepted', now)
+      local sid = redis.call('XADD', KEYS[1], '*', 'id', id)
+      local events = event_log(id, nil, 1, 'accepted', now)
+      redis.call('HSET', KEYS[i], 'type', jobType, 'data', ARGV[a + 1], 'status', 'accepted',
+        'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
+        'createdAt', now, 'acceptedBy', acceptedBy, 'sid', sid, 'ev', 1, 'events', events)
     end
+    if ARGV[a + 6] ~= '' then redis.call('HSET', KEYS[i], 'webhook', ARGV[a + 6]) end
     out[#out + 1] = 1
     created = created + 1
   end

@@ -26,17 +26,21 @@ local count = { done = 0, retried = 0, failed = 0 }
 for i = 5, #KEYS do
   local a = 5 + (i - 5) * 6
   local sid, id, attempt, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'resultTtlSec', 'maxAttempts', 'history')
+  local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'resultTtlSec', 'maxAttempts', 'history',
+    'ev', 'events', 'webhook')
   local held = job[2] == consumer and job[3] == attempt
   if held and job[1] == 'cancelled' then
     out[#out + 1] = 4
   elseif not held or job[1] ~= 'pending' then
     out[#out + 1] = 0
   elseif outcome == 'done' then
-    redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now)
+    -- One HSET for every field this changes: the hot path of a worker.
+    local n = tonumber(job[7] or '0') + 1
+    local events = event_log(id, job[8], n, 'done', now)
+    redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now,
+      'ev', n, 'events', events)
     redis.call('EXPIRE', KEYS[i], job[4])
-    note(KEYS[i], id, 'done', now)
-    final(KEYS[i], id, now)
+    final(KEYS[i], id, now, job[9] ~= false)
     count.done = count.done + 1
     out[#out + 1] = 1
   else

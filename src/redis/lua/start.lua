@@ -21,24 +21,10 @@ local out, failed = {}, 0
 for i = 5, #KEYS do
   local a = 5 + (i - 5) * 2
   local sid, id = ARGV[a], ARGV[a + 1]
-  local job = redis.call('HMGET', KEYS[i], 'status', 'data', 'sid', 'attempts', 'maxAttempts', 'opts')
-  local status = job[1]
-  local live = (status == 'accepted' or status == 'pending') and job[3] == sid
-  if live and tonumber(job[4]) >= tonumber(job[5]) then
-    redis.call('HSET', KEYS[i], 'status', 'failed', 'finishedAt', now, 'error',
-      'gave up after ' .. job[4] .. ' attempts that never finished (the worker died running it each time)')
-    redis.call('EXPIRE', KEYS[i], deadTtl)
-    redis.call('ZADD', KEYS[4], now, id)
-    note(KEYS[i], id, 'failed', now, { error = 'attempts used up' })
-    final(KEYS[i], id, now)
-    failed = failed + 1
-    live = false
-  end
-  if live then
-    local attempt = redis.call('HINCRBY', KEYS[i], 'attempts', 1)
-    redis.call('HSET', KEYS[i], 'status', 'pending', 'startedAt', now, 'workedBy', consumer)
-    note(KEYS[i], id, 'pending', now, { attempt = attempt, worker = consumer })
-    out[#out + 1] = { job[2], attempt, job[6] or '{}' }
+  local run, poison = start_entry(KEYS[i], sid, id, now, consumer, deadTtl)
+  if poison then failed = failed + 1 end
+  if run then
+    out[#out + 1] = run
   else
     redis.call('XACK', KEYS[1], group, sid)
     redis.call('XDEL', KEYS[1], sid)

@@ -1,26 +1,43 @@
 -- Prelude of every queue script (prepended at load): the job event log and its publication.
 --
 -- note(jobKey, id, status, now, extra) appends {n, status, at, ...extra} to the job's `events`
--- (the last 50; n counts from 1 in field `ev`) and queues [id, n, status] for publish().
+-- (the last 50; n counts from 1 in field `ev`) and queues [id, n, status] for publish();
+-- event_log() does the same for a script that writes `ev` and `events` itself.
 -- publish() sends the queued events of this call as one JSON array on the queue's channel,
 -- `<prefix>:{<queue>}:events`, derived from KEYS[1] (the queue's stream).
 local wm_published = {}
 
-local function note(jobKey, id, status, now, extra)
-  local n = redis.call('HINCRBY', jobKey, 'ev', 1)
-  local log = cjson.decode(redis.call('HGET', jobKey, 'events') or '[]')
+-- event_log(id, log, n, status, now, extra): the text of the job's `events` with entry n
+-- appended (log: its current text, or nil), and [id, n, status] queued for publish(). For
+-- scripts that write the job's fields in one HSET (they read `ev` and `events` beforehand).
+local function event_log(id, log, n, status, now, extra)
   local e = { n = n, status = status, at = tonumber(now) }
   if extra then for k, v in pairs(extra) do e[k] = v end end
-  log[#log + 1] = e
-  if #log > 50 then table.remove(log, 1) end
-  redis.call('HSET', jobKey, 'events', cjson.encode(log))
   wm_published[#wm_published + 1] = { id, n, status }
+  if not log or log == '[]' then return '[' .. cjson.encode(e) .. ']' end
+  if n <= 50 then
+    -- Every entry was appended here with its own n: at most n entries, none to drop. Append
+    -- to the JSON text instead of decoding and encoding the whole log on every change.
+    return string.sub(log, 1, -2) .. ',' .. cjson.encode(e) .. ']'
+  end
+  local list = cjson.decode(log)
+  list[#list + 1] = e
+  while #list > 50 do table.remove(list, 1) end
+  return cjson.encode(list)
 end
 
--- final(jobKey, id, now): a job became final; if it has a webhook, schedule its delivery in
--- `<prefix>:{<queue>}:webhooks` (a sibling of KEYS[1], so in the same hash slot).
-local function final(jobKey, id, now)
-  if redis.call('HEXISTS', jobKey, 'webhook') == 1 then
+local function note(jobKey, id, status, now, extra)
+  local n = redis.call('HINCRBY', jobKey, 'ev', 1)
+  local log = redis.call('HGET', jobKey, 'events')
+  redis.call('HSET', jobKey, 'events', event_log(id, log, n, status, now, extra))
+end
+
+-- final(jobKey, id, now, webhook): a job became final; if it has a webhook, schedule its
+-- delivery in `<prefix>:{<queue>}:webhooks` (a sibling of KEYS[1], so in the same hash slot).
+-- webhook: the job's `webhook` field when the caller read it already (false: none), or nil.
+local function final(jobKey, id, now, webhook)
+  if webhook == nil then webhook = redis.call('HEXISTS', jobKey, 'webhook') == 1 end
+  if webhook then
     redis.call('ZADD', (string.gsub(KEYS[1], ':stream$', ':webhooks')), tonumber(now), id)
   end
 end
