@@ -17,6 +17,6 @@ export function describeMachine(redisVersion: string): string[] {
     `Node.js ${process.version}; Redis ${redisVersion} (private redis-server, no persistence, loopback TCP)`,
     `Load average at the start of the run: ${loadavg()
       .map((l) => l.toFixed(2))
-      .join(', ')} (the machine is shared)`,
+      .join(', ')} (1, 5 and 15 minutes; above the core count, other work shared the machine)`,
   ];
 }
