@@ -61,6 +61,23 @@ async function stillMarked(page: Page): Promise<boolean> {
 }
 
 describe('web console in a headless Chromium', () => {
+  it('loads every asset from the console itself: nothing from another origin', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(request.url()));
+    for (const view of ['#/', '#/nodes', '#/queues', '#/dead', '#/submit']) {
+      await page.goto(`${consoleUrl}/${view}`);
+      await page.waitForSelector('#live:not(.off)');
+    }
+    const origin = new URL(consoleUrl).origin;
+    assert.ok(requested.length > 3, requested.join('\n'));
+    assert.deepEqual(
+      requested.filter((url) => new URL(url).origin !== origin),
+      [],
+    );
+    await page.close();
+  });
+
   it('a worker started appears without reload; stopped from its page, it goes', async () => {
     const page = await openPage('#/');
     await mark(page);
