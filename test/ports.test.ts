@@ -135,6 +135,17 @@ describe('ports: job types run by external programs', () => {
     assert.equal((await run('fixture', { do: 'ok' })).status, 'done');
   });
 
+  it('restarts a broken program with a backoff that doubles each time', () => {
+    const waits = worker
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"port":"fixture-broken"') && l.includes('port failed to start'))
+      .map((l) => (JSON.parse(l) as { backoffMs: number }).backoffMs);
+    // One failed start when the worker opened the pool, one per attempt of the job.
+    assert.ok(waits.length >= 3, waits.join(','));
+    assert.deepEqual(waits.slice(0, 3), [200, 400, 800]);
+  });
+
   it('progress and log messages reach the job and the worker log; stderr is logged with the job id', async () => {
     const job = await run('fixture', { do: 'progress' });
     assert.equal(job.value, 'progressed');
