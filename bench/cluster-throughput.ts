@@ -5,7 +5,7 @@
  * 6 partitions (several masters). All on this machine: a figure to compare the set-ups with
  * each other, not a capacity claim.
  *
- *   npx tsx bench/cluster-throughput.ts        (BENCH_JOBS=3000)
+ *   npm run bench:cluster        (BENCH_JOBS=3000)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
