@@ -4,3 +4,4 @@ export type { ApiContext } from './context.js';
 export { JobWatcher } from './job-watcher.js';
 export { installErrorHandlers } from './error-handler.js';
 export { withRedis } from './redis-guard.js';
+export { listenOn } from './listen.js';

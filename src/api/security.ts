@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TokenSet, allows, ownedBy, type Principal } from '../auth/index.js';
+import { TokenSet, authorize, bearerToken, ownedBy, type Principal } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import { JOB_ID_RE } from '../redis/index.js';
@@ -17,13 +17,6 @@ declare module 'fastify' {
 /** The tenant a new job is bound to, or undefined when tokens are off. */
 export function tenantOf(request: FastifyRequest): string | undefined {
   return request.principal?.tenant;
-}
-
-function bearer(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
-  return match?.[1];
 }
 
 /** Fails when a JSON value nests deeper than maxDepth or holds more than maxKeys keys and items. */
@@ -55,18 +48,7 @@ export function checkJsonShape(value: unknown, maxDepth: number, maxKeys: number
 function authenticate(tokens: TokenSet, request: FastifyRequest): void {
   const scope = routeScope(request.method, request.routeOptions.url);
   if (scope === 'public') return;
-  const token = bearer(request);
-  if (token === undefined) {
-    throw new WorkmeshError(
-      'WM_ERR_AUTH_REQUIRED',
-      'this API needs a token: Authorization: Bearer <token>',
-    );
-  }
-  const principal = tokens.lookup(token);
-  if (!principal) throw new WorkmeshError('WM_ERR_AUTH_INVALID', 'unknown token');
-  if (!allows(principal, scope)) {
-    throw new WorkmeshError('WM_ERR_AUTH_FORBIDDEN', `this route needs the ${scope} scope`);
-  }
+  const principal = authorize(tokens, request.headers.authorization, scope);
   request.principal = principal;
   // Another tenant's job is answered as one that does not exist; admin sees every job.
   const id = (request.params as { id?: unknown } | undefined)?.id;
@@ -100,7 +82,7 @@ export async function installSecurity(app: FastifyInstance, config: Config): Pro
       // bucket, anything else its client address.
       hook: 'onRequest',
       keyGenerator: (request) => {
-        const token = bearer(request);
+        const token = bearerToken(request.headers.authorization);
         const principal = token === undefined ? undefined : tokens.lookup(token);
         return principal ? `t:${principal.tokenId}` : `a:${request.ip}`;
       },

@@ -3,13 +3,13 @@ import { isLoopback, refuseInsecure } from '../auth/index.js';
 import { ClusterNode, DEV_SECRET } from '../cluster/index.js';
 import { WebhookAllowList, WebhookDispatcher } from '../webhooks/index.js';
 import type { Config } from '../config/index.js';
-import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import { Metrics, redisSources } from '../metrics/index.js';
 import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { CountingProducer } from './counting-producer.js';
 import { JobWatcher } from './job-watcher.js';
+import { listenOn } from './listen.js';
 import { buildApi } from './server.js';
 
 export interface ApiHandle {
@@ -83,24 +83,17 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     },
     log,
   );
+  let listening: { port: number; url: string };
   try {
-    await app.listen({ host: config.host, port: config.apiPort });
+    listening = await listenOn(app, config.host, config.apiPort, 'WORKMESH_API_PORT');
   } catch (err) {
     dispatcher.stop();
     await watcher.stop();
     redis.disconnect();
     unwatchErrors();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new WorkmeshError(
-        'WM_ERR_PORT_IN_USE',
-        `port ${config.apiPort} on ${config.host} is in use by another process; stop it or set WORKMESH_API_PORT`,
-      );
-    }
     throw err;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.apiPort;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const { port, url } = listening;
   log.info({ url }, 'api listening');
   const member = new ClusterNode({ config, nodeId, role: 'api', log, meta: { url } });
   await member.start();

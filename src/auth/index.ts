@@ -8,4 +8,5 @@ export {
 } from './tokens.js';
 export { tenantJobId, ownedBy } from './tenancy.js';
 export { isLoopback } from './loopback.js';
-export { refuseInsecure } from './exposure.js';
+export { refuseInsecure, refuseWithoutSecret } from './exposure.js';
+export { authorize, bearerToken } from './bearer.js';

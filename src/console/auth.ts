@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { TokenSet, allows, isLoopback } from '../auth/index.js';
+import { TokenSet, allows, isLoopback, refuseWithoutSecret } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -49,15 +49,7 @@ export function checkListenAllowed(config: Config, log?: Logger): void {
       'INSECURE: the console listens beyond loopback without a token',
     );
   }
-  if (config.clusterSecret === undefined) {
-    if (!config.insecure) {
-      throw new WorkmeshError(
-        'WM_ERR_CONFIG_INSECURE',
-        `the console would listen on ${config.host} with cluster calls signed by the public development secret; set WORKMESH_CLUSTER_SECRET, or pass --insecure for a lab`,
-      );
-    }
-    log?.warn({ host: config.host }, 'INSECURE: WORKMESH_CLUSTER_SECRET is not set');
-  }
+  refuseWithoutSecret(config, 'console', log);
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { listenOn } from '../api/index.js';
 import type { ClusterNode } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
-import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { Monitor } from '../monitor/index.js';
@@ -39,21 +39,15 @@ export async function startConsole(options: StartConsoleOptions): Promise<Consol
     { config, monitor, node, redis, keys, producer, registry, redisTimeoutMs: 2000 },
     log,
   );
-  try {
-    await app.listen({ host: config.host, port: config.consolePort });
-  } catch (err) {
+  const { port, url } = await listenOn(
+    app,
+    config.host,
+    config.consolePort,
+    'WORKMESH_CONSOLE_PORT',
+  ).catch((err: unknown) => {
     redis.disconnect();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new WorkmeshError(
-        'WM_ERR_PORT_IN_USE',
-        `port ${config.consolePort} on ${config.host} is in use by another process; stop it or set WORKMESH_CONSOLE_PORT`,
-      );
-    }
     throw err;
-  }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.consolePort;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  });
   log.info({ url, auth: consoleGate(config) !== undefined }, 'console listening');
   return {
     app,

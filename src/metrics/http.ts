@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import { allows, type TokenSet } from '../auth/index.js';
+import { authorize, type TokenSet } from '../auth/index.js';
+import { WorkmeshError } from '../errors/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface MetricsServer {
@@ -9,25 +10,15 @@ export interface MetricsServer {
 }
 
 /** Why a scrape is refused (401/403 with a catalogue error), or undefined when it may go on. */
-function refuse(
-  tokens: TokenSet | undefined,
-  authorization: string | undefined,
-): { status: number; error: { code: string; message: string } } | undefined {
+function refuse(tokens: TokenSet | undefined, authorization: string | undefined) {
   if (!tokens?.enabled) return undefined;
-  const token = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-  const principal = token === undefined ? undefined : tokens.lookup(token);
-  if (token === undefined) {
-    return { status: 401, error: { code: 'WM_ERR_AUTH_REQUIRED', message: 'a token is needed' } };
+  try {
+    authorize(tokens, authorization, 'metrics');
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof WorkmeshError)) throw err;
+    return { status: err.status, error: err.toJSON() };
   }
-  if (!principal)
-    return { status: 401, error: { code: 'WM_ERR_AUTH_INVALID', message: 'unknown token' } };
-  if (!allows(principal, 'metrics')) {
-    return {
-      status: 403,
-      error: { code: 'WM_ERR_AUTH_FORBIDDEN', message: 'needs the metrics scope' },
-    };
-  }
-  return undefined;
 }
 
 /**

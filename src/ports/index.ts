@@ -1,17 +1,4 @@
-export {
-  definePort,
-  portCommand,
-  portEnvironment,
-  PORT_BASE_ENV,
-  type PortSpec,
-} from './define-port.js';
-export { loadPorts, readPortsFile } from './ports-file.js';
-export {
-  PORT_PROTOCOL_VERSION,
-  type JobRequest,
-  type ChildMessage,
-  type HelloMessage,
-} from './protocol.js';
-export { PortProcess, PortFailure, type PortCommand, type PortReply } from './port-process.js';
-export { PortPool } from './port-pool.js';
+export { definePort, type PortSpec } from './define-port.js';
+export { loadPorts } from './ports-file.js';
+export { PORT_PROTOCOL_VERSION } from './protocol.js';
 export { checkPort, type CheckReport, type CheckResult } from './conformance.js';
