@@ -17,6 +17,7 @@
               the stream key, `<prefix>:{<queue>}:job:<id>` (same hash slot).
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+local done_sids = {}
 local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', tonumber(ARGV[5]),
   'STREAMS', KEYS[1], '>')
 local entries = reply and reply[1][2] or {}
@@ -35,10 +36,10 @@ for _, entry in ipairs(entries) do
     out[#out + 1] = run[2]
     out[#out + 1] = run[3]
   else
-    redis.call('XACK', KEYS[1], group, sid)
-    redis.call('XDEL', KEYS[1], sid)
+    done_sids[#done_sids + 1] = sid
   end
 end
 if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
+remove_entries(group, done_sids)
 publish()
 return out

@@ -21,6 +21,7 @@
   webhook is scheduled for delivery in the queue's webhooks set.
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+local done_sids = {}
 local out = {}
 local count = { done = 0, retried = 0, failed = 0 }
 for i = 5, #KEYS do
@@ -67,12 +68,12 @@ for i = 5, #KEYS do
     end
   end
   if out[#out] ~= 0 then
-    redis.call('XACK', KEYS[1], group, sid)
-    redis.call('XDEL', KEYS[1], sid)
+    done_sids[#done_sids + 1] = sid
   end
 end
 for name, n in pairs(count) do
   if n > 0 then redis.call('HINCRBY', KEYS[2], name, n) end
 end
+remove_entries(group, done_sids)
 publish()
 return out

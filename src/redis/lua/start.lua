@@ -17,6 +17,7 @@
               dead letters. In every 0 case the entry is acknowledged and deleted.
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+local done_sids = {}
 local out, failed = {}, 0
 for i = 5, #KEYS do
   local a = 5 + (i - 5) * 2
@@ -26,11 +27,11 @@ for i = 5, #KEYS do
   if run then
     out[#out + 1] = run
   else
-    redis.call('XACK', KEYS[1], group, sid)
-    redis.call('XDEL', KEYS[1], sid)
+    done_sids[#done_sids + 1] = sid
     out[#out + 1] = 0
   end
 end
 if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
+remove_entries(group, done_sids)
 publish()
 return out

@@ -1,4 +1,5 @@
--- Prelude of every queue script (prepended at load): the job event log and its publication.
+-- Prelude of every queue script (prepended at load): the job event log and its publication,
+-- and the batched removal of stream entries (remove_entries).
 --
 -- note(jobKey, id, status, now, extra) appends {n, status, at, ...extra} to the job's `events`
 -- (the last 50; n counts from 1 in field `ev`) and queues [id, n, status] for publish();
@@ -39,6 +40,17 @@ local function final(jobKey, id, now, webhook)
   if webhook == nil then webhook = redis.call('HEXISTS', jobKey, 'webhook') == 1 end
   if webhook then
     redis.call('ZADD', (string.gsub(KEYS[1], ':stream$', ':webhooks')), tonumber(now), id)
+  end
+end
+
+-- remove_entries(group, sids): acknowledge and delete the stream entries of this call, in one
+-- XACK and one XDEL. XDEL walks the stream's first node again to find its new first entry
+-- after deleting the first one; doing that once per call instead of once per entry is what
+-- makes deleting a batch of finished entries cheap.
+local function remove_entries(group, sids)
+  if #sids > 0 then
+    redis.call('XACK', KEYS[1], group, unpack(sids))
+    redis.call('XDEL', KEYS[1], unpack(sids))
   end
 end
 

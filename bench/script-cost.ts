@@ -1,0 +1,67 @@
+/**
+ * Redis' own time per job on the hot path, with no node process competing for the CPU: fills
+ * a queue, then claims batches of 100 and finishes them one call after the other (no overlap),
+ * and reports each script's time per job from INFO commandstats. Steadier than a drain's
+ * figure for comparing two versions of the scripts on a shared machine.
+ *
+ *   npx tsx bench/script-cost.ts [jobs=20000] [rounds=3]
+ */
+import { createLogger } from '../src/log/index.js';
+import { Producer, QueueConsumer } from '../src/queue/index.js';
+import { Keys, connectRedis } from '../src/redis/index.js';
+import { startBenchRedis } from './redis.js';
+
+const jobs = Number(process.argv[2] ?? 20_000);
+const rounds = Number(process.argv[3] ?? 3);
+const QUEUE = 'noop';
+const redis = await startBenchRedis();
+const log = createLogger('error');
+const conn = connectRedis(redis.url, log, { name: 'script-cost' });
+const blocking = connectRedis(redis.url, log, { name: 'script-cost-blocking' });
+const keys = new Keys('wm');
+
+async function usecPerCall(): Promise<Map<string, number>> {
+  const info = await redis.client.info('commandstats');
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g)) out.set(m[1]!, Number(m[3]));
+  return out;
+}
+
+try {
+  for (let round = 1; round <= rounds; round++) {
+    await redis.flush();
+    const producer = new Producer(conn, keys, 'script-cost');
+    await redis.resetStats();
+    for (let done = 0; done < jobs; done += 1000) {
+      await Promise.all(
+        Array.from({ length: 1000 }, () =>
+          producer.enqueue({ type: QUEUE, data: { t: Date.now() }, resultTtlSec: 600, maxAttempts: 3 }),
+        ),
+      );
+    }
+    const enq = (await usecPerCall()).get('evalsha') ?? 0;
+    const consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-1', 86_400);
+    await consumer.ensureGroup();
+    await redis.resetStats();
+    let claimUs = 0;
+    let finishUs = 0;
+    let finished = 0;
+    while (finished < jobs) {
+      const batch = await consumer.read(100, 1);
+      claimUs += (await usecPerCall()).get('evalsha') ?? 0;
+      await redis.resetStats();
+      const results = await Promise.all(batch.map((j) => consumer.finish(j, { kind: 'done', json: '"ok"' })));
+      finished += results.filter((r) => r === 'done').length;
+      finishUs += (await usecPerCall()).get('evalsha') ?? 0;
+      await redis.resetStats();
+    }
+    const per = (us: number) => (us / jobs).toFixed(1);
+    console.log(
+      `round ${round}: µs per job in Redis: enqueue ${per(enq)}, claim ${per(claimUs)}, finish ${per(finishUs)}`,
+    );
+  }
+} finally {
+  conn.disconnect();
+  blocking.disconnect();
+  await redis.stop();
+}
