@@ -20,6 +20,7 @@ const conn = connectRedis(redis.url, log, { name: 'script-cost' });
 const blocking = connectRedis(redis.url, log, { name: 'script-cost-blocking' });
 const keys = new Keys('wm');
 
+/** Microseconds spent per command since the last reset, from INFO commandstats. */
 async function usecPerCall(): Promise<Map<string, number>> {
   const info = await redis.client.info('commandstats');
   const out = new Map<string, number>();
@@ -46,19 +47,24 @@ try {
     let claimUs = 0;
     let finishUs = 0;
     let finished = 0;
+    const finishBy = new Map<string, number>();
     while (finished < jobs) {
       const batch = await consumer.read(100, 1);
       claimUs += (await usecPerCall()).get('evalsha') ?? 0;
       await redis.resetStats();
       const results = await Promise.all(batch.map((j) => consumer.finish(j, { kind: 'done', json: '"ok"' })));
       finished += results.filter((r) => r === 'done').length;
-      finishUs += (await usecPerCall()).get('evalsha') ?? 0;
+      const stats = await usecPerCall();
+      finishUs += stats.get('evalsha') ?? 0;
+      for (const [cmd, us] of stats) finishBy.set(cmd, (finishBy.get(cmd) ?? 0) + us);
       await redis.resetStats();
     }
     const per = (us: number) => (us / jobs).toFixed(1);
     console.log(
       `round ${round}: µs per job in Redis: enqueue ${per(enq)}, claim ${per(claimUs)}, finish ${per(finishUs)}`,
     );
+    const inner = [...finishBy].filter(([cmd]) => cmd !== 'evalsha' && cmd !== 'info' && cmd !== 'config');
+    console.log(`  finish's commands: ${inner.map(([cmd, us]) => `${cmd} ${per(us)}`).join(', ')}`);
   }
 } finally {
   conn.disconnect();

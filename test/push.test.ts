@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient, type JobEventMessage } from '../src/client/index.js';
+import { Keys } from '../src/redis/index.js';
 import { verifyWebhook } from '../src/webhooks/index.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -146,6 +150,67 @@ describe('server-sent events', () => {
     assert.equal(seen.at(-1)!.value, 'stepped');
     const state = await apis[1]!.status(callback);
     assert.deepEqual(state.progress, { step: 3, of: 3 });
+  });
+
+  it('a plain job keeps its log implicit and replays it; a retried one writes its log out whole', async () => {
+    const keys = new Keys('wm');
+    const events = async (id: string) => {
+      const out: JobEventMessage[] = [];
+      for await (const event of apis[0]!.events(id)) out.push(event);
+      return out;
+    };
+    const plain = (await apis[0]!.submit('hash', { text: 'implicit' })).callback;
+    await apis[0]!.wait(plain);
+    const hash = await redis.client.hgetall(keys.job(plain));
+    assert.equal(hash.events, undefined, 'no events field for a plain job');
+    assert.equal(hash.ev, '3');
+    const replayed = await events(plain);
+    assert.deepEqual(
+      replayed.map(({ n, status, at, attempt, worker }) => ({ n, status, at, attempt, worker })),
+      [
+        {
+          n: 1,
+          status: 'accepted',
+          at: Number(hash.createdAt),
+          attempt: undefined,
+          worker: undefined,
+        },
+        { n: 2, status: 'pending', at: Number(hash.startedAt), attempt: 1, worker: hash.workedBy },
+        {
+          n: 3,
+          status: 'done',
+          at: Number(hash.finishedAt),
+          attempt: undefined,
+          worker: undefined,
+        },
+      ],
+    );
+
+    const file = join(mkdtempSync(join(tmpdir(), 'wm-implicit-')), 'runs');
+    const retried = (
+      await apis[0]!.submit(
+        'flaky',
+        { file, fails: 1 },
+        { backoff: { type: 'fixed', delayMs: 10 } },
+      )
+    ).callback;
+    await apis[0]!.wait(retried);
+    const record = await redis.client.hgetall(keys.job(retried));
+    const log = JSON.parse(record.events!) as { n: number; status: string; attempt?: number }[];
+    assert.deepEqual(
+      log.map((e) => [e.n, e.status, e.attempt]),
+      [
+        [1, 'accepted', undefined],
+        [2, 'pending', 1],
+        [3, 'accepted', undefined],
+        [4, 'pending', 2],
+        [5, 'done', undefined],
+      ],
+    );
+    assert.deepEqual(
+      (await events(retried)).map((e) => [e.n, e.status]),
+      log.map((e) => [e.n, e.status]),
+    );
   });
 
   it('the raw stream is text/event-stream with ids, and ends after the final event', async () => {

@@ -9,7 +9,7 @@ export interface JobContext {
   /** 1 on the first run, 2 on the first retry or takeover, ... */
   readonly attempt: number;
   /** Epoch milliseconds when the run is aborted for its timeout; undefined when it has none. */
-  readonly deadline?: number;
+  readonly deadline?: number | undefined;
   /** Fires when the worker shuts down past its grace period or loses its claim. */
   readonly signal: AbortSignal;
   /** Logger bound to the node and this job's id. */

@@ -33,6 +33,13 @@ interface FinishItem {
 
 type StreamEntry = [sid: string, fields: string[] | null];
 
+const NO_OPTIONS: JobOptions = Object.freeze({});
+
+/** A job's stored options: most jobs have none, and share one frozen object. */
+function parseOptions(json: string): JobOptions {
+  return json === '{}' ? NO_OPTIONS : (JSON.parse(json) as JobOptions);
+}
+
 function isNoGroup(err: unknown): boolean {
   // Raised inside a script (claim.lua), the error text is prefixed.
   return err instanceof Error && err.message.includes('NOGROUP');
@@ -110,7 +117,7 @@ export class QueueConsumer {
         id: reply[i + 1] as string,
         data: JSON.parse(reply[i + 2] as string),
         attempt: reply[i + 3] as number,
-        options: JSON.parse(reply[i + 4] as string) as JobOptions,
+        options: parseOptions(reply[i + 4] as string),
       });
     }
     return { read: reply[0], jobs };
@@ -236,7 +243,7 @@ export class QueueConsumer {
         sid: live[i]![0],
         attempt: r[1],
         data: JSON.parse(r[0]),
-        options: JSON.parse(r[2]) as JobOptions,
+        options: parseOptions(r[2]),
       });
     });
     return claimed;

@@ -14,9 +14,9 @@ export const JOB_FIELDS = {
   opts: 'Run options, JSON: `{"backoff": {"type": "exponential" | "fixed", "delayMs", "maxDelayMs"}, "timeoutMs"}`.',
   runAt: 'When a delayed job (retry backoff, `delayMs`, `runAt`) is due, ms since the epoch.',
   progress: 'Latest progress the handler reported (`ctx.progress`), JSON.',
-  ev: 'Number of the latest event in `events` (the SSE event id).',
+  ev: 'Number of the latest event of the job (the SSE event id).',
   events:
-    "The job's event log, JSON array of `{n, status, at, ...}` (the last 50): `accepted`, `pending`, `progress`, `done`, `failed`, `cancelled`. Each change is also published on the queue's events channel.",
+    'The job\'s event log, JSON array of `{n, status, at, ...}` (the last 50): `accepted`, `pending`, `progress`, `done`, `failed`, `cancelled`. Absent while the log is implicit (see "The implicit event log"). Each change is also published on the queue\'s events channel.',
   webhook: 'URL the final status is POSTed to (`callbackUrl` on submit).',
   webhookAttempts: 'Delivery attempts of the webhook so far.',
   webhookStatus: '`delivered`, or `failed` (gave up; `webhookError` says why).',
@@ -69,6 +69,27 @@ function parseJson(text: string | undefined): unknown {
   return text === undefined ? undefined : JSON.parse(text);
 }
 
+/**
+ * The log of a job without an `events` field (docs/protocol.md, "The implicit event log"):
+ * its plain history, read off its fields, the way the scripts write it out (lib/events.lua).
+ */
+function implicitEvents(hash: Record<string, string>): JobEvent[] | undefined {
+  const ev = Number(hash.ev ?? 0);
+  if (ev < 1) return undefined;
+  const events: JobEvent[] = [{ n: 1, status: 'accepted', at: Number(hash.createdAt ?? 0) }];
+  if (ev >= 2) {
+    events.push({
+      n: 2,
+      status: 'pending',
+      at: Number(hash.startedAt ?? 0),
+      attempt: Number(hash.attempts ?? 0),
+      worker: hash.workedBy ?? '',
+    });
+  }
+  if (ev >= 3) events.push({ n: 3, status: 'done', at: Number(hash.finishedAt ?? 0) });
+  return events;
+}
+
 /** The API's view of a job hash (HGETALL), or undefined when the hash is empty (no such job). */
 export function jobFromHash(id: string, hash: Record<string, string>): JobView | undefined {
   if (hash.status === undefined) return undefined;
@@ -83,7 +104,7 @@ export function jobFromHash(id: string, hash: Record<string, string>): JobView |
     maxAttempts: Number(hash.maxAttempts ?? 1),
     runAt: isoOf(hash.runAt),
     progress: parseJson(hash.progress),
-    events: parseJson(hash.events),
+    events: hash.events === undefined ? implicitEvents(hash) : parseJson(hash.events),
     history: hash.history
       ? (
           JSON.parse(hash.history) as {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { isUnrecoverable, type AnyJobDefinition, type JobContext } from '../jobs/index.js';
+import { isUnrecoverable, type AnyJobDefinition } from '../jobs/index.js';
 import {
   retryDelayMs,
   type Backoff,
@@ -9,6 +9,7 @@ import {
   type Outcome,
   type QueueConsumer,
 } from '../queue/index.js';
+import { JobAbort, JobRun } from './job-run.js';
 
 export interface RunnerSettings {
   readonly concurrency: number;
@@ -30,20 +31,10 @@ export interface RunnerCounts {
 
 interface Running {
   readonly job: ClaimedJob;
-  readonly abort: AbortController;
-  readonly done: Promise<void>;
+  readonly run: JobRun;
+  done: Promise<void>;
   /** The handler has returned or thrown: its outcome is being written, do not release it. */
   settled: boolean;
-}
-
-class JobAbort extends Error {
-  constructor(
-    message: string,
-    readonly why: 'timeout' | 'cancelled' | 'lost' | 'shutdown',
-  ) {
-    super(message);
-    this.name = 'JobAbort';
-  }
 }
 
 function errorMessage(err: unknown): string {
@@ -89,7 +80,7 @@ export class QueueRunner {
   /** Aborts a running job of this queue (it was cancelled); false if it does not run here. */
   cancel(id: string): boolean {
     const running = this.running.get(id);
-    running?.abort.abort(new JobAbort('cancelled', 'cancelled'));
+    running?.run.abort(new JobAbort('cancelled', 'cancelled'));
     return running !== undefined;
   }
 
@@ -108,7 +99,7 @@ export class QueueRunner {
     const grace = sleep(graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([allDone, grace])) === 'timeout') {
       const unfinished = [...this.running.values()].filter((r) => !r.settled);
-      for (const r of unfinished) r.abort.abort(new JobAbort('worker shutting down', 'shutdown'));
+      for (const r of unfinished) r.run.abort(new JobAbort('worker shutting down', 'shutdown'));
       try {
         const released = await this.consumer.release(unfinished.map((r) => r.job));
         this.log.warn(
@@ -207,7 +198,7 @@ export class QueueRunner {
         const lost = running[i];
         if (ok || !lost) return;
         this.log.warn({ jobId: lost.job.id }, 'claim lost (taken over or cancelled); aborting job');
-        lost.abort.abort(new JobAbort('claim lost: the job was taken over or cancelled', 'lost'));
+        lost.run.abort(new JobAbort('claim lost: the job was taken over or cancelled', 'lost'));
       });
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'renew failed');
@@ -215,67 +206,45 @@ export class QueueRunner {
   }
 
   private execute(job: ClaimedJob): void {
-    const abort = new AbortController();
-    const entry: Running = { job, abort, done: Promise.resolve(), settled: false };
-    const done = this.runJob(entry).finally(() => {
+    const run = new JobRun(job, this.log, (json) =>
+      this.consumer.progress(job, json).then(() => undefined),
+    );
+    const entry: Running = { job, run, done: Promise.resolve(), settled: false };
+    this.running.set(job.id, entry);
+    this.active += 1;
+    this.counts.inFlight = this.running.size;
+    entry.done = this.runJob(entry);
+  }
+
+  private async runJob(entry: Running): Promise<void> {
+    const { job, run } = entry;
+    const timeoutMs = job.options.timeoutMs;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => run.abort(new JobAbort(`timed out after ${timeoutMs} ms`, 'timeout')),
+            timeoutMs,
+          );
+    run.start(this.definition.handler);
+    const settled = await run.settled;
+    clearTimeout(timer);
+    entry.settled = true;
+    this.active -= 1;
+    this.wakeClaimLoop();
+    try {
+      if (run.reason?.why === 'shutdown') return; // released by stop()
+      const outcome: Outcome = settled.ok
+        ? { kind: 'done', json: JSON.stringify(settled.value) ?? 'null' }
+        : this.failure(job, settled.err);
+      await this.writeOutcome(job, outcome);
+    } finally {
       // The same job may have been claimed again meanwhile (a stall past the claim timeout):
       // remove only this run's entry.
       if (this.running.get(job.id) === entry) this.running.delete(job.id);
       this.counts.inFlight = this.running.size;
       this.wakeClaimLoop();
-    });
-    this.running.set(job.id, Object.assign(entry, { done }));
-    this.active += 1;
-    this.counts.inFlight = this.running.size;
-  }
-
-  private async runJob(entry: Running): Promise<void> {
-    const { job } = entry;
-    const { signal } = entry.abort;
-    const parentLog = this.log;
-    let jobLog: Logger | undefined;
-    const timeoutMs = job.options.timeoutMs;
-    const ctx: JobContext = {
-      id: job.id,
-      attempt: job.attempt,
-      ...(timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs }),
-      signal,
-      get log() {
-        return (jobLog ??= parentLog.child({ jobId: job.id }));
-      },
-      progress: async (value: unknown) => {
-        const json = JSON.stringify(value) ?? 'null';
-        if (json.length > 4096) throw new RangeError('progress value over 4 KiB when serialized');
-        await this.consumer.progress(job, json);
-      },
-    };
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            entry.abort.abort(new JobAbort(`timed out after ${timeoutMs} ms`, 'timeout'));
-          }, timeoutMs);
-    // An aborted job frees its slot at once, even if its handler ignores the signal.
-    const aborted = new Promise<never>((_, reject) => {
-      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
-    });
-    let outcome: Outcome;
-    try {
-      const value: unknown = await Promise.race([
-        Promise.resolve().then(() => this.definition.handler(job.data, ctx)),
-        aborted,
-      ]);
-      outcome = { kind: 'done', json: JSON.stringify(value) ?? 'null' };
-    } catch (err) {
-      outcome = this.failure(job, err);
-    } finally {
-      clearTimeout(timer);
-      entry.settled = true;
-      this.active -= 1;
-      this.wakeClaimLoop();
     }
-    if (signal.reason instanceof JobAbort && signal.reason.why === 'shutdown') return; // released by stop()
-    await this.writeOutcome(job, outcome);
   }
 
   private failure(job: ClaimedJob, err: unknown): Outcome {

@@ -22,7 +22,8 @@ for i = 5, #KEYS do
     out[#out + 1] = 0
   else
     local id, runAt = ARGV[a], tonumber(ARGV[a + 5])
-    -- A new job: its first event (n = 1) and every field in one HSET.
+    -- A new job: its first event (n = 1) and every field in one HSET. A delayed job's log is
+    -- written out (its accepted event carries runAt, which promote removes).
     if runAt > now then
       redis.call('ZADD', KEYS[3], runAt, id)
       local events = event_log(id, nil, 1, 'accepted', now, { runAt = runAt })
@@ -30,11 +31,12 @@ for i = 5, #KEYS do
         'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
         'createdAt', now, 'acceptedBy', acceptedBy, 'runAt', runAt, 'ev', 1, 'events', events)
     else
+      -- Due now: event 1 of the implicit log (lib/events.lua), no `events` field.
       local sid = redis.call('XADD', KEYS[1], '*', 'id', id)
-      local events = event_log(id, nil, 1, 'accepted', now)
+      implicit(id, 1, 'accepted')
       redis.call('HSET', KEYS[i], 'type', jobType, 'data', ARGV[a + 1], 'status', 'accepted',
         'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
-        'createdAt', now, 'acceptedBy', acceptedBy, 'sid', sid, 'ev', 1, 'events', events)
+        'createdAt', now, 'acceptedBy', acceptedBy, 'sid', sid, 'ev', 1)
     end
     if ARGV[a + 6] ~= '' then redis.call('HSET', KEYS[i], 'webhook', ARGV[a + 6]) end
     out[#out + 1] = 1

@@ -37,9 +37,15 @@ for i = 5, #KEYS do
   elseif outcome == 'done' then
     -- One HSET for every field this changes: the hot path of a worker.
     local n = tonumber(job[7] or '0') + 1
-    local events = event_log(id, job[8], n, 'done', now)
-    redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now,
-      'ev', n, 'events', events)
+    if n == 3 and not job[8] then
+      -- The plain end: event 3 of the implicit log (lib/events.lua).
+      implicit(id, n, 'done')
+      redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now, 'ev', n)
+    else
+      local events = event_log(id, job[8] or implicit_log(KEYS[i], n - 1), n, 'done', now)
+      redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now,
+        'ev', n, 'events', events)
+    end
     redis.call('EXPIRE', KEYS[i], job[4])
     final(KEYS[i], id, now, job[9] ~= false)
     count.done = count.done + 1

@@ -4,6 +4,13 @@
 -- note(jobKey, id, status, now, extra) appends {n, status, at, ...extra} to the job's `events`
 -- (the last 50; n counts from 1 in field `ev`) and queues [id, n, status] for publish();
 -- event_log() does the same for a script that writes `ev` and `events` itself.
+--
+-- The implicit log: while a job's history is the plain one, due at once (1 accepted, then
+-- 2 pending, then 3 done), `events` is not written at all; `ev` counts, and the entries are
+-- read off createdAt, startedAt, attempts and workedBy (implicit_log(); readers do the same,
+-- docs/protocol.md). Any other event writes the log out in full first. This keeps the job
+-- hash small enough for Redis to store it compactly (a listpack: no value over 64 bytes),
+-- which is most of what makes the hot path cheap.
 -- publish() sends the queued events of this call as one JSON array on the queue's channel,
 -- `<prefix>:{<queue>}:events`, derived from KEYS[1] (the queue's stream).
 local wm_published = {}
@@ -11,26 +18,54 @@ local wm_published = {}
 -- event_log(id, log, n, status, now, extra): the text of the job's `events` with entry n
 -- appended (log: its current text, or nil), and [id, n, status] queued for publish(). For
 -- scripts that write the job's fields in one HSET (they read `ev` and `events` beforehand).
+-- extra: a table of more fields, or, on the hot path, those fields as JSON text (`,"k":v`):
+-- the entry is built as text, with no cjson table walk for the common events.
 local function event_log(id, log, n, status, now, extra)
-  local e = { n = n, status = status, at = tonumber(now) }
-  if extra then for k, v in pairs(extra) do e[k] = v end end
+  local e = '{"n":' .. n .. ',"status":"' .. status .. '","at":' .. now
+  if type(extra) == 'table' then
+    local more = cjson.encode(extra)
+    if more ~= '{}' then e = e .. ',' .. string.sub(more, 2, -2) end
+  elseif extra then
+    e = e .. extra
+  end
+  e = e .. '}'
   wm_published[#wm_published + 1] = { id, n, status }
-  if not log or log == '[]' then return '[' .. cjson.encode(e) .. ']' end
+  if not log or log == '[]' then return '[' .. e .. ']' end
   if n <= 50 then
     -- Every entry was appended here with its own n: at most n entries, none to drop. Append
     -- to the JSON text instead of decoding and encoding the whole log on every change.
-    return string.sub(log, 1, -2) .. ',' .. cjson.encode(e) .. ']'
+    return string.sub(log, 1, -2) .. ',' .. e .. ']'
   end
   local list = cjson.decode(log)
-  list[#list + 1] = e
+  list[#list + 1] = cjson.decode(e)
   while #list > 50 do table.remove(list, 1) end
   return cjson.encode(list)
 end
 
+-- implicit_log(jobKey, ev): the text of the implicit log of a job whose `ev` is ev and which
+-- has no `events` (nil when ev is 0). Call it before changing startedAt, attempts or workedBy.
+local function implicit_log(jobKey, ev)
+  if ev < 1 then return nil end
+  local f = redis.call('HMGET', jobKey, 'createdAt', 'startedAt', 'attempts', 'workedBy', 'finishedAt')
+  local log = '[{"n":1,"status":"accepted","at":' .. (f[1] or 0) .. '}'
+  if ev >= 2 then
+    log = log .. ',{"n":2,"status":"pending","at":' .. (f[2] or 0) .. ',"attempt":' .. (f[3] or 0)
+      .. ',"worker":' .. cjson.encode(f[4] or '') .. '}'
+  end
+  if ev >= 3 then log = log .. ',{"n":3,"status":"done","at":' .. (f[5] or 0) .. '}' end
+  return log .. ']'
+end
+
+-- implicit(id, n, status): an event of the implicit log: only published.
+local function implicit(id, n, status)
+  wm_published[#wm_published + 1] = { id, n, status }
+end
+
 local function note(jobKey, id, status, now, extra)
-  local n = redis.call('HINCRBY', jobKey, 'ev', 1)
-  local log = redis.call('HGET', jobKey, 'events')
-  redis.call('HSET', jobKey, 'events', event_log(id, log, n, status, now, extra))
+  local f = redis.call('HMGET', jobKey, 'ev', 'events')
+  local ev = tonumber(f[1] or '0')
+  local log = f[2] or implicit_log(jobKey, ev)
+  redis.call('HSET', jobKey, 'ev', ev + 1, 'events', event_log(id, log, ev + 1, status, now, extra))
 end
 
 -- final(jobKey, id, now, webhook): a job became final; if it has a webhook, schedule its
@@ -43,15 +78,42 @@ local function final(jobKey, id, now, webhook)
   end
 end
 
--- remove_entries(group, sids): acknowledge and delete the stream entries of this call, in one
--- XACK and one XDEL. XDEL walks the stream's first node again to find its new first entry
--- after deleting the first one; doing that once per call instead of once per entry is what
--- makes deleting a batch of finished entries cheap.
+-- remove_entries(group, sids): acknowledge the stream entries of this call and delete them.
+-- XDEL walks a stream node from its start to find each entry, and again to find the stream's
+-- new first entry: about 5 µs an entry. So the entries older than every entry still needed
+-- (the oldest pending one, or, with none pending, everything up to the newest acknowledged
+-- here, which was delivered) go with one XTRIM MINID; only those newer than a job still
+-- running are deleted one by one. After each call, as before, no acknowledged entry is left.
+local function stream_id(sid)
+  local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+
+local function id_below(ams, aseq, bms, bseq)
+  return ams < bms or (ams == bms and aseq < bseq)
+end
+
 local function remove_entries(group, sids)
-  if #sids > 0 then
-    redis.call('XACK', KEYS[1], group, unpack(sids))
-    redis.call('XDEL', KEYS[1], unpack(sids))
+  if #sids == 0 then return end
+  redis.call('XACK', KEYS[1], group, unpack(sids))
+  local pending = redis.call('XPENDING', KEYS[1], group)
+  local fms, fseq
+  if pending[1] > 0 then
+    fms, fseq = stream_id(pending[2])
+  else
+    fms, fseq = 0, 0
+    for _, sid in ipairs(sids) do
+      local ms, seq = stream_id(sid)
+      if not id_below(ms, seq, fms, fseq) then fms, fseq = ms, seq + 1 end
+    end
   end
+  redis.call('XTRIM', KEYS[1], 'MINID', fms .. '-' .. fseq)
+  local rest = {}
+  for _, sid in ipairs(sids) do
+    local ms, seq = stream_id(sid)
+    if not id_below(ms, seq, fms, fseq) then rest[#rest + 1] = sid end
+  end
+  if #rest > 0 then redis.call('XDEL', KEYS[1], unpack(rest)) end
 end
 
 local function publish()

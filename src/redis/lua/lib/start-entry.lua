@@ -6,6 +6,8 @@
 -- already used all its attempts without finishing (a poison job) fails here and goes to the
 -- dead letters (KEYS[4]); the second answer is then true. The caller acknowledges and deletes
 -- the entry of every nil answer.
+local worker_json
+
 local function start_entry(jobKey, sid, id, now, consumer, deadTtl)
   local job = redis.call('HMGET', jobKey, 'status', 'data', 'sid', 'attempts', 'maxAttempts', 'opts',
     'ev', 'events')
@@ -23,8 +25,17 @@ local function start_entry(jobKey, sid, id, now, consumer, deadTtl)
   -- One HSET for every field this changes: the hot path of a worker.
   local attempt = tonumber(job[4]) + 1
   local n = tonumber(job[7] or '0') + 1
-  local events = event_log(id, job[8], n, 'pending', now, { attempt = attempt, worker = consumer })
-  redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now, 'workedBy', consumer,
-    'attempts', attempt, 'ev', n, 'events', events)
+  if n == 2 and not job[8] then
+    -- The plain first start: event 2 of the implicit log (lib/events.lua).
+    implicit(id, n, 'pending')
+    redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now, 'workedBy', consumer,
+      'attempts', attempt, 'ev', n)
+  else
+    worker_json = worker_json or cjson.encode(consumer)
+    local events = event_log(id, job[8] or implicit_log(jobKey, n - 1), n, 'pending', now,
+      ',"attempt":' .. attempt .. ',"worker":' .. worker_json)
+    redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now, 'workedBy', consumer,
+      'attempts', attempt, 'ev', n, 'events', events)
+  end
   return { job[2], attempt, job[6] or '{}' }, false
 end
