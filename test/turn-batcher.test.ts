@@ -3,17 +3,17 @@ import { describe, it } from 'node:test';
 import { TurnBatcher } from '../src/queue/index.js';
 
 describe('TurnBatcher', () => {
-  it('groups the calls of one event-loop turn into one flush, answering each in order', async () => {
+  it('sends a call at once when idle, and groups the calls made meanwhile into one flush, answering each in order', async () => {
     const flushes: number[][] = [];
     const b = new TurnBatcher<number, number>(async (items) => {
       flushes.push([...items]);
       return items.map((i) => i * 10);
     });
-    const answers = await Promise.all([1, 2, 3].map((i) => b.add(i)));
-    assert.deepEqual(answers, [10, 20, 30]);
-    assert.deepEqual(flushes, [[1, 2, 3]]);
-    assert.equal(await b.add(4), 40);
-    assert.deepEqual(flushes, [[1, 2, 3], [4]]);
+    const answers = await Promise.all([1, 2, 3, 4].map((i) => b.add(i)));
+    assert.deepEqual(answers, [10, 20, 30, 40]);
+    assert.deepEqual(flushes, [[1], [2, 3, 4]]);
+    assert.equal(await b.add(5), 50);
+    assert.deepEqual(flushes, [[1], [2, 3, 4], [5]]);
   });
 
   it('splits at the batch limit', async () => {
@@ -23,7 +23,7 @@ describe('TurnBatcher', () => {
       return [...items];
     }, 4);
     await Promise.all(Array.from({ length: 10 }, (_, i) => b.add(i)));
-    assert.deepEqual(sizes, [4, 4, 2]);
+    assert.deepEqual(sizes, [1, 4, 4, 1]);
   });
 
   it('rejects every caller of a failed flush, and keeps working after', async () => {

@@ -104,7 +104,12 @@ export class QueueConsumer {
     return this.readBlocking(count, blockMs);
   }
 
-  private async claim(count: number): Promise<{ read: number; jobs: ClaimedJob[] }> {
+  /**
+   * Reads up to count new entries and starts them, without waiting (claim.lua): answers the
+   * jobs to run, and how many entries were read (skipped ones included: read = count means
+   * the queue likely has more).
+   */
+  async claim(count: number): Promise<{ read: number; jobs: ClaimedJob[] }> {
     const args = [Date.now(), GROUP, this.consumer, this.deadTtlSec, count];
     const reply = (await runScript(this.redis, 'claim', this.keys.queue(this.queue), args)) as [
       number,

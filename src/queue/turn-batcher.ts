@@ -2,6 +2,10 @@
  * Groups the calls made in one event-loop turn into one flush (one Lua script call), which is
  * what makes a Redis queue fast in Node: N jobs cost one round trip and one script run instead
  * of N. Results come back to each caller in order.
+ *
+ * With no flush in flight, a call is sent at once (no wait for the end of the turn: an idle
+ * system answers one job sooner); the calls that follow it, while it is in flight, are
+ * grouped. So batches form only under load, where they pay.
  */
 export class TurnBatcher<T, R> {
   private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
@@ -17,7 +21,9 @@ export class TurnBatcher<T, R> {
   add(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (this.pending.length >= this.maxBatch) this.flush();
+      if (this.pending.length >= this.maxBatch || (this.inFlight === 0 && !this.scheduled)) {
+        this.flush();
+      }
       else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());

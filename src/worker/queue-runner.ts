@@ -56,6 +56,8 @@ export class QueueRunner {
   private active = 0;
   private stopping = false;
   private slotFreed: (() => void) | undefined;
+  /** Slots asked for by claims in flight. */
+  private claiming = 0;
   private timers: NodeJS.Timeout[] = [];
   private promoteTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
@@ -122,11 +124,13 @@ export class QueueRunner {
   /**
    * Slots to claim for: a handler that settled frees its slot at once, so the next claim
    * overlaps the writing of its outcome (batched per turn); held jobs stay under twice the
-   * concurrency, so a slow Redis cannot make a worker hoard entries.
+   * concurrency, so a slow Redis cannot make a worker hoard entries. Slots asked for by claims
+   * in flight are taken already.
    */
   private freeSlots(): number {
     const { concurrency } = this.settings;
-    return Math.min(concurrency - this.active, 2 * concurrency - this.running.size);
+    const free = Math.min(concurrency - this.active, 2 * concurrency - this.running.size);
+    return free - this.claiming;
   }
 
   private wakeClaimLoop(): void {
@@ -135,18 +139,52 @@ export class QueueRunner {
     wake?.();
   }
 
+  /**
+   * Claims work while not stopping. While the queue has a backlog (the last claim was filled),
+   * up to two claims of half the concurrency are in flight at once: Redis starts the next
+   * batch while this process runs the last one, instead of each waiting on the other. On a
+   * queue without backlog, one read at a time, blocking when the queue is empty.
+   */
   private async claimLoop(): Promise<void> {
     let failures = 0;
+    let backlog = false;
+    const chunk = Math.max(1, Math.ceil(this.settings.concurrency / 2));
+    const inFlight = new Set<Promise<void>>();
     while (!this.stopping) {
       const free = this.freeSlots();
-      if (free <= 0) {
+      if (free <= 0 || inFlight.size >= 2 || (inFlight.size > 0 && !backlog)) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      if (backlog) {
+        const count = Math.min(free, chunk);
+        this.claiming += count;
+        const claim: Promise<void> = this.consumer
+          .claim(count)
+          .then(
+            ({ read, jobs }) => {
+              for (const job of jobs) this.execute(job);
+              backlog = read >= count;
+            },
+            (err: unknown) => {
+              // The sequential read below retries, and reports a lasting failure.
+              backlog = false;
+              this.log.debug({ err: errorMessage(err) }, 'pipelined claim failed');
+            },
+          )
+          .finally(() => {
+            this.claiming -= count;
+            inFlight.delete(claim);
+            this.wakeClaimLoop();
+          });
+        inFlight.add(claim);
         continue;
       }
       try {
         if (failures > 0) await this.consumer.ensureGroup();
         const jobs = await this.consumer.read(free, this.settings.blockMs);
         for (const job of jobs) this.execute(job);
+        backlog = jobs.length >= free;
         failures = 0;
       } catch (err) {
         failures += 1;
@@ -156,6 +194,8 @@ export class QueueRunner {
         await sleep(Math.min(100 * 2 ** Math.min(failures, 5), 2000));
       }
     }
+    // Jobs of claims still in flight are run (and awaited by stop()), not left claimed.
+    await Promise.all(inFlight);
   }
 
   /** Moves due delayed jobs to the stream, then sleeps until the next is due (at most 1 s). */
