@@ -27,8 +27,9 @@ local count = { done = 0, retried = 0, failed = 0 }
 for i = 5, #KEYS do
   local a = 5 + (i - 5) * 6
   local sid, id, attempt, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'resultTtlSec', 'maxAttempts', 'history',
-    'ev', 'events', 'webhook')
+  -- The fields the done path needs; an error reads its two more below.
+  local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'resultTtlSec', 'ev', 'events',
+    'webhook')
   local held = job[2] == consumer and job[3] == attempt
   if held and job[1] == 'cancelled' then
     out[#out + 1] = 4
@@ -36,26 +37,27 @@ for i = 5, #KEYS do
     out[#out + 1] = 0
   elseif outcome == 'done' then
     -- One HSET for every field this changes: the hot path of a worker.
-    local n = tonumber(job[7] or '0') + 1
-    if n == 3 and not job[8] then
+    local n = tonumber(job[5] or '0') + 1
+    if n == 3 and not job[6] then
       -- The plain end: event 3 of the implicit log (lib/events.lua).
       implicit(id, n, 'done')
       redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now, 'ev', n)
     else
-      local events = event_log(id, job[8] or implicit_log(KEYS[i], n - 1), n, 'done', now)
+      local events = event_log(id, job[6] or implicit_log(KEYS[i], n - 1), n, 'done', now)
       redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now,
         'ev', n, 'events', events)
     end
     redis.call('EXPIRE', KEYS[i], job[4])
-    final(KEYS[i], id, now, job[9] ~= false)
+    final(KEYS[i], id, now, job[7] ~= false)
     count.done = count.done + 1
     out[#out + 1] = 1
   else
-    local history = cjson.decode(job[6] or '[]')
+    local more = redis.call('HMGET', KEYS[i], 'maxAttempts', 'history')
+    local history = cjson.decode(more[2] or '[]')
     history[#history + 1] = { attempt = tonumber(attempt), error = payload, at = now, worker = consumer }
     while #history > 20 do table.remove(history, 1) end
     redis.call('HSET', KEYS[i], 'error', payload, 'history', cjson.encode(history))
-    if outcome == 'error' and tonumber(job[3]) < tonumber(job[5]) then
+    if outcome == 'error' and tonumber(job[3]) < tonumber(more[1]) then
       local retryAt = tonumber(ARGV[a + 5])
       redis.call('HSET', KEYS[i], 'status', 'accepted', 'runAt', retryAt)
       redis.call('HDEL', KEYS[i], 'sid')
