@@ -5,24 +5,40 @@
   work; on an empty queue the worker blocks in XREADGROUP and calls start.lua instead.
 
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
-  ARGV[1]     now          milliseconds since the epoch
+  ARGV[1]     now          milliseconds since the epoch; 0: Redis' clock (TIME), for a claim
+                           sent ahead of time to run when a wait ends
   ARGV[2]     group        consumer group name
   ARGV[3]     consumer     the worker's node id
   ARGV[4]     deadTtlSec   how long a dead letter is kept
   ARGV[5]     count        entries to read at most
-  Returns     {read, sid1, id1, data1, attempt1, opts1, sid2, ...}: how many entries were read,
-              then 5 values per job the worker must run (status now `pending`, attempts
-              incremented, workedBy = consumer). Entries that must not run (see start.lua) are
-              acknowledged and deleted and left out. The job hashes are reached as siblings of
-              the stream key, `<prefix>:{<queue>}:job:<id>` (same hash slot).
+  Returns     {read, lastId, sid1, id1, data1, attempt1, opts1, sid2, ...}: how many entries
+              were read; when fewer than count (the queue is now empty), the id of the newest
+              entry in the stream ('0-0' when none; '' when read = count); then 5 values per job
+              the worker must run (status now `pending`, attempts incremented, workedBy =
+              consumer). Entries that must not run (see start.lua) are acknowledged and deleted
+              and left out. The job hashes are reached as siblings of the stream key,
+              `<prefix>:{<queue>}:job:<id>` (same hash slot).
+
+  A worker that found the queue empty waits with `XREAD COUNT 1 BLOCK <ms> STREAMS <stream>
+  <lastId>` (an entry added since this call ends the wait at once) and sends its next claim on
+  the same connection right behind it: Redis runs that claim as soon as the wait returns.
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local done_sids = {}
 local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', tonumber(ARGV[5]),
   'STREAMS', KEYS[1], '>')
 local entries = reply and reply[1][2] or {}
 local jobPrefix = string.gsub(KEYS[1], ':stream$', ':job:')
-local out, failed = { #entries }, 0
+local lastId = ''
+if #entries < tonumber(ARGV[5]) then
+  local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+  lastId = newest[1] and newest[1][1] or '0-0'
+end
+local out, failed = { #entries, lastId }, 0
 for _, entry in ipairs(entries) do
   local sid, fields = entry[1], entry[2]
   local id = fields[1] == 'id' and fields[2] or nil

@@ -1,0 +1,22 @@
+import { loadPeer } from './bench/peers/index.js';
+import { startBenchRedis } from './bench/redis.js';
+import { spawn } from 'node:child_process';
+const redis = await startBenchRedis();
+const peer = await loadPeer('workmesh');
+const now = () => performance.timeOrigin + performance.now();
+const N = Number(process.env.N ?? 500);
+const lat: number[] = [];
+let done = 0; let fin!: () => void; const all = new Promise<void>((r) => (fin = r));
+const worker = await peer.worker(redis.url, { concurrency: 100, onDone: (d: any) => { lat.push(now() - d.t); if (++done === N) fin(); } });
+const producer = await peer.producer(redis.url);
+await new Promise((r) => setTimeout(r, 300));
+const mon = process.env.MON ? spawn('redis-cli', ['-u', redis.url, 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] }) : undefined;
+let monOut = ''; mon?.stdout.on('data', (c) => (monOut += c));
+await new Promise((r) => setTimeout(r, 200));
+for (let i = 0; i < N; i++) { void producer.add({ t: now() } as any); await new Promise((r) => setTimeout(r, 2)); }
+await all;
+mon?.kill();
+if (mon) (await import('node:fs')).writeFileSync('/tmp/monitor.txt', monOut);
+lat.sort((a, b) => a - b);
+console.log('p50', lat[Math.floor(N / 2)]!.toFixed(2), 'p90', lat[Math.floor(N * 0.9)]!.toFixed(2), 'p99', lat[Math.floor(N * 0.99)]!.toFixed(2));
+await producer.close(); await worker.close(); await redis.stop();
