@@ -38,30 +38,43 @@ function sweep(): void {
  * connection is down, within timeoutMs (+100 ms) when Redis does not answer. Requests never
  * hang.
  */
-export async function withRedis<T>(
-  redis: Redis,
-  timeoutMs: number,
-  fn: () => Promise<T>,
-): Promise<T> {
-  if (redis.status !== 'ready') throw unavailable();
-  let entry: Waiting | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    entry = { deadline: performance.now() + timeoutMs, reject };
-  });
-  waiting.add(entry!);
-  sweeper ??= setInterval(sweep, SWEEP_MS).unref();
-  try {
-    return await Promise.race([fn(), timeout]);
-  } catch (err) {
-    // maxmemory reached with noeviction: a state to wait out, not a server bug.
-    if (err instanceof Error && /\bOOM\b/.test(err.message)) {
-      throw new WorkmeshError(
-        'WM_ERR_REDIS_FULL',
-        'Redis is out of memory; nothing was written. Retry later',
-      );
+export function withRedis<T>(redis: Redis, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  if (redis.status !== 'ready') return Promise.reject(unavailable());
+  // One promise settled by whichever comes first, the call or the sweeper: cheaper per
+  // request than an async function racing a timeout promise. (No named closures here: tsx,
+  // which the benchmark runs, wraps each in a defineProperty call.)
+  return new Promise<T>((resolve, reject) => {
+    const entry: Waiting = { deadline: performance.now() + timeoutMs, reject };
+    waiting.add(entry);
+    sweeper ??= setInterval(sweep, SWEEP_MS).unref();
+    let call: Promise<T>;
+    try {
+      call = fn();
+    } catch (err) {
+      waiting.delete(entry);
+      reject(redisFailure(err));
+      return;
     }
-    throw err;
-  } finally {
-    waiting.delete(entry!);
+    call.then(
+      (value) => {
+        waiting.delete(entry);
+        resolve(value);
+      },
+      (err: unknown) => {
+        waiting.delete(entry);
+        reject(redisFailure(err));
+      },
+    );
+  });
+}
+
+function redisFailure(err: unknown): Error {
+  // maxmemory reached with noeviction: a state to wait out, not a server bug.
+  if (err instanceof Error && /\bOOM\b/.test(err.message)) {
+    return new WorkmeshError(
+      'WM_ERR_REDIS_FULL',
+      'Redis is out of memory; nothing was written. Retry later',
+    );
   }
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { VERSION } from '../cluster/index.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './error-handler.js';
+import { LazyRequestLogger } from './request-logger.js';
 import { installSecurity } from './security.js';
 import { deadRoutes } from './routes/dead.js';
 import { eventsRoutes } from './routes/events.js';
@@ -18,6 +19,8 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
     loggerInstance: log,
     // Per-request lines would dominate the log at thousands of jobs/s.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, options) =>
+      new LazyRequestLogger(logger, bindings, options),
     bodyLimit: ctx.config.maxBodyBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   }) as unknown as FastifyInstance;

@@ -1,9 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
 import { getJobStatus } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
+import type { JobWatcher } from '../job-watcher.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../redis-guard.js';
 import { ErrorBody, IdParams, JobStatusBody } from '../schemas.js';
@@ -22,6 +24,24 @@ const StatusQuery = Type.Object(
   { additionalProperties: false },
 );
 
+// The input and the event log are left out (not even read).
+function readStatus(ctx: ApiContext, id: string): ReturnType<typeof getJobStatus> {
+  return withRedis(ctx.redis, ctx.redisTimeoutMs, () => getJobStatus(ctx.redis, ctx.keys, id));
+}
+
+/** A long-poll: the abort signal and its close listener only for requests that wait. */
+function untilFinal(
+  ctx: ApiContext,
+  watcher: JobWatcher,
+  id: string,
+  waitMs: number,
+  raw: IncomingMessage,
+): ReturnType<typeof getJobStatus> {
+  const closed = new AbortController();
+  raw.once('close', () => closed.abort());
+  return watcher.untilFinal(id, () => readStatus(ctx, id), waitMs, closed.signal);
+}
+
 /** GET /api/status/<id>: the job's status and, once done, its value; 404 after its TTL. */
 export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof StatusQuery> }>(
@@ -39,15 +59,10 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       const { id } = checkedId(request.params.id);
       const waitMs = (request.query.wait ?? 0) * 1000;
-      const closed = new AbortController();
-      request.raw.once('close', () => closed.abort());
-      const read = () =>
-        // The input and the event log are left out (not even read).
-        withRedis(ctx.redis, ctx.redisTimeoutMs, () => getJobStatus(ctx.redis, ctx.keys, id));
       const job =
         waitMs > 0 && ctx.watcher
-          ? await ctx.watcher.untilFinal(id, read, waitMs, closed.signal)
-          : await read();
+          ? await untilFinal(ctx, ctx.watcher, id, waitMs, request.raw)
+          : await readStatus(ctx, id);
       if (!job) {
         throw new WorkmeshError(
           'WM_ERR_JOB_NOT_FOUND',

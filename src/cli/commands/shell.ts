@@ -1,5 +1,4 @@
 import { createLogger } from '../../log/index.js';
-import { openShell, toJson } from '../../shell/index.js';
 import type { Command } from '../command.js';
 
 export const shellCommand: Command = {
@@ -24,6 +23,9 @@ export const shellCommand: Command = {
     eval: { type: 'string', short: 'e', doc: 'Evaluate this expression, print it as JSON, exit.' },
   },
   async run({ config, flags }) {
+    // Imported here, not at the top: node:repl loads node:domain, which slows every
+    // EventEmitter (sockets, streams, requests) of whichever process merely imports it.
+    const { openShell, toJson } = await import('../../shell/index.js');
     // Logs would interleave with the prompt: only errors, unless asked for.
     const log = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel, {
       role: 'shell',
