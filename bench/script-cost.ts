@@ -24,7 +24,8 @@ const keys = new Keys('wm');
 async function usecPerCall(): Promise<Map<string, number>> {
   const info = await redis.client.info('commandstats');
   const out = new Map<string, number>();
-  for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g)) out.set(m[1]!, Number(m[3]));
+  for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g))
+    out.set(m[1]!, Number(m[3]));
   return out;
 }
 
@@ -36,7 +37,12 @@ try {
     for (let done = 0; done < jobs; done += 1000) {
       await Promise.all(
         Array.from({ length: 1000 }, () =>
-          producer.enqueue({ type: QUEUE, data: { t: Date.now() }, resultTtlSec: 600, maxAttempts: 3 }),
+          producer.enqueue({
+            type: QUEUE,
+            data: { t: Date.now() },
+            resultTtlSec: 600,
+            maxAttempts: 3,
+          }),
         ),
       );
     }
@@ -52,7 +58,9 @@ try {
       const batch = await consumer.read(100, 1);
       claimUs += (await usecPerCall()).get('evalsha') ?? 0;
       await redis.resetStats();
-      const results = await Promise.all(batch.map((j) => consumer.finish(j, { kind: 'done', json: '"ok"' })));
+      const results = await Promise.all(
+        batch.map((j) => consumer.finish(j, { kind: 'done', json: '"ok"' })),
+      );
       finished += results.filter((r) => r === 'done').length;
       const stats = await usecPerCall();
       finishUs += stats.get('evalsha') ?? 0;
@@ -63,7 +71,9 @@ try {
     console.log(
       `round ${round}: µs per job in Redis: enqueue ${per(enq)}, claim ${per(claimUs)}, finish ${per(finishUs)}`,
     );
-    const inner = [...finishBy].filter(([cmd]) => cmd !== 'evalsha' && cmd !== 'info' && cmd !== 'config');
+    const inner = [...finishBy].filter(
+      ([cmd]) => cmd !== 'evalsha' && cmd !== 'info' && cmd !== 'config',
+    );
     console.log(`  finish's commands: ${inner.map(([cmd, us]) => `${cmd} ${per(us)}`).join(', ')}`);
   }
 } finally {
