@@ -23,8 +23,7 @@ export class TurnBatcher<T, R> {
       this.pending.push({ item, resolve, reject });
       if (this.pending.length >= this.maxBatch || (this.inFlight === 0 && !this.scheduled)) {
         this.flush();
-      }
-      else if (!this.scheduled) {
+      } else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
       }
