@@ -36,8 +36,6 @@ type StreamEntry = [sid: string, fields: string[] | null];
 interface Claimed {
   /** Entries read (skipped ones included). */
   readonly read: number;
-  /** The newest entry in the stream when fewer than asked were read ('' otherwise). */
-  readonly lastId: string;
   readonly jobs: ClaimedJob[];
 }
 
@@ -62,6 +60,8 @@ export class QueueConsumer {
   private readonly stream: string;
   private readonly finisher: TurnBatcher<FinishItem, FinishResult>;
   private readonly progressor: TurnBatcher<{ job: ClaimedJob; json: string }, boolean>;
+  /** The newest entry when the last claim found the queue empty; undefined: it did not. */
+  private emptyAfter: string | undefined;
   /** Where the last XAUTOCLAIM stopped: the next one goes on from there. */
   private reclaimCursor = '0-0';
   /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
@@ -99,8 +99,9 @@ export class QueueConsumer {
    * data included, one round trip after the entry was added, instead of two (read, then start).
    */
   async read(count: number, blockMs: number): Promise<ClaimedJob[]> {
-    let claimed: Claimed;
-    for (;;) {
+    // Found empty by the last claim: wait at once (what came since ends the wait at once).
+    while (this.emptyAfter === undefined) {
+      let claimed: Claimed;
       try {
         claimed = await this.claimOn(this.redis, count);
       } catch (err) {
@@ -110,9 +111,8 @@ export class QueueConsumer {
       }
       if (claimed.jobs.length > 0) return claimed.jobs;
       // Only skipped entries (stale or final jobs): read on without waiting.
-      if (claimed.read === 0) break;
     }
-    return this.waitAndClaim(count, blockMs, claimed.lastId);
+    return this.waitAndClaim(count, blockMs, this.emptyAfter);
   }
 
   /**
@@ -142,7 +142,8 @@ export class QueueConsumer {
         options: parseOptions(reply[i + 4] as string),
       });
     }
-    return { read: reply[0], lastId: reply[1], jobs };
+    this.emptyAfter = reply[0] < count ? reply[1] : undefined;
+    return { read: reply[0], jobs };
   }
 
   /**

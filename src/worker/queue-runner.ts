@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as setImmediatePromise, setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isUnrecoverable, type AnyJobDefinition } from '../jobs/index.js';
 import {
@@ -186,6 +186,9 @@ export class QueueRunner {
         for (const job of jobs) this.execute(job);
         backlog = jobs.length >= free;
         failures = 0;
+        // Let the outcomes of these jobs go to Redis before the next read: on a quiet queue
+        // that read waits, and a job's latency ends with its outcome written.
+        if (!backlog && jobs.length > 0) await setImmediatePromise();
       } catch (err) {
         failures += 1;
         if ((failures & (failures - 1)) === 0) {
