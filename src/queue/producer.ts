@@ -34,7 +34,14 @@ interface Item {
   readonly webhook: string;
 }
 
-/** Adds jobs to their queues; jobs enqueued in the same turn go to Redis in one script call. */
+/**
+ * Jobs per enqueue script call at most. A turn's enqueues go out in slices of this size as they
+ * fill, so Redis runs one slice while this process builds the next, instead of each waiting on
+ * the other (100 calls in flight: 35k → 45k jobs/s on the benchmark machine; 32 to 64 alike).
+ */
+const ENQUEUE_SLICE = 50;
+
+/** Adds jobs to their queues; the enqueues of one turn go to Redis together, in slices. */
 export class Producer {
   private readonly batchers = new Map<string, TurnBatcher<Item, number>>();
 
@@ -65,7 +72,7 @@ export class Producer {
   private batcher(queue: string): TurnBatcher<Item, number> {
     let batcher = this.batchers.get(queue);
     if (!batcher) {
-      batcher = new TurnBatcher((items) => this.flush(queue, items));
+      batcher = new TurnBatcher((items) => this.flush(queue, items), ENQUEUE_SLICE);
       this.batchers.set(queue, batcher);
     }
     return batcher;
