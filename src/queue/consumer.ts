@@ -225,6 +225,9 @@ export class QueueConsumer {
 
   /** Writes a job's outcome (batched per turn). */
   finish(job: ClaimedJob, outcome: Outcome): Promise<FinishResult> {
+    // Progress reported before the outcome must reach Redis first (a final job refuses it):
+    // both go on one connection, so sending the waiting progress now keeps the order.
+    this.progressor.flushPending();
     return this.finisher.add({ job, outcome });
   }
 

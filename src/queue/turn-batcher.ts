@@ -30,6 +30,11 @@ export class TurnBatcher<T, R> {
     });
   }
 
+  /** Sends what is waiting for the end of the turn now (answers come as usual). */
+  flushPending(): void {
+    if (this.pending.length > 0) this.flush();
+  }
+
   /** Resolves once everything added so far has been flushed and answered. */
   async drain(): Promise<void> {
     if (this.pending.length > 0) this.flush();

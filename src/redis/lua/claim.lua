@@ -2,7 +2,7 @@
   claim: read up to count new entries of the queue's stream for a worker and start them, in
   one call: `XREADGROUP ... COUNT count STREAMS <stream> >` without blocking, then what
   start.lua does for each entry. Saves the worker a round trip per batch while the queue has
-  work; on an empty queue the worker blocks in XREADGROUP and calls start.lua instead.
+  work. On an empty queue a worker waits (below), or blocks in XREADGROUP and calls start.lua.
 
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   ARGV[1]     now          milliseconds since the epoch; 0: Redis' clock (TIME), for a claim

@@ -3,16 +3,16 @@
 --
 -- note(jobKey, id, status, now, extra) appends {n, status, at, ...extra} to the job's `events`
 -- (the last 50; n counts from 1 in field `ev`) and queues [id, n, status] for publish();
--- event_log() does the same for a script that writes `ev` and `events` itself.
+-- event_log() does the same for a script that writes `ev` and `events` itself, and implicit()
+-- for an event of the implicit log. publish() sends the queued events of this call as one JSON
+-- array on the queue's channel, `<prefix>:{<queue>}:events`, derived from KEYS[1] (the stream).
 --
 -- The implicit log: while a job's history is the plain one, due at once (1 accepted, then
 -- 2 pending, then 3 done), `events` is not written at all; `ev` counts, and the entries are
--- read off createdAt, startedAt, attempts and workedBy (implicit_log(); readers do the same,
--- docs/protocol.md). Any other event writes the log out in full first. This keeps the job
--- hash small enough for Redis to store it compactly (a listpack: no value over 64 bytes),
--- which is most of what makes the hot path cheap.
--- publish() sends the queued events of this call as one JSON array on the queue's channel,
--- `<prefix>:{<queue>}:events`, derived from KEYS[1] (the queue's stream).
+-- read off createdAt, startedAt, attempts, workedBy and finishedAt (implicit_log(); readers do
+-- the same, docs/protocol.md). Any other event writes the log out in full first. This keeps
+-- the job hash small enough for Redis to store it compactly (a listpack: no value over 64
+-- bytes), which is most of what makes the hot path cheap.
 local wm_published = {}
 
 -- event_log(id, log, n, status, now, extra): the text of the job's `events` with entry n

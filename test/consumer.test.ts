@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { createLogger } from '../src/log/index.js';
+import { Producer, QueueConsumer, type ClaimedJob } from '../src/queue/index.js';
+import { Keys, connectRedis } from '../src/redis/index.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
+
+// The queue's own classes against a real Redis: the orders and invariants the worker's speed
+// relies on (docs/protocol.md), without a worker process around them.
+const QUEUE = 'noop';
+const keys = new Keys('wm');
+let redis: TestRedis;
+let conn: Redis;
+let blocking: Redis;
+let producer: Producer;
+let consumer: QueueConsumer;
+
+before(async () => {
+  redis = await startTestRedis();
+  const log = createLogger('error');
+  conn = connectRedis(redis.url, log, { name: 'consumer-test' });
+  blocking = connectRedis(redis.url, log, { name: 'consumer-test-blocking', blocking: true });
+  producer = new Producer(conn, keys, 'api-test');
+  consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-test', 3600);
+  await consumer.ensureGroup();
+});
+after(async () => {
+  conn.disconnect();
+  blocking.disconnect();
+  await redis.stop();
+});
+
+async function enqueue(n: number): Promise<string[]> {
+  const made = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      producer.enqueue({ type: QUEUE, data: { i }, resultTtlSec: 600, maxAttempts: 3 }),
+    ),
+  );
+  return made.map((m) => m.id);
+}
+
+async function claimAll(n: number): Promise<ClaimedJob[]> {
+  const jobs: ClaimedJob[] = [];
+  while (jobs.length < n) jobs.push(...(await consumer.read(n - jobs.length, 1000)));
+  return jobs;
+}
+
+describe('queue consumer', () => {
+  it('progress reported just before the outcome is written before it (the last value is kept)', async () => {
+    const [id] = await enqueue(1);
+    const [job] = await claimAll(1);
+    assert.equal(job!.id, id);
+    // One turn: the first goes at once, the others wait for the turn's end, the outcome must
+    // not overtake them (a done job refuses progress).
+    const reports = [1, 2, 3].map((step) => consumer.progress(job!, JSON.stringify({ step })));
+    const result = await consumer.finish(job!, { kind: 'done', json: '"ok"' });
+    assert.equal(result, 'done');
+    assert.deepEqual(await Promise.all(reports), [true, true, true]);
+    assert.equal(await redis.client.hget(keys.job(id!), 'progress'), '{"step":3}');
+  });
+
+  it('finished entries leave the stream, in order or not, and nothing else does', async () => {
+    const ids = await enqueue(6);
+    const jobs = await claimAll(6);
+    assert.deepEqual(jobs.map((j) => j.id).sort(), [...ids].sort());
+    const stream = keys.stream(QUEUE);
+    const done = (js: ClaimedJob[]) =>
+      Promise.all(js.map((j) => consumer.finish(j, { kind: 'done', json: '"ok"' })));
+    // The newest first, while the oldest still run: those are deleted one by one.
+    await done(jobs.slice(3));
+    assert.equal(await redis.client.xlen(stream), 3);
+    assert.deepEqual(
+      (await redis.client.xrange(stream, '-', '+')).map(([sid]) => sid),
+      jobs.slice(0, 3).map((j) => j.sid),
+    );
+    // A job added now waits in the stream while the rest finish (trimmed below it).
+    const [late] = await enqueue(1);
+    await done(jobs.slice(0, 3));
+    const left = await redis.client.xrange(stream, '-', '+');
+    assert.deepEqual(
+      left.map(([, fields]) => fields[1]),
+      [late],
+    );
+    const [lateJob] = await claimAll(1);
+    assert.equal(lateJob!.id, late);
+    await done([lateJob!]);
+    assert.equal(await redis.client.xlen(stream), 0);
+    assert.equal(((await redis.client.xpending(stream, 'workers')) as [number])[0], 0);
+  });
+
+  it('a job added while the worker waits is claimed, data and all, when the wait ends', async () => {
+    // The queue is empty: the read waits on the blocking connection with its claim behind it.
+    assert.deepEqual(await consumer.read(10, 50), []);
+    const waiting = consumer.read(10, 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    const [id] = await enqueue(1);
+    const jobs = await waiting;
+    assert.deepEqual(
+      jobs.map((j) => ({ id: j.id, data: j.data, attempt: j.attempt })),
+      [{ id, data: { i: 0 }, attempt: 1 }],
+    );
+    const record = await redis.client.hgetall(keys.job(id!));
+    assert.equal(record.status, 'pending');
+    assert.ok(Math.abs(Number(record.startedAt) - Date.now()) < 5000, 'started at the time it ran');
+    await consumer.finish(jobs[0]!, { kind: 'done', json: '"ok"' });
+  });
+});
