@@ -120,7 +120,7 @@ export class QueueConsumer {
    * jobs to run, and how many entries were read (skipped ones included: read = count means
    * the queue likely has more).
    */
-  async claim(count: number): Promise<{ read: number; jobs: ClaimedJob[] }> {
+  async claim(count: number): Promise<Claimed> {
     return this.claimOn(this.redis, count);
   }
 

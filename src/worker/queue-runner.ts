@@ -30,7 +30,6 @@ export interface RunnerCounts {
 }
 
 interface Running {
-  readonly job: ClaimedJob;
   readonly run: JobRun;
   done: Promise<void>;
   /** The handler has returned or thrown: its outcome is being written, do not release it. */
@@ -103,9 +102,9 @@ export class QueueRunner {
       const unfinished = [...this.running.values()].filter((r) => !r.settled);
       for (const r of unfinished) r.run.abort(new JobAbort('worker shutting down', 'shutdown'));
       try {
-        const released = await this.consumer.release(unfinished.map((r) => r.job));
+        const released = await this.consumer.release(unfinished.map((r) => r.run.job));
         this.log.warn(
-          { released, jobs: unfinished.map((r) => r.job.id) },
+          { released, jobs: unfinished.map((r) => r.run.id) },
           'shutdown grace over; handed unfinished jobs back to the queue',
         );
       } catch (err) {
@@ -236,11 +235,11 @@ export class QueueRunner {
     const running = [...this.running.values()];
     if (running.length === 0) return;
     try {
-      const held = await this.consumer.renew(running.map((r) => r.job));
+      const held = await this.consumer.renew(running.map((r) => r.run.job));
       held.forEach((ok, i) => {
         const lost = running[i];
         if (ok || !lost) return;
-        this.log.warn({ jobId: lost.job.id }, 'claim lost (taken over or cancelled); aborting job');
+        this.log.warn({ jobId: lost.run.id }, 'claim lost (taken over or cancelled); aborting job');
         lost.run.abort(new JobAbort('claim lost: the job was taken over or cancelled', 'lost'));
       });
     } catch (err) {
@@ -252,7 +251,7 @@ export class QueueRunner {
     const run = new JobRun(job, this.log, (json) =>
       this.consumer.progress(job, json).then(() => undefined),
     );
-    const entry: Running = { job, run, done: Promise.resolve(), settled: false };
+    const entry: Running = { run, done: Promise.resolve(), settled: false };
     this.running.set(job.id, entry);
     this.active += 1;
     this.counts.inFlight = this.running.size;
@@ -260,7 +259,8 @@ export class QueueRunner {
   }
 
   private async runJob(entry: Running): Promise<void> {
-    const { job, run } = entry;
+    const { run } = entry;
+    const { job } = run;
     const timeoutMs = job.options.timeoutMs;
     const timer =
       timeoutMs === undefined

@@ -38,13 +38,11 @@ if #entries < tonumber(ARGV[5]) then
   local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
   lastId = newest[1] and newest[1][1] or '0-0'
 end
-local out, failed = { #entries, lastId }, 0
+local out = { #entries, lastId }
 for _, entry in ipairs(entries) do
   local sid, fields = entry[1], entry[2]
   local id = fields[1] == 'id' and fields[2] or nil
-  local run, poison = nil, false
-  if id then run, poison = start_entry(jobPrefix .. id, sid, id, now, consumer, deadTtl) end
-  if poison then failed = failed + 1 end
+  local run = id and start_entry(jobPrefix .. id, sid, id, now, consumer, deadTtl)
   if run then
     out[#out + 1] = sid
     out[#out + 1] = id
@@ -55,7 +53,6 @@ for _, entry in ipairs(entries) do
     done_sids[#done_sids + 1] = sid
   end
 end
-if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
 remove_entries(group, done_sids)
 publish()
 return out

@@ -18,12 +18,11 @@
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local done_sids = {}
-local out, failed = {}, 0
+local out = {}
 for i = 5, #KEYS do
   local a = 5 + (i - 5) * 2
   local sid, id = ARGV[a], ARGV[a + 1]
-  local run, poison = start_entry(KEYS[i], sid, id, now, consumer, deadTtl)
-  if poison then failed = failed + 1 end
+  local run = start_entry(KEYS[i], sid, id, now, consumer, deadTtl)
   if run then
     out[#out + 1] = run
   else
@@ -31,7 +30,6 @@ for i = 5, #KEYS do
     out[#out + 1] = 0
   end
 end
-if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
 remove_entries(group, done_sids)
 publish()
 return out

@@ -108,6 +108,7 @@ local function remove_entries(group, sids)
     end
   end
   redis.call('XTRIM', KEYS[1], 'MINID', fms .. '-' .. fseq)
+  if pending[1] == 0 then return end -- the floor is above every sid: all trimmed
   local rest = {}
   for _, sid in ipairs(sids) do
     local ms, seq = stream_id(sid)

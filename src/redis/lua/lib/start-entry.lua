@@ -3,24 +3,25 @@
 -- start_entry(jobKey, sid, id, now, consumer, deadTtl) makes the job `pending` for consumer
 -- and answers {data, attempt, opts}, or answers nil when it must not run: the job is gone,
 -- final, cancelled, or sid is a stale entry (the job was requeued under a new one). A job that
--- already used all its attempts without finishing (a poison job) fails here and goes to the
--- dead letters (KEYS[4]); the second answer is then true. The caller acknowledges and deletes
--- the entry of every nil answer.
+-- already used all its attempts without finishing (a poison job) fails here, goes to the dead
+-- letters (KEYS[4]) and counts in the stats (KEYS[2]). The caller acknowledges and deletes the
+-- entry of every nil answer.
 local worker_json
 
 local function start_entry(jobKey, sid, id, now, consumer, deadTtl)
   local job = redis.call('HMGET', jobKey, 'status', 'data', 'sid', 'attempts', 'maxAttempts', 'opts',
     'ev', 'events')
   local status = job[1]
-  if not ((status == 'accepted' or status == 'pending') and job[3] == sid) then return nil, false end
+  if not ((status == 'accepted' or status == 'pending') and job[3] == sid) then return nil end
   if tonumber(job[4]) >= tonumber(job[5]) then
     redis.call('HSET', jobKey, 'status', 'failed', 'finishedAt', now, 'error',
       'gave up after ' .. job[4] .. ' attempts that never finished (the worker died running it each time)')
     redis.call('EXPIRE', jobKey, deadTtl)
     redis.call('ZADD', KEYS[4], now, id)
+    redis.call('HINCRBY', KEYS[2], 'failed', 1)
     note(jobKey, id, 'failed', now, { error = 'attempts used up' })
     final(jobKey, id, now)
-    return nil, true
+    return nil
   end
   -- One HSET for every field this changes: the hot path of a worker.
   local attempt = tonumber(job[4]) + 1
@@ -37,5 +38,5 @@ local function start_entry(jobKey, sid, id, now, consumer, deadTtl)
     redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now, 'workedBy', consumer,
       'attempts', attempt, 'ev', n, 'events', events)
   end
-  return { job[2], attempt, job[6] or '{}' }, false
+  return { job[2], attempt, job[6] or '{}' }
 end
