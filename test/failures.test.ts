@@ -80,6 +80,15 @@ describe('retries and dead letters', () => {
     assert.equal(failed.error, 'cannot ever work');
   });
 
+  it('a value that cannot be serialized fails the attempt; the worker runs on', async () => {
+    const { callback } = await client.submit('boom', 'bigint', { maxAttempts: 1 });
+    const failed = await client.wait(callback, { timeoutMs: 20_000 });
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error ?? '', /BigInt/);
+    const next = await client.submit('flaky', { file: file(), fails: 0 });
+    assert.equal((await client.wait(next.callback, { timeoutMs: 20_000 })).status, 'done');
+  });
+
   it('dead letters: list, retry one (it runs again), retry all, purge one, purge all', async () => {
     const f = file();
     const submit = async (): Promise<string> =>

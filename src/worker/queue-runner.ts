@@ -9,7 +9,7 @@ import {
   type Outcome,
   type QueueConsumer,
 } from '../queue/index.js';
-import { JobAbort, JobRun } from './job-run.js';
+import { JobAbort, JobRun, type Settled } from './job-run.js';
 
 export interface RunnerSettings {
   readonly concurrency: number;
@@ -277,16 +277,23 @@ export class QueueRunner {
     this.wakeClaimLoop();
     try {
       if (run.reason?.why === 'shutdown') return; // released by stop()
-      const outcome: Outcome = settled.ok
-        ? { kind: 'done', json: JSON.stringify(settled.value) ?? 'null' }
-        : this.failure(job, settled.err);
-      await this.writeOutcome(job, outcome);
+      await this.writeOutcome(job, this.outcome(job, settled));
     } finally {
       // The same job may have been claimed again meanwhile (a stall past the claim timeout):
       // remove only this run's entry.
       if (this.running.get(job.id) === entry) this.running.delete(job.id);
       this.counts.inFlight = this.running.size;
       this.wakeClaimLoop();
+    }
+  }
+
+  /** A value that cannot be serialized (a cycle, a BigInt) fails the attempt like a throw. */
+  private outcome(job: ClaimedJob, settled: Settled): Outcome {
+    if (!settled.ok) return this.failure(job, settled.err);
+    try {
+      return { kind: 'done', json: JSON.stringify(settled.value) ?? 'null' };
+    } catch (err) {
+      return this.failure(job, err);
     }
   }
 
