@@ -4,6 +4,7 @@ import type { ClusterNode, Member } from '../src/cluster/index.js';
 import { isWorkmeshError } from '../src/errors/index.js';
 import { FAST_CLUSTER, nextChange, startTestNode } from './helpers/cluster.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { until } from './helpers/wait.js';
 import {
   startApiProcess,
   startWorkerProcess,
@@ -147,7 +148,14 @@ describe('membership', () => {
     const tampered = wire.replace('"name":"ping"', '"name":"info"');
     assert.notEqual(tampered, wire);
     await redis.client.publish(channel, tampered);
-    const afterDrops = await dropped();
+    // On a Redis Cluster the two publishes and the stats call may travel through different
+    // masters, so the call can overtake them: wait for both counts, then check them exactly.
+    const afterDrops = await until(
+      'both drops counted',
+      dropped,
+      (d) => d.replay! > before.replay! && d.badSignature! > before.badSignature!,
+      5000,
+    ).catch(() => dropped());
     assert.equal(afterDrops.replay, before.replay! + 1, 'the replay is counted');
     assert.equal(afterDrops.badSignature, before.badSignature! + 1, 'the tampered copy is counted');
   });
