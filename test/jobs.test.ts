@@ -29,7 +29,7 @@ describe('job types', () => {
         .list()
         .map((d) => d.name)
         .sort(),
-      ['boom', 'crash', 'flaky', 'hash', 'permute', 'record', 'steps', 'text-stats'],
+      ['boom', 'crash', 'flaky', 'hash', 'permute', 'record', 'stall', 'steps', 'text-stats'],
     );
   });
 

@@ -110,6 +110,12 @@ export const JobStatusBody = Type.Object({
   value: Type.Optional(Type.Unknown()),
   error: Type.Optional(Type.String()),
   attempts: Type.Integer(),
+  recoveries: Type.Optional(
+    Type.Integer({
+      description:
+        'Attempts taken over before they reported an outcome (worker died, froze or stalled); they do not count against maxAttempts',
+    }),
+  ),
   maxAttempts: Type.Integer(),
   runAt: Type.Optional(Type.String({ format: 'date-time' })),
   progress: Type.Optional(Type.Unknown({ description: 'Latest progress the handler reported' })),

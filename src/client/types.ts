@@ -18,6 +18,8 @@ export interface JobState {
   readonly value?: unknown;
   readonly error?: string;
   readonly attempts: number;
+  /** Attempts taken over before they reported an outcome (not counted against maxAttempts). */
+  readonly recoveries?: number;
   readonly maxAttempts: number;
   readonly runAt?: string;
   /** Latest progress the handler reported. */

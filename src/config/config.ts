@@ -16,6 +16,7 @@ export interface Config {
   readonly resultTtlSec: number;
   readonly deadTtlSec: number;
   readonly maxAttempts: number;
+  readonly maxRecoveries: number;
   readonly backoffMs: number;
   readonly permuteDelayMs: number;
   readonly workers: number;

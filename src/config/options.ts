@@ -132,6 +132,16 @@ export const options = [
     doc: 'Attempts a job gets before it fails for good, unless its type or the job says otherwise.',
   },
   {
+    key: 'maxRecoveries',
+    env: 'WORKMESH_MAX_RECOVERIES',
+    flag: 'max-recoveries',
+    kind: 'int',
+    default: 2,
+    min: 0,
+    max: 1000,
+    doc: 'Times a job is run again after its worker died, froze or stalled past the node TTL (or the claim timeout) without reporting an outcome; one more such takeover fails it as poison (dead letter). These recoveries never use up `maxAttempts`.',
+  },
+  {
     key: 'backoffMs',
     env: 'WORKMESH_BACKOFF_MS',
     flag: 'backoff',

@@ -39,6 +39,14 @@ interface Claimed {
   readonly jobs: ClaimedJob[];
 }
 
+/** What the poison rule and dead letters need (the worker's config). */
+export interface ConsumerLimits {
+  /** How long a dead letter is kept. */
+  readonly deadTtlSec: number;
+  /** Takeovers of an unfinished attempt a job may have and still run (start-entry.lua). */
+  readonly maxRecoveries: number;
+}
+
 const NO_OPTIONS: JobOptions = Object.freeze({});
 
 /** A job's stored options: most jobs have none, and share one frozen object. */
@@ -74,7 +82,7 @@ export class QueueConsumer {
     private readonly keys: Keys,
     readonly queue: string,
     readonly consumer: string,
-    private readonly deadTtlSec: number,
+    private readonly limits: ConsumerLimits,
   ) {
     this.stream = keys.stream(queue);
     this.finisher = new TurnBatcher((items) => this.flushFinish(items));
@@ -126,7 +134,8 @@ export class QueueConsumer {
 
   /** now: 0 makes the script read Redis' clock (a claim sent ahead of a wait). */
   private async claimOn(redis: Redis, count: number, now = Date.now()): Promise<Claimed> {
-    const args = [now, GROUP, this.consumer, this.deadTtlSec, count];
+    const { deadTtlSec, maxRecoveries } = this.limits;
+    const args = [now, GROUP, this.consumer, deadTtlSec, count, maxRecoveries];
     const reply = (await runScript(redis, 'claim', this.keys.queue(this.queue), args)) as [
       number,
       string,
@@ -252,7 +261,8 @@ export class QueueConsumer {
     if (live.length === 0) return [];
     const ids = live.map((e) => e[1][1]!);
     const keys = [...this.keys.queue(this.queue), ...ids.map((id) => this.keys.job(id))];
-    const args: (string | number)[] = [Date.now(), GROUP, this.consumer, this.deadTtlSec];
+    const { deadTtlSec, maxRecoveries } = this.limits;
+    const args: (string | number)[] = [Date.now(), GROUP, this.consumer, deadTtlSec, maxRecoveries];
     live.forEach((e, i) => args.push(e[0], ids[i]!));
     const reply = (await runScript(this.redis, 'start', keys, args)) as (
       [string, number, string] | 0
@@ -286,7 +296,7 @@ export class QueueConsumer {
 
   private async flushFinish(items: readonly FinishItem[]): Promise<FinishResult[]> {
     const keys: string[] = this.keys.queue(this.queue);
-    const args: (string | number)[] = [Date.now(), GROUP, this.consumer, this.deadTtlSec];
+    const args: (string | number)[] = [Date.now(), GROUP, this.consumer, this.limits.deadTtlSec];
     for (const { job, outcome } of items) {
       keys.push(this.keys.job(job.id));
       const payload = outcome.kind === 'done' ? outcome.json : outcome.error;

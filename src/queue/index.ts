@@ -1,5 +1,11 @@
 export { Producer, type NewJob, type Enqueued } from './producer.js';
-export { QueueConsumer, type ClaimedJob, type Outcome, type FinishResult } from './consumer.js';
+export {
+  QueueConsumer,
+  type ClaimedJob,
+  type ConsumerLimits,
+  type Outcome,
+  type FinishResult,
+} from './consumer.js';
 export { retryDelayMs, type Backoff, type JobOptions } from './job-options.js';
 export { getJob, getJobStatus, queueCounts, type QueueCounts } from './read.js';
 export {

@@ -10,7 +10,10 @@ export const JOB_FIELDS = {
   error: 'Error message of the latest failed attempt; when `failed`, why it failed.',
   attempts:
     'Times a worker has started the job (incremented by `start`); also the fencing token of the current claim.',
-  maxAttempts: 'Attempts allowed before the job fails for good.',
+  recoveries:
+    'Attempts taken over before they reported an outcome (the worker died, froze or stalled past the node TTL or the claim timeout): counted by `requeue` and `start`, never against `maxAttempts`. Past the worker\'s `maxRecoveries` the job fails as poison. Absent: 0.',
+  maxAttempts:
+    'Handler attempts allowed (`attempts` - `recoveries`) before the job fails for good.',
   opts: 'Run options, JSON: `{"backoff": {"type": "exponential" | "fixed", "delayMs", "maxDelayMs"}, "timeoutMs"}`.',
   runAt: 'When a delayed job (retry backoff, `delayMs`, `runAt`) is due, ms since the epoch.',
   progress: 'Latest progress the handler reported (`ctx.progress`), JSON.',
@@ -48,6 +51,7 @@ export interface JobView {
   readonly value?: unknown;
   readonly error?: string;
   readonly attempts: number;
+  readonly recoveries?: number;
   readonly maxAttempts: number;
   readonly runAt?: string;
   readonly progress?: unknown;
@@ -101,6 +105,7 @@ export function jobFromHash(id: string, hash: Record<string, string>): JobView |
     value: parseJson(hash.value),
     error: hash.error,
     attempts: Number(hash.attempts ?? 0),
+    recoveries: hash.recoveries === undefined ? undefined : Number(hash.recoveries),
     maxAttempts: Number(hash.maxAttempts ?? 1),
     runAt: isoOf(hash.runAt),
     progress: parseJson(hash.progress),

@@ -14,6 +14,7 @@ const STATUS_FIELDS = [
   'value',
   'error',
   'attempts',
+  'recoveries',
   'maxAttempts',
   'runAt',
   'progress',

@@ -11,6 +11,7 @@
   ARGV[3]     consumer     the worker's node id
   ARGV[4]     deadTtlSec   how long a dead letter is kept
   ARGV[5]     count        entries to read at most
+  ARGV[6]     maxRecoveries takeovers of an unfinished attempt a job may have and still run
   Returns     {read, lastId, sid1, id1, data1, attempt1, opts1, sid2, ...}: how many entries
               were read; when fewer than count (the queue is now empty), the id of the newest
               entry in the stream ('0-0' when none; '' when read = count); then 5 values per job
@@ -24,6 +25,7 @@
   the same connection right behind it: Redis runs that claim as soon as the wait returns.
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+local maxRecoveries = tonumber(ARGV[6])
 if now == 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -42,7 +44,7 @@ local out = { #entries, lastId }
 for _, entry in ipairs(entries) do
   local sid, fields = entry[1], entry[2]
   local id = fields[1] == 'id' and fields[2] or nil
-  local run = id and start_entry(jobPrefix .. id, sid, id, now, consumer, deadTtl)
+  local run = id and start_entry(jobPrefix .. id, sid, id, now, consumer, deadTtl, maxRecoveries)
   if run then
     out[#out + 1] = sid
     out[#out + 1] = id

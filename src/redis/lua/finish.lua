@@ -14,7 +14,7 @@
               4 cancelled meanwhile (nothing written but the cleanup), 0 refused because the
               worker no longer holds the job (another worker took it over, or it is final)
 
-  `error` retries while attempts < maxAttempts, else fails; `fatal` (an unrecoverable error)
+  `error` retries while attempts - recoveries < maxAttempts, else fails; `fatal` (an unrecoverable error)
   fails at once. Every error is appended to the job's `history`. A final job gets `finishedAt`
   and an expiry: resultTtlSec when done, deadTtlSec when failed (it is then in the dead set).
   In every case but 0 the stream entry is acknowledged and deleted. A final job with a
@@ -52,12 +52,13 @@ for i = 5, #KEYS do
     count.done = count.done + 1
     out[#out + 1] = 1
   else
-    local more = redis.call('HMGET', KEYS[i], 'maxAttempts', 'history')
+    local more = redis.call('HMGET', KEYS[i], 'maxAttempts', 'history', 'recoveries')
     local history = cjson.decode(more[2] or '[]')
     history[#history + 1] = { attempt = tonumber(attempt), error = payload, at = now, worker = consumer }
     while #history > 20 do table.remove(history, 1) end
     redis.call('HSET', KEYS[i], 'error', payload, 'history', cjson.encode(history))
-    if outcome == 'error' and tonumber(job[3]) < tonumber(more[1]) then
+    -- Attempts taken over before they reported (recoveries) do not use up maxAttempts.
+    if outcome == 'error' and tonumber(job[3]) - tonumber(more[3] or '0') < tonumber(more[1]) then
       local retryAt = tonumber(ARGV[a + 5])
       redis.call('HSET', KEYS[i], 'status', 'accepted', 'runAt', retryAt)
       redis.call('HDEL', KEYS[i], 'sid')

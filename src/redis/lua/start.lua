@@ -8,21 +8,24 @@
   ARGV[2]     group        consumer group name
   ARGV[3]     consumer     the worker's node id
   ARGV[4]     deadTtlSec   how long a dead letter is kept
-  ARGV[5..]   2 per job:   stream entry id, callback id
+  ARGV[5]     maxRecoveries takeovers of an unfinished attempt a job may have and still run
+  ARGV[6..]   2 per job:   stream entry id, callback id
   Returns     per job: {data, attempt, opts} when the worker must run it (status is now
               `pending`, attempts incremented, workedBy = consumer), or 0 when it must not:
               the job is gone, final, cancelled, or the entry is a stale one (the job was
-              requeued under a new entry). A job that already used all its attempts without
-              finishing (its workers died running it: a poison job) fails here and goes to the
-              dead letters. In every 0 case the entry is acknowledged and deleted.
+              requeued under a new entry). An entry still `pending` (taken over with XAUTOCLAIM)
+              counts a recovery; a job recovered more than maxRecoveries times (its workers died
+              or froze running it: a poison job) fails here and goes to the dead letters. In
+              every 0 case the entry is acknowledged and deleted.
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+local maxRecoveries = tonumber(ARGV[5])
 local done_sids = {}
 local out = {}
 for i = 5, #KEYS do
-  local a = 5 + (i - 5) * 2
+  local a = 6 + (i - 5) * 2
   local sid, id = ARGV[a], ARGV[a + 1]
-  local run = start_entry(KEYS[i], sid, id, now, consumer, deadTtl)
+  local run = start_entry(KEYS[i], sid, id, now, consumer, deadTtl, maxRecoveries)
   if run then
     out[#out + 1] = run
   else

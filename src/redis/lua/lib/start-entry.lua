@@ -1,21 +1,30 @@
 -- Prelude of start.lua and claim.lua (prepended at load, after events.lua): one claimed entry.
 --
--- start_entry(jobKey, sid, id, now, consumer, deadTtl) makes the job `pending` for consumer
--- and answers {data, attempt, opts}, or answers nil when it must not run: the job is gone,
--- final, cancelled, or sid is a stale entry (the job was requeued under a new one). A job that
--- already used all its attempts without finishing (a poison job) fails here, goes to the dead
--- letters (KEYS[4]) and counts in the stats (KEYS[2]). The caller acknowledges and deletes the
+-- start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoveries) makes the job `pending`
+-- for consumer and answers {data, attempt, opts}, or answers nil when it must not run: the job
+-- is gone, final, cancelled, or sid is a stale entry (the job was requeued under a new one).
+-- A job still `pending` is taken over from a holder that never reported an outcome (XAUTOCLAIM
+-- after the claim timeout): that counts a recovery, as requeue.lua does for a gone node. A job
+-- already recovered maxRecoveries times (its workers died or froze running it each time: a
+-- poison job) fails here, goes to the dead letters (KEYS[4]) and counts in the stats (KEYS[2]).
+-- Recoveries never use up handler attempts (finish.lua counts attempts - recoveries), so a job
+-- whose worker froze or was declared gone runs again. The caller acknowledges and deletes the
 -- entry of every nil answer.
 local worker_json
 
-local function start_entry(jobKey, sid, id, now, consumer, deadTtl)
-  local job = redis.call('HMGET', jobKey, 'status', 'data', 'sid', 'attempts', 'maxAttempts', 'opts',
+local function start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoveries)
+  local job = redis.call('HMGET', jobKey, 'status', 'data', 'sid', 'attempts', 'recoveries', 'opts',
     'ev', 'events')
   local status = job[1]
   if not ((status == 'accepted' or status == 'pending') and job[3] == sid) then return nil end
-  if tonumber(job[4]) >= tonumber(job[5]) then
+  local recoveries = tonumber(job[5] or '0')
+  if status == 'pending' then
+    recoveries = recoveries + 1
+    redis.call('HSET', jobKey, 'recoveries', recoveries)
+  end
+  if recoveries > maxRecoveries then
     redis.call('HSET', jobKey, 'status', 'failed', 'finishedAt', now, 'error',
-      'gave up after ' .. job[4] .. ' attempts that never finished (the worker died running it each time)')
+      'gave up after ' .. recoveries .. ' attempts that never finished (the worker died or stalled running it each time)')
     redis.call('EXPIRE', jobKey, deadTtl)
     redis.call('ZADD', KEYS[4], now, id)
     redis.call('HINCRBY', KEYS[2], 'failed', 1)
