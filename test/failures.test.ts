@@ -271,7 +271,8 @@ describe('crashes and shutdown', () => {
     let done = false;
     const keepWorker = async (): Promise<void> => {
       while (!done) {
-        const w = startWorkerProcess(redis.url, ENV);
+        // One recovery allowed: the second worker it kills is its last.
+        const w = startWorkerProcess(redis.url, { ...ENV, WORKMESH_MAX_RECOVERIES: '1' });
         await w.ready.catch(() => undefined);
         alive += 1;
         await w.exited;
@@ -285,7 +286,8 @@ describe('crashes and shutdown', () => {
       () => alive,
       (a) => a === 2,
     );
-    const { callback } = await client.submit('crash', { file: f }, { maxAttempts: 2 });
+    // Recoveries are counted apart from attempts: maxAttempts 5 does not keep it going.
+    const { callback } = await client.submit('crash', { file: f }, { maxAttempts: 5 });
     const others = await Promise.all(
       Array.from({ length: 20 }, () => client.submit('hash', { text: 'x' })),
     );

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { GROUP, runScript, type Keys } from '../redis/index.js';
 import type { JobOptions } from './job-options.js';
-import { requeueEntries } from './requeue.js';
+import { dropConsumer, requeueEntries } from './requeue.js';
 import { TurnBatcher } from './turn-batcher.js';
 
 /** A job a worker now holds: run it, then finish it with the same sid and attempt. */
@@ -11,6 +11,11 @@ export interface ClaimedJob {
   readonly attempt: number;
   readonly data: unknown;
   readonly options: JobOptions;
+  /**
+   * Set when the stored job cannot be run as it is (its `data` or `opts` is not JSON: written
+   * by another producer): the worker fails this job at once with it, without a handler call.
+   */
+  readonly invalid?: string;
 }
 
 /**
@@ -52,6 +57,25 @@ const NO_OPTIONS: JobOptions = Object.freeze({});
 /** A job's stored options: most jobs have none, and share one frozen object. */
 function parseOptions(json: string): JobOptions {
   return json === '{}' ? NO_OPTIONS : (JSON.parse(json) as JobOptions);
+}
+
+/**
+ * A claimed job from the fields a script answered. Text that is not JSON fails this job alone
+ * (`invalid`), never the batch it was claimed with.
+ */
+function claimedJob(
+  sid: string,
+  id: string,
+  data: string,
+  attempt: number,
+  opts: string,
+): ClaimedJob {
+  try {
+    return { sid, id, attempt, data: JSON.parse(data) as unknown, options: parseOptions(opts) };
+  } catch (err) {
+    const invalid = `stored job is not JSON (written by another producer?): ${(err as Error).message}`;
+    return { sid, id, attempt, data: undefined, options: NO_OPTIONS, invalid };
+  }
 }
 
 function isNoGroup(err: unknown): boolean {
@@ -143,13 +167,14 @@ export class QueueConsumer {
     ];
     const jobs: ClaimedJob[] = [];
     for (let i = 2; i + 4 < reply.length; i += 5) {
-      jobs.push({
-        sid: reply[i] as string,
-        id: reply[i + 1] as string,
-        data: JSON.parse(reply[i + 2] as string),
-        attempt: reply[i + 3] as number,
-        options: parseOptions(reply[i + 4] as string),
-      });
+      const [sid, id, data, attempt, opts] = reply.slice(i, i + 5) as [
+        string,
+        string,
+        string,
+        number,
+        string,
+      ];
+      jobs.push(claimedJob(sid, id, data, attempt, opts));
     }
     this.emptyAfter = reply[0] < count ? reply[1] : undefined;
     return { read: reply[0], jobs };
@@ -250,6 +275,14 @@ export class QueueConsumer {
     return requeueEntries(this.redis, this.keys, this.queue, this.consumer, jobs, true);
   }
 
+  /**
+   * Leaves the queue's consumer group, if this worker holds no entry of it any more (a clean
+   * stop): answers whether it left. One holding entries stays, so they can be taken over.
+   */
+  leave(): Promise<boolean> {
+    return dropConsumer(this.redis, this.keys, this.queue, this.consumer);
+  }
+
   /** Waits for every outcome handed to finish() to be written. */
   drain(): Promise<void> {
     return this.finisher.drain();
@@ -269,14 +302,7 @@ export class QueueConsumer {
     )[];
     const claimed: ClaimedJob[] = [];
     reply.forEach((r, i) => {
-      if (r === 0) return;
-      claimed.push({
-        id: ids[i]!,
-        sid: live[i]![0],
-        attempt: r[1],
-        data: JSON.parse(r[0]),
-        options: parseOptions(r[2]),
-      });
+      if (r !== 0) claimed.push(claimedJob(live[i]![0], ids[i]!, r[0], r[1], r[2]));
     });
     return claimed;
   }

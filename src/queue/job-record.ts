@@ -11,7 +11,7 @@ export const JOB_FIELDS = {
   attempts:
     'Times a worker has started the job (incremented by `start`); also the fencing token of the current claim.',
   recoveries:
-    'Attempts taken over before they reported an outcome (the worker died, froze or stalled past the node TTL or the claim timeout): counted by `requeue` and `start`, never against `maxAttempts`. Past the worker\'s `maxRecoveries` the job fails as poison. Absent: 0.',
+    "Attempts taken over before they reported an outcome (the worker died, froze or stalled past the node TTL or the claim timeout): counted by `requeue` and `start`, never against `maxAttempts`. Past the worker's `maxRecoveries` the job fails as poison. Absent: 0.",
   maxAttempts:
     'Handler attempts allowed (`attempts` - `recoveries`) before the job fails for good.',
   opts: 'Run options, JSON: `{"backoff": {"type": "exponential" | "fixed", "delayMs", "maxDelayMs"}, "timeoutMs"}`.',

@@ -63,10 +63,22 @@ export async function requeueHeldBy(
     total += await requeueEntries(redis, keys, queue, consumer, entries, false);
     if (held.length < PAGE) break;
   }
-  // Remove the consumer only when it holds nothing: a node wrongly declared gone may have
-  // claimed a requeued entry meanwhile, and DELCONSUMER would drop it from every pending list.
-  const left = await redis.xpending(stream, GROUP, '-', '+', 1, consumer);
-  if (left.length === 0)
-    await redis.xgroup('DELCONSUMER', stream, GROUP, consumer).catch(() => undefined);
+  // Remove the consumer only when it holds nothing, checked and done in one script: a node
+  // wrongly declared gone may have claimed a requeued entry meanwhile.
+  await dropConsumer(redis, keys, queue, consumer).catch(() => false);
   return total;
+}
+
+/**
+ * Removes consumer from the queue's group if it holds no entry (drop-consumer.lua, one atomic
+ * step); answers whether it is gone from the group.
+ */
+export async function dropConsumer(
+  redis: Redis,
+  keys: Keys,
+  queue: string,
+  consumer: string,
+): Promise<boolean> {
+  const reply = await runScript(redis, 'drop-consumer', [keys.stream(queue)], [GROUP, consumer]);
+  return reply === 1;
 }

@@ -14,6 +14,7 @@ export const SCRIPT_NAMES = [
   'finish',
   'renew',
   'requeue',
+  'drop-consumer',
   'promote',
   'cancel',
   'revive',

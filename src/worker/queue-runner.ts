@@ -1,6 +1,6 @@
 import { setImmediate as setImmediatePromise, setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { isUnrecoverable, type AnyJobDefinition } from '../jobs/index.js';
+import { isUnrecoverable, UnrecoverableError, type AnyJobDefinition } from '../jobs/index.js';
 import {
   retryDelayMs,
   type Backoff,
@@ -60,6 +60,8 @@ export class QueueRunner {
   private timers: NodeJS.Timeout[] = [];
   private promoteTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
+  /** A takeover of idle claims in flight (stop() waits for it). */
+  private reclaiming: Promise<void> | undefined;
 
   constructor(
     private readonly consumer: QueueConsumer,
@@ -96,6 +98,7 @@ export class QueueRunner {
     this.slotFreed?.();
     await this.consumer.interrupt().catch(() => undefined);
     await this.loop;
+    await this.reclaiming; // its jobs go back to the queue, not run
     const allDone = Promise.all([...this.running.values()].map((r) => r.done));
     const grace = sleep(graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([allDone, grace])) === 'timeout') {
@@ -118,6 +121,11 @@ export class QueueRunner {
     await Promise.all([...this.running.values()].filter((r) => r.settled).map((r) => r.done));
     for (const t of this.timers) clearInterval(t);
     await this.consumer.drain();
+    // A clean stop leaves no consumer behind (one per restart would pile up in the group).
+    await this.consumer.leave().then(
+      (left) => left || this.log.warn('still holds entries: stays in the group to be taken over'),
+      (err: unknown) => this.log.warn({ err: errorMessage(err) }, 'could not leave the group'),
+    );
   }
 
   /**
@@ -220,9 +228,20 @@ export class QueueRunner {
   /** Takes over jobs whose holder stopped renewing (a crashed or hung worker). */
   private async reclaim(): Promise<void> {
     const free = this.freeSlots();
-    if (this.stopping || free <= 0) return;
+    if (this.stopping || free <= 0 || this.reclaiming) return;
+    this.reclaiming = this.reclaimIdle(free).finally(() => (this.reclaiming = undefined));
+    await this.reclaiming;
+  }
+
+  private async reclaimIdle(free: number): Promise<void> {
     try {
       const jobs = await this.consumer.reclaim(free, this.settings.claimTimeoutMs);
+      if (this.stopping) {
+        // stop() began meanwhile: these would run on connections about to close. Hand them
+        // back at once, unstarted (stop() waits for this).
+        if (jobs.length > 0) await this.consumer.release(jobs);
+        return;
+      }
       if (jobs.length > 0) this.log.info({ jobs: jobs.map((j) => j.id) }, 'took over idle jobs');
       for (const job of jobs) this.execute(job);
     } catch (err) {
@@ -269,7 +288,7 @@ export class QueueRunner {
             () => run.abort(new JobAbort(`timed out after ${timeoutMs} ms`, 'timeout')),
             timeoutMs,
           );
-    run.start(this.definition.handler);
+    run.start(job.invalid === undefined ? this.definition.handler : failInvalid(job.invalid));
     const settled = await run.settled;
     clearTimeout(timer);
     entry.settled = true;
@@ -338,4 +357,11 @@ export class QueueRunner {
       }
     }
   }
+}
+
+/** The stand-in handler of a job that cannot run as stored: it fails the job for good. */
+function failInvalid(why: string): () => never {
+  return () => {
+    throw new UnrecoverableError(why);
+  };
 }

@@ -80,7 +80,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     connectRedis(config.redisUrl, log, { blocking: true, name: `wm-block-${queue}-${nodeId}` }),
   );
   const consumers = queues.map(
-    (queue, i) => new QueueConsumer(redis, blocking[i]!, keys, queue, nodeId, {
+    (queue, i) =>
+      new QueueConsumer(redis, blocking[i]!, keys, queue, nodeId, {
         deadTtlSec: config.deadTtlSec,
         maxRecoveries: config.maxRecoveries,
       }),

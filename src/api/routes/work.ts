@@ -109,6 +109,14 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
           : body.delayMs
             ? Date.now() + body.delayMs
             : 0;
+      // The date-time format passes a leap second (`23:59:60Z`) that Date cannot hold (NaN):
+      // that job would run at once.
+      if (Number.isNaN(runAt)) {
+        throw new WorkmeshError(
+          'WM_ERR_API_BAD_REQUEST',
+          'body/runAt is not a time this API can hold',
+        );
+      }
       const timeoutMs = body.timeoutMs ?? definition.timeoutMs;
       const queue = queueFor(ctx.registry.queuesOf(definition.name), key);
       const boundId = idFor(queue, key, tenantOf(request));
