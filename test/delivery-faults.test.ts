@@ -162,11 +162,13 @@ describe('delivery faults', () => {
     const crashed = await consumerFor(queue, 'node-crashed');
     await claimAll(crashed, 1);
     const consumer = await consumerFor(queue, 'node-stopping');
-    // Hold the takeover's answer until stop() has begun.
+    // Hold the takeover's answer until stop() has ended the claim loop (and looked at the
+    // jobs running then).
     let reclaimStarted!: () => void;
     const started = new Promise<void>((resolve) => (reclaimStarted = resolve));
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let stopping = false;
     const reclaim = consumer.reclaim.bind(consumer);
     consumer.reclaim = async (count, minIdleMs) => {
       const jobs = await reclaim(count, minIdleMs);
@@ -176,6 +178,12 @@ describe('delivery faults', () => {
       }
       return jobs;
     };
+    const read = consumer.read.bind(consumer);
+    consumer.read = async (count, blockMs) => {
+      const jobs = await read(count, blockMs);
+      if (stopping) setImmediate(openGate);
+      return jobs;
+    };
     let runs = 0;
     const runner = new QueueRunner(
       consumer,
@@ -183,7 +191,10 @@ describe('delivery faults', () => {
         name: queue,
         description: 'test',
         input: Type.Any(),
-        handler: () => (runs += 1),
+        handler: async () => {
+          runs += 1;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        },
       }),
       {
         concurrency: 2,
@@ -195,9 +206,8 @@ describe('delivery faults', () => {
     );
     runner.start();
     await started;
-    const stopped = runner.stop(60_000);
-    openGate();
-    await stopped;
+    stopping = true;
+    await runner.stop(60_000);
     // Either handed back unstarted, or (the release woke the read stop() was ending, which
     // runs what it claimed) run and written before stop() resolved: nothing runs after it.
     const atStop = { runs, state: await redis.client.hgetall(keys.job(id)) };
