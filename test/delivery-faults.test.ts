@@ -8,6 +8,7 @@ import { Producer, QueueConsumer, requeueHeldBy, type ClaimedJob } from '../src/
 import { GROUP, Keys, connectRedis } from '../src/redis/index.js';
 import { QueueRunner } from '../src/worker/queue-runner.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
+import { startWorkerProcess } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
 
@@ -52,6 +53,13 @@ async function claimAll(consumer: QueueConsumer, n: number): Promise<ClaimedJob[
   const jobs: ClaimedJob[] = [];
   while (jobs.length < n) jobs.push(...(await consumer.read(n - jobs.length, 1000)));
   return jobs;
+}
+
+async function consumerNames(queue: string): Promise<string[]> {
+  const stream = keys.stream(queue);
+  if ((await redis.client.exists(stream)) === 0) return [];
+  const consumers = (await redis.client.xinfo('CONSUMERS', stream, GROUP)) as string[][];
+  return consumers.map((c) => c[c.indexOf('name') + 1]!);
 }
 
 describe('delivery faults', () => {
@@ -220,6 +228,24 @@ describe('delivery faults', () => {
       assert.equal(atStop.state.status, 'done', 'run and written before stop() resolved');
     }
     assert.equal(atStop.state.recoveries, '1', 'the crashed holder never reported');
+  });
+
+  it('a worker stopped cleanly leaves its consumer groups: three start/SIGTERM cycles leave no consumer', async () => {
+    for (let i = 0; i < 3; i++) {
+      const worker = startWorkerProcess(redis.url, { WORKMESH_TYPES: 'hash' });
+      const { nodeId } = await worker.ready;
+      // A consumer is made by its first read: give it a job.
+      const id = await enqueue('hash', { text: 'x' });
+      await until(
+        'the job done',
+        () => redis.client.hget(keys.job(id), 'status'),
+        (s) => s === 'done',
+      );
+      assert.ok((await consumerNames('hash')).includes(nodeId));
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+    }
+    assert.deepEqual(await consumerNames('hash'), []);
   });
 
   it('runAt of a leap second (…T23:59:60Z): 400, not run at once', async () => {
