@@ -5,14 +5,19 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { WorkmeshClient, isWorkmeshError, type JobState } from '../../src/client/index.js';
+import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServerHandle } from '../../src/redis/index.js';
 
 /**
  * The chaos run: real API and worker processes on a private redis-server (AOF, fsync always),
- * a steady stream of jobs, a random worker SIGKILLed every few seconds and restarted, and
- * redis-server itself SIGKILLed and restarted once. It keeps its own records outside Redis:
- * what the API accepted (client side) and every execution (a file the job appends to), and
- * checks them against the final statuses.
+ * a steady stream of jobs, a random worker SIGKILLed every few seconds and restarted, a random
+ * worker frozen (SIGSTOP) past the node TTL then resumed (SIGCONT), some jobs that block their
+ * worker's event loop past the node TTL on their first start, every pub/sub connection dropped
+ * (CLIENT KILL TYPE pubsub) every few seconds, and redis-server itself SIGKILLed and restarted
+ * once. It keeps its own records outside Redis: what the API accepted (client side), every
+ * execution and every finished run of the handler (a file the job appends to), and checks them
+ * against the final statuses. Lost: a job left non-final, or failed without any finished run of
+ * its handler (it was never given a chance).
  */
 export interface ChaosOptions {
   readonly jobs: number;
@@ -22,6 +27,12 @@ export interface ChaosOptions {
   readonly deadlineMs: number;
   readonly workers: number;
   readonly killEveryMs: number;
+  /** How often a worker is frozen (SIGSTOP) for the node TTL + 1.5 s; 0: never. */
+  readonly freezeEveryMs: number;
+  /** Every n-th job stalls its worker's event loop past the node TTL on its first start; 0: none. */
+  readonly stallEvery: number;
+  /** How often every pub/sub connection is closed; 0: never. */
+  readonly dropPubSubEveryMs: number;
   readonly jobMs: number;
   readonly log?: (line: string) => void;
 }
@@ -31,9 +42,16 @@ export interface ChaosReport {
   done: number;
   failed: number;
   lost: number;
+  /** Of lost: failed without a finished run of the handler. */
+  lostFailedUnrun: number;
+  /** Of lost: not final by the deadline. */
+  lostNotFinal: number;
   executedMoreThanOnce: number;
   executions: number;
   workerKills: number;
+  workerFreezes: number;
+  loopStalls: number;
+  pubSubDrops: number;
   redisRestarts: number;
   refusedDuringOutage: number;
   longestTakeoverMs: number;
@@ -91,9 +109,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     done: 0,
     failed: 0,
     lost: 0,
+    lostFailedUnrun: 0,
+    lostNotFinal: 0,
     executedMoreThanOnce: 0,
     executions: 0,
     workerKills: 0,
+    workerFreezes: 0,
+    loopStalls: 0,
+    pubSubDrops: 0,
     redisRestarts: 0,
     refusedDuringOutage: 0,
     longestTakeoverMs: 0,
@@ -123,6 +146,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
   })();
 
+  const NODE_TTL_MS = Number(env.WORKMESH_NODE_TTL_MS);
+  const frozen = new Set<ChildProcess>();
+  const freezer = (async () => {
+    if (options.freezeEveryMs <= 0) return;
+    while (!stopping) {
+      await sleep(options.freezeEveryMs * (0.5 + Math.random()));
+      const victim = workers[Math.floor(Math.random() * workers.length)];
+      if (stopping || !victim || victim.exitCode !== null || frozen.has(victim)) continue;
+      victim.kill('SIGSTOP');
+      frozen.add(victim);
+      report.workerFreezes += 1;
+      await sleep(NODE_TTL_MS + 1500);
+      victim.kill('SIGCONT');
+      frozen.delete(victim);
+    }
+  })();
+
+  // Pub/sub does not replay: a dropped subscriber misses what was published meanwhile.
+  const dropper = (async () => {
+    if (options.dropPubSubEveryMs <= 0) return;
+    while (!stopping) {
+      await sleep(options.dropPubSubEveryMs * (0.5 + Math.random()));
+      if (stopping) break;
+      const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      admin.on('error', () => undefined);
+      try {
+        await admin.connect();
+        const closed = Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
+        if (closed > 0) report.pubSubDrops += 1;
+      } catch {
+        // Redis is down (the outage): nothing to drop.
+      } finally {
+        admin.disconnect();
+      }
+    }
+  })();
+
   const outage = (async () => {
     await sleep(options.submitMs * 0.4);
     say('chaos: SIGKILL redis-server');
@@ -148,11 +208,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       (async () => {
         for (;;) {
           try {
-            const a = await client.submit(
-              'chaos',
-              { file: executionsFile, ms: Math.floor(Math.random() * options.jobMs) },
-              { key: `chaos-${i}` },
-            );
+            const stall =
+              options.stallEvery > 0 && i % options.stallEvery === options.stallEvery - 1;
+            const data = {
+              file: executionsFile,
+              ms: Math.floor(Math.random() * options.jobMs),
+              ...(stall ? { stallMs: NODE_TTL_MS + 1000 } : {}),
+            };
+            const a = await client.submit('chaos', data, { key: `chaos-${i}` });
+            if (stall) report.loopStalls += 1;
             accepted.push(a.callback);
             return;
           } catch (err) {
@@ -179,7 +243,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (finals.size < accepted.length) await sleep(500);
   }
   stopping = true;
-  await killer;
+  await Promise.all([killer, freezer, dropper]);
+  for (const w of workers) w.kill('SIGCONT');
   for (const w of workers) w.kill('SIGTERM');
   await Promise.all(supervisors);
   api.child.kill('SIGTERM');
@@ -193,13 +258,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (state.status === 'done') report.done += 1;
     else report.failed += 1;
   }
-  report.lost = accepted.length - finals.size;
   const runs = new Map<string, number[]>();
+  const finished = new Set<string>();
   const lines = existsSync(executionsFile) ? readFileSync(executionsFile, 'utf8').split('\n') : [];
   for (const line of lines.filter(Boolean)) {
-    const [id, , , at] = line.split(' ');
-    runs.set(id!, [...(runs.get(id!) ?? []), Number(at)]);
+    const [id, second, , at] = line.split(' ');
+    if (id === 'finished') finished.add(second!);
+    else runs.set(id!, [...(runs.get(id!) ?? []), Number(at)]);
   }
+  report.lostNotFinal = accepted.length - finals.size;
+  for (const [id, state] of finals) {
+    if (state.status === 'failed' && !finished.has(id)) report.lostFailedUnrun += 1;
+  }
+  report.lost = report.lostNotFinal + report.lostFailedUnrun;
   report.executions = [...runs.values()].reduce((n, r) => n + r.length, 0);
   for (const times of runs.values()) {
     if (times.length > 1) report.executedMoreThanOnce += 1;
@@ -219,6 +290,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     deadlineMs: 120_000,
     workers: 4,
     killEveryMs: 3000,
+    freezeEveryMs: 5000,
+    stallEvery: 100,
+    dropPubSubEveryMs: 4000,
     jobMs: 300,
     log: (line) => console.log(line),
   });
@@ -226,7 +300,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(
     `accepted ${report.accepted}, done ${report.done}, failed ${report.failed}, lost ${report.lost}, ` +
       `executed more than once ${report.executedMoreThanOnce}, longest wait for takeover ${report.longestTakeoverMs} ms ` +
-      `(${report.workerKills} worker kills, ${report.redisRestarts} redis restart, ${report.elapsedMs} ms)`,
+      `(${report.workerKills} worker kills, ${report.workerFreezes} freezes, ${report.loopStalls} loop stalls, ` +
+      `${report.pubSubDrops} pub/sub drops, ${report.redisRestarts} redis restart, ${report.elapsedMs} ms)`,
   );
   process.exitCode = report.lost === 0 && report.done === report.accepted ? 0 : 1;
 }
