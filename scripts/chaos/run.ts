@@ -125,11 +125,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const api = startRole('api', env);
   const client = new WorkmeshClient({ baseUrl: await api.ready });
   let stopping = false;
-  const workers: ChildProcess[] = [];
+  const workers: (ChildProcess | undefined)[] = [];
+  const all = new Set<ChildProcess>();
   const supervise = async (slot: number): Promise<void> => {
     while (!stopping) {
       const w = startRole('worker', env);
-      workers[slot] = w.child;
+      all.add(w.child);
+      w.child.once('exit', () => all.delete(w.child));
+      // Only a worker that is up is killed or frozen: on a loaded machine a restart can take
+      // longer than the time between kills, and no worker would ever run a job.
+      workers[slot] = undefined;
+      w.ready.then(() => (workers[slot] = w.child)).catch(() => undefined);
       await new Promise((resolve) => w.child.once('exit', resolve));
       if (!stopping) await sleep(300);
     }
@@ -242,10 +248,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     if (finals.size < accepted.length) await sleep(500);
   }
+  for (const id of accepted.filter((a) => !finals.has(a)).slice(0, 5)) {
+    say(
+      `chaos: not final: ${JSON.stringify(await client.status(id).catch((e: Error) => e.message))}`,
+    );
+  }
   stopping = true;
   await Promise.all([killer, freezer, dropper]);
-  for (const w of workers) w.kill('SIGCONT');
-  for (const w of workers) w.kill('SIGTERM');
+  for (const w of all) w.kill('SIGCONT');
+  for (const w of all) w.kill('SIGTERM');
   await Promise.all(supervisors);
   api.child.kill('SIGTERM');
   await new Promise((resolve) =>
