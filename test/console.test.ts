@@ -333,7 +333,10 @@ describe('console: data and actions (loopback, no token)', () => {
             ).id,
         ),
       );
-      const consumer = new QueueConsumer(conn, blocking, keys, 'hash', 'w-test', { deadTtlSec: 60, maxRecoveries: 2 });
+      const consumer = new QueueConsumer(conn, blocking, keys, 'hash', 'w-test', {
+        deadTtlSec: 60,
+        maxRecoveries: 2,
+      });
       await consumer.ensureGroup();
       for (const job of await consumer.read(2, 100))
         await consumer.finish(job, { kind: 'fatal', error: 'broken on purpose' });

@@ -22,7 +22,10 @@ before(async () => {
   conn = connectRedis(redis.url, log, { name: 'consumer-test' });
   blocking = connectRedis(redis.url, log, { name: 'consumer-test-blocking', blocking: true });
   producer = new Producer(conn, keys, 'api-test');
-  consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-test', { deadTtlSec: 3600, maxRecoveries: 2 });
+  consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-test', {
+    deadTtlSec: 3600,
+    maxRecoveries: 2,
+  });
   await consumer.ensureGroup();
 });
 after(async () => {

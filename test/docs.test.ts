@@ -76,7 +76,10 @@ describe('docs match the code', () => {
       resultTtlSec: 60,
       maxAttempts: 1,
     });
-    const consumer = new QueueConsumer(conn, blocking, keys, 'permute', 'worker-docs', { deadTtlSec: 60, maxRecoveries: 2 });
+    const consumer = new QueueConsumer(conn, blocking, keys, 'permute', 'worker-docs', {
+      deadTtlSec: 60,
+      maxRecoveries: 2,
+    });
     await consumer.ensureGroup();
     const [job] = await consumer.read(10, 100);
     assert.equal(job?.id, id);

@@ -71,7 +71,10 @@ describe('Monitor against a real Redis', () => {
         (n) => n === 3,
       );
       blocking = conn.duplicate();
-      const consumer = new QueueConsumer(conn, blocking, keys, 'permute', 'w-test', { deadTtlSec: 60, maxRecoveries: 2 });
+      const consumer = new QueueConsumer(conn, blocking, keys, 'permute', 'w-test', {
+        deadTtlSec: 60,
+        maxRecoveries: 2,
+      });
       await consumer.ensureGroup();
       for (const job of await consumer.read(3, 100))
         await consumer.finish(job, { kind: 'done', json: '"ok"' });

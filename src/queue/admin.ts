@@ -14,7 +14,7 @@ export async function cancelJob(
   const [outcome, workedBy] = (await runScript(
     redis,
     'cancel',
-    [...keys.queue(queue), keys.job(id)],
+    [...keys.queue(queue), keys.job(id), keys.webhooks(queue)],
     [Date.now(), GROUP, id],
   )) as [CancelOutcome, string | null];
   return workedBy ? { outcome, workedBy } : { outcome };
@@ -65,7 +65,11 @@ async function eachDeadBatch(
     const reply = (await runScript(
       redis,
       script,
-      [...keys.queue(queue), ...batch.map((id) => keys.job(id))],
+      [
+        ...keys.queue(queue),
+        ...batch.map((id) => keys.job(id)),
+        ...(script === 'revive' ? [keys.webhooks(queue)] : []),
+      ],
       script === 'revive' ? [Date.now(), ...batch] : batch,
     )) as number[];
     const done = reply.filter((r) => r === 1).length;

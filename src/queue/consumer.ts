@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { GROUP, runScript, type Keys } from '../redis/index.js';
+import { GROUP, isCluster, runScript, type Keys } from '../redis/index.js';
 import type { JobOptions } from './job-options.js';
 import { dropConsumer, requeueEntries } from './requeue.js';
 import { TurnBatcher } from './turn-batcher.js';
@@ -90,6 +90,8 @@ function isNoGroup(err: unknown): boolean {
  */
 export class QueueConsumer {
   private readonly stream: string;
+  /** On a Redis Cluster claim.lua is not used (see readThenStart). */
+  private readonly onCluster: boolean;
   private readonly finisher: TurnBatcher<FinishItem, FinishResult>;
   private readonly progressor: TurnBatcher<{ job: ClaimedJob; json: string }, boolean>;
   /** The newest entry when the last claim found the queue empty; undefined: it did not. */
@@ -109,6 +111,7 @@ export class QueueConsumer {
     private readonly limits: ConsumerLimits,
   ) {
     this.stream = keys.stream(queue);
+    this.onCluster = isCluster(redis);
     this.finisher = new TurnBatcher((items) => this.flushFinish(items));
     this.progressor = new TurnBatcher((items) => this.flushProgress(items));
     blocking.on('close', () => (this.blockingClientId = undefined));
@@ -131,6 +134,7 @@ export class QueueConsumer {
    * data included, one round trip after the entry was added, instead of two (read, then start).
    */
   async read(count: number, blockMs: number): Promise<ClaimedJob[]> {
+    if (this.onCluster) return (await this.readThenStart(count, blockMs)).jobs;
     // Found empty by the last claim: wait at once (what came since ends the wait at once).
     while (this.emptyAfter === undefined) {
       let claimed: Claimed;
@@ -153,14 +157,48 @@ export class QueueConsumer {
    * the queue likely has more).
    */
   async claim(count: number): Promise<Claimed> {
+    if (this.onCluster) return this.readThenStart(count, 0);
     return this.claimOn(this.redis, count);
+  }
+
+  /**
+   * On a Redis Cluster: read new entries (XREADGROUP, blocking up to blockMs; 0: not at all),
+   * then start them with start.lua, which is handed every job key it touches. claim.lua
+   * cannot be: it learns the job ids only by reading, and while a slot migrates, Redis Cluster
+   * checks an undeclared key only when the script reaches it, so the script could stop halfway
+   * with entries read and jobs not started. One more round trip per batch, on a cluster only.
+   */
+  private async readThenStart(count: number, blockMs: number): Promise<Claimed> {
+    const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
+    const conn = blockMs > 0 ? this.blocking : this.redis;
+    let reply: [string, StreamEntry[]][] | null;
+    try {
+      reply = (await conn.xreadgroup(
+        'GROUP',
+        GROUP,
+        this.consumer,
+        'COUNT',
+        count,
+        ...(block as ['BLOCK', number]),
+        'STREAMS',
+        this.stream,
+        '>',
+      )) as [string, StreamEntry[]][] | null;
+    } catch (err) {
+      if (!isNoGroup(err)) throw err;
+      await this.ensureGroup();
+      return { read: 0, jobs: [] };
+    }
+    const entries = reply?.[0]?.[1] ?? [];
+    return { read: entries.length, jobs: await this.start(entries) };
   }
 
   /** now: 0 makes the script read Redis' clock (a claim sent ahead of a wait). */
   private async claimOn(redis: Redis, count: number, now = Date.now()): Promise<Claimed> {
     const { deadTtlSec, maxRecoveries } = this.limits;
     const args = [now, GROUP, this.consumer, deadTtlSec, count, maxRecoveries];
-    const reply = (await runScript(redis, 'claim', this.keys.queue(this.queue), args)) as [
+    const keys = [...this.keys.queue(this.queue), this.keys.webhooks(this.queue)];
+    const reply = (await runScript(redis, 'claim', keys, args)) as [
       number,
       string,
       ...(string | number)[],
@@ -293,7 +331,11 @@ export class QueueConsumer {
     const live = entries.filter((e): e is [string, string[]] => e[1]?.[0] === 'id' && !!e[1][1]);
     if (live.length === 0) return [];
     const ids = live.map((e) => e[1][1]!);
-    const keys = [...this.keys.queue(this.queue), ...ids.map((id) => this.keys.job(id))];
+    const keys = [
+      ...this.keys.queue(this.queue),
+      ...ids.map((id) => this.keys.job(id)),
+      this.keys.webhooks(this.queue),
+    ];
     const { deadTtlSec, maxRecoveries } = this.limits;
     const args: (string | number)[] = [Date.now(), GROUP, this.consumer, deadTtlSec, maxRecoveries];
     live.forEach((e, i) => args.push(e[0], ids[i]!));
@@ -329,6 +371,7 @@ export class QueueConsumer {
       const retryAt = outcome.kind === 'error' ? outcome.retryAt : 0;
       args.push(job.sid, job.id, job.attempt, outcome.kind, payload, retryAt);
     }
+    keys.push(this.keys.webhooks(this.queue));
     const reply = (await runScript(this.redis, 'finish', keys, args)) as number[];
     return reply.map((r) => FINISH_RESULTS[r] ?? 'refused');
   }

@@ -80,8 +80,8 @@ export class Keys {
   }
 
   /**
-   * Sorted set: callback id -> when to (re)try delivering its webhook. Scripts reach it as a
-   * sibling of the stream key (same hash tag); the webhook dispatcher reads it directly.
+   * Sorted set: callback id -> when to (re)try delivering its webhook. The scripts that make a
+   * job final take it as their last key; the webhook dispatcher reads it directly.
    */
   webhooks(queue: string): string {
     return `${this.prefix}:{${queue}}:webhooks`;
@@ -183,7 +183,7 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:webhooks',
     type: 'zset',
     holds:
-      "Webhooks to deliver: member = callback id of a final job with a `webhook`, score = when to (re)try (ms). Written by the scripts that make a job final (a sibling of the stream key), read by the API processes' dispatcher.",
+      "Webhooks to deliver: member = callback id of a final job with a `webhook`, score = when to (re)try (ms). Written by the scripts that make a job final (passed as their last key), read by the API processes' dispatcher.",
     example: (k: Keys) => k.webhooks('permute'),
   },
   {

@@ -5,6 +5,7 @@
   work. On an empty queue a worker waits (below), or blocks in XREADGROUP and calls start.lua.
 
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
+  KEYS[5]     webhooks     <prefix>:{<queue>}:webhooks
   ARGV[1]     now          milliseconds since the epoch; 0: Redis' clock (TIME), for a claim
                            sent ahead of time to run when a wait ends
   ARGV[2]     group        consumer group name
@@ -18,7 +19,10 @@
               the worker must run (status now `pending`, attempts incremented, workedBy =
               consumer). Entries that must not run (see start.lua) are acknowledged and deleted
               and left out. The job hashes are reached as siblings of the stream key,
-              `<prefix>:{<queue>}:job:<id>` (same hash slot).
+              `<prefix>:{<queue>}:job:<id>` (same hash slot), not passed in KEYS: the ids are
+              known only once read. So claim.lua is for a single Redis only; on a Redis
+              Cluster, where a migrating slot can stop a script at an undeclared key, workers
+              read with XREADGROUP and start with start.lua (every key declared).
 
   A worker that found the queue empty waits with `XREAD COUNT 1 BLOCK <ms> STREAMS <stream>
   <lastId>` (an entry added since this call ends the wait at once) and sends its next claim on

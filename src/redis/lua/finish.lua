@@ -3,6 +3,7 @@
 
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job
+  KEYS[last]  webhooks     <prefix>:{<queue>}:webhooks
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     group        consumer group name
   ARGV[3]     consumer     the worker's node id
@@ -24,7 +25,7 @@ local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[
 local done_sids = {}
 local out = {}
 local count = { done = 0, retried = 0, failed = 0 }
-for i = 5, #KEYS do
+for i = 5, #KEYS - 1 do
   local a = 5 + (i - 5) * 6
   local sid, id, attempt, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   -- The fields the done path needs; an error reads its two more below.

@@ -69,13 +69,14 @@ local function note(jobKey, id, status, now, extra)
 end
 
 -- final(jobKey, id, now, webhook): a job became final; if it has a webhook, schedule its
--- delivery in `<prefix>:{<queue>}:webhooks` (a sibling of KEYS[1], so in the same hash slot).
--- webhook: the job's `webhook` field when the caller read it already (false: none), or nil.
+-- delivery in `<prefix>:{<queue>}:webhooks`. A script that calls final() takes that key as
+-- its last key (KEYS[#KEYS]): every key a script touches is passed in KEYS, or Redis Cluster,
+-- while the slot migrates, could stop the script halfway (a job final, its webhook never
+-- scheduled). webhook: the job's `webhook` field when the caller read it already (false:
+-- none), or nil.
 local function final(jobKey, id, now, webhook)
   if webhook == nil then webhook = redis.call('HEXISTS', jobKey, 'webhook') == 1 end
-  if webhook then
-    redis.call('ZADD', (string.gsub(KEYS[1], ':stream$', ':webhooks')), tonumber(now), id)
-  end
+  if webhook then redis.call('ZADD', KEYS[#KEYS], tonumber(now), id) end
 end
 
 -- remove_entries(group, sids): acknowledge the stream entries of this call and delete them.
