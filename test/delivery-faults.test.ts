@@ -84,7 +84,7 @@ describe('delivery faults', () => {
         return gone.claim(1).then(() => send(command as never));
       }
       return send(command as never);
-    }) as typeof reaper.sendCommand;
+    });
     assert.equal(await requeueHeldBy(reaper, keys, queue, 'node-gone'), 1);
     assert.ok(injected);
     const state = await redis.client.hgetall(keys.job(id));

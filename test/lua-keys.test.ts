@@ -81,11 +81,11 @@ describe('Lua scripts declare their keys', { skip: ON_CLUSTER && 'MONITOR on one
     assert.deepEqual(jobs.map((j) => j.id).sort(), [a, b, c].sort());
     const byId = new Map(jobs.map((j) => [j.id, j]));
     await consumer.renew(jobs);
-    await consumer.progress(byId.get(a!)!, '{"step":1}');
-    assert.equal(await consumer.finish(byId.get(a!)!, { kind: 'done', json: '1' }), 'done');
-    assert.equal(await consumer.finish(byId.get(b!)!, { kind: 'fatal', error: 'x' }), 'failed');
-    await consumer.release([byId.get(c!)!]);
-    assert.equal((await cancelJob(conn, keys, QUEUE, c!)).outcome, 'cancelled');
+    await consumer.progress(byId.get(a)!, '{"step":1}');
+    assert.equal(await consumer.finish(byId.get(a)!, { kind: 'done', json: '1' }), 'done');
+    assert.equal(await consumer.finish(byId.get(b)!, { kind: 'fatal', error: 'x' }), 'failed');
+    await consumer.release([byId.get(c)!]);
+    assert.equal((await cancelJob(conn, keys, QUEUE, c)).outcome, 'cancelled');
     await until(
       'the delayed job due',
       () => consumer.promote(),
@@ -93,15 +93,15 @@ describe('Lua scripts declare their keys', { skip: ON_CLUSTER && 'MONITOR on one
     );
     await until(
       'the delayed job promoted',
-      async () => (await consumer.promote(), conn.hget(keys.job(d!), 'sid')),
+      async () => (await consumer.promote(), conn.hget(keys.job(d), 'sid')),
       (sid) => sid !== null,
     );
-    assert.equal(await reviveDead(conn, keys, QUEUE, [b!]), 1);
+    assert.equal(await reviveDead(conn, keys, QUEUE, [b]), 1);
     await requeueHeldBy(conn, keys, QUEUE, 'node-gone');
     await consumer.leave();
-    await conn.hset(keys.job(b!), 'status', 'failed');
-    await conn.zadd(keys.dead(QUEUE), Date.now(), b!);
-    await buryDead(conn, keys, QUEUE, [b!]);
+    await conn.hset(keys.job(b), 'status', 'failed');
+    await conn.zadd(keys.dead(QUEUE), Date.now(), b);
+    await buryDead(conn, keys, QUEUE, [b]);
     blocking.disconnect();
     await conn.ping();
     await until(
