@@ -75,7 +75,7 @@ describe('delivery faults', () => {
     let evals = 0;
     let injected = false;
     const send = reaper.sendCommand.bind(reaper);
-    reaper.sendCommand = ((command: { name: string }) => {
+    reaper.sendCommand = (command: { name: string }) => {
       const name = command.name.toLowerCase();
       if (name === 'evalsha' || name === 'eval') evals += 1;
       const afterRequeue = evals > 1 || (evals === 1 && name !== 'evalsha' && name !== 'eval');
@@ -84,7 +84,7 @@ describe('delivery faults', () => {
         return gone.claim(1).then(() => send(command as never));
       }
       return send(command as never);
-    });
+    };
     assert.equal(await requeueHeldBy(reaper, keys, queue, 'node-gone'), 1);
     assert.ok(injected);
     const state = await redis.client.hgetall(keys.job(id));
