@@ -47,7 +47,10 @@ try {
       );
     }
     const enq = (await usecPerCall()).get('evalsha') ?? 0;
-    const consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-1', { deadTtlSec: 86_400, maxRecoveries: 2 });
+    const consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-1', {
+      deadTtlSec: 86_400,
+      maxRecoveries: 2,
+    });
     await consumer.ensureGroup();
     await redis.resetStats();
     let claimUs = 0;
