@@ -98,6 +98,12 @@ export const catalogue = {
     description:
       'The `callbackUrl` is not http(s), or its host is not in `WORKMESH_WEBHOOK_ALLOW` (empty: webhooks are off).',
   },
+  WM_ERR_JOB_ITEM_REFUSED: {
+    status: 400,
+    retryable: false,
+    description:
+      'Redis refused one item of a batched call for its input (e.g. `ctx.progress` with a value whose JSON Redis cannot decode: a lone surrogate such as `"\\ud800"`, or nesting over 1000 deep); only that call fails, never the other jobs of its batch.',
+  },
   WM_ERR_JOB_FINAL: {
     status: 409,
     retryable: false,

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { GROUP, runScript, type Keys } from '../redis/index.js';
 import type { JobOptions } from './job-options.js';
+import { itemAnswer } from './item-answer.js';
 import { requeueEntries } from './requeue.js';
 import { TurnBatcher } from './turn-batcher.js';
 
@@ -213,13 +214,16 @@ export class QueueConsumer {
     return nextDue;
   }
 
-  /** Renews the claims of running jobs; answers, per job, whether it is still held. */
+  /**
+   * Renews the claims of running jobs; answers, per job, whether it is still held (a job
+   * Redis refused to renew for its input counts as lost).
+   */
   async renew(jobs: readonly ClaimedJob[]): Promise<boolean[]> {
     if (jobs.length === 0) return [];
     const keys = [...this.keys.queue(this.queue), ...jobs.map((j) => this.keys.job(j.id))];
     const args: (string | number)[] = [GROUP, this.consumer];
     for (const j of jobs) args.push(j.sid, j.attempt);
-    const reply = (await runScript(this.redis, 'renew', keys, args)) as number[];
+    const reply = (await runScript(this.redis, 'renew', keys, args)) as unknown[];
     return reply.map((r) => r === 1);
   }
 
@@ -273,18 +277,18 @@ export class QueueConsumer {
 
   private async flushProgress(
     items: readonly { job: ClaimedJob; json: string }[],
-  ): Promise<boolean[]> {
+  ): Promise<(boolean | Error)[]> {
     const keys: string[] = this.keys.queue(this.queue);
     const args: (string | number)[] = [Date.now(), this.consumer];
     for (const { job, json } of items) {
       keys.push(this.keys.job(job.id));
       args.push(job.id, job.attempt, json);
     }
-    const reply = (await runScript(this.redis, 'progress', keys, args)) as number[];
-    return reply.map((r) => r === 1);
+    const reply = (await runScript(this.redis, 'progress', keys, args)) as unknown[];
+    return reply.map((r) => itemAnswer(r, (n) => n === 1));
   }
 
-  private async flushFinish(items: readonly FinishItem[]): Promise<FinishResult[]> {
+  private async flushFinish(items: readonly FinishItem[]): Promise<(FinishResult | Error)[]> {
     const keys: string[] = this.keys.queue(this.queue);
     const args: (string | number)[] = [Date.now(), GROUP, this.consumer, this.deadTtlSec];
     for (const { job, outcome } of items) {
@@ -293,7 +297,7 @@ export class QueueConsumer {
       const retryAt = outcome.kind === 'error' ? outcome.retryAt : 0;
       args.push(job.sid, job.id, job.attempt, outcome.kind, payload, retryAt);
     }
-    const reply = (await runScript(this.redis, 'finish', keys, args)) as number[];
-    return reply.map((r) => FINISH_RESULTS[r] ?? 'refused');
+    const reply = (await runScript(this.redis, 'finish', keys, args)) as unknown[];
+    return reply.map((r) => itemAnswer(r, (n) => FINISH_RESULTS[n] ?? 'refused'));
   }
 }

@@ -59,7 +59,10 @@ export function defineScripts(redis: Redis): void {
     // those that start claimed entries the start_entry function (lua/lib/start-entry.lua).
     const startsEntries = /\bstart_entry\(/.test(source);
     const logsEvents = startsEntries || /\b(note|final|publish)\(/.test(source);
+    // Batch scripts answer each item on its own (lua/lib/batch.lua).
+    const batched = /\bitem_error\(/.test(source);
     const lua = [
+      ...(batched ? [lib('batch')] : []),
       ...(logsEvents ? [lib('events')] : []),
       ...(startsEntries ? [lib('start-entry')] : []),
       source,
