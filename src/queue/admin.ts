@@ -20,6 +20,36 @@ export async function cancelJob(
   return workedBy ? { outcome, workedBy } : { outcome };
 }
 
+const PRUNE_BATCH = 100;
+
+/**
+ * Removes from the dead set the letters whose record has expired (prune-dead.lua), oldest
+ * first, until a batch holds a live one: records expire in the order they failed, so the live
+ * letters follow. Answers how many were removed. In steady state one ZRANGE and one short
+ * script call.
+ */
+export async function pruneDead(redis: Redis, keys: Keys, queue: string): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const ids = await redis.zrange(keys.dead(queue), 0, PRUNE_BATCH - 1);
+    if (ids.length === 0) return total;
+    const removed = (await runScript(
+      redis,
+      'prune-dead',
+      [keys.dead(queue), ...ids.map((id) => keys.job(id))],
+      ids,
+    )) as number;
+    total += removed;
+    if (removed < ids.length) return total;
+  }
+}
+
+/** How many live dead letters a queue has (expired ones pruned first). */
+export async function countDead(redis: Redis, keys: Keys, queue: string): Promise<number> {
+  await pruneDead(redis, keys, queue);
+  return redis.zcard(keys.dead(queue));
+}
+
 export interface DeadPage {
   readonly total: number;
   readonly jobs: JobView[];
@@ -33,6 +63,7 @@ export async function listDead(
   offset: number,
   limit: number,
 ): Promise<DeadPage> {
+  await pruneDead(redis, keys, queue);
   const ids = await redis.zrevrange(keys.dead(queue), offset, offset + limit - 1);
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hgetall(keys.job(id));
@@ -48,6 +79,8 @@ export async function listDead(
   return { total: await redis.zcard(keys.dead(queue)), jobs };
 }
 
+const DEAD_BATCH = 500;
+
 async function eachDeadBatch(
   redis: Redis,
   keys: Keys,
@@ -58,9 +91,10 @@ async function eachDeadBatch(
   let total = 0;
   // Only the letters dead now: a revived job that fails again meanwhile is not revived twice.
   const until = Date.now();
+  if (!ids) await pruneDead(redis, keys, queue);
   for (;;) {
     const batch =
-      ids ?? (await redis.zrangebyscore(keys.dead(queue), '-inf', until, 'LIMIT', 0, 500));
+      ids ?? (await redis.zrangebyscore(keys.dead(queue), '-inf', until, 'LIMIT', 0, DEAD_BATCH));
     if (batch.length === 0) return total;
     const reply = (await runScript(
       redis,
@@ -68,9 +102,10 @@ async function eachDeadBatch(
       [...keys.queue(queue), ...batch.map((id) => keys.job(id))],
       script === 'revive' ? [Date.now(), ...batch] : batch,
     )) as number[];
-    const done = reply.filter((r) => r === 1).length;
-    total += done;
-    if (ids || done === 0) return total;
+    total += reply.filter((r) => r === 1).length;
+    // Every id of the batch left the dead set (revived, purged, or found expired), so the
+    // next batch is new letters: go on until none are left, whatever this batch did.
+    if (ids || batch.length < DEAD_BATCH) return total;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { GROUP, runScript, type Keys } from '../redis/index.js';
 import type { JobOptions } from './job-options.js';
+import { pruneDead } from './admin.js';
 import { itemAnswer } from './item-answer.js';
 import { requeueEntries } from './requeue.js';
 import { TurnBatcher } from './turn-batcher.js';
@@ -40,6 +41,8 @@ interface Claimed {
   readonly jobs: ClaimedJob[];
 }
 
+const PRUNE_DEAD_EVERY_MS = 60_000;
+
 const NO_OPTIONS: JobOptions = Object.freeze({});
 
 /** A job's stored options: most jobs have none, and share one frozen object. */
@@ -65,6 +68,8 @@ export class QueueConsumer {
   private emptyAfter: string | undefined;
   /** Where the last XAUTOCLAIM stopped: the next one goes on from there. */
   private reclaimCursor = '0-0';
+  /** When promote() next prunes the dead set of expired letters (ms since the epoch). */
+  private pruneDeadAt = 0;
   /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
   private blockingClientId: number | undefined;
 
@@ -195,9 +200,17 @@ export class QueueConsumer {
     return this.start(reply[1]);
   }
 
-  /** Moves due delayed jobs to the stream; answers when the next one is due (ms, or -1). */
+  /**
+   * Moves due delayed jobs to the stream; answers when the next one is due (ms, or -1). Once
+   * a minute it also prunes the dead set of expired letters, so the set stays bounded even
+   * when nobody reads it.
+   */
   async promote(limit = 500): Promise<number> {
     const now = Date.now();
+    if (now >= this.pruneDeadAt) {
+      this.pruneDeadAt = now + PRUNE_DEAD_EVERY_MS;
+      await pruneDead(this.redis, this.keys, this.queue);
+    }
     const due = await this.redis.zrangebyscore(
       this.keys.delayed(this.queue),
       '-inf',

@@ -18,6 +18,7 @@ export const SCRIPT_NAMES = [
   'cancel',
   'revive',
   'bury',
+  'prune-dead',
   'progress',
   'claim-webhooks',
   'webhook-result',
