@@ -68,7 +68,7 @@ describe('dead letters whose record expired', () => {
     const live = await killJobs('noop', 3, 3600);
     assert.equal(await conn.zcard(keys.dead('noop')), 603, 'the expired ids are still in the set');
 
-    const depth = await redisSources(conn, keys, () => ['noop']).queueDepth();
+    const depth = await redisSources(conn, keys, () => ['noop']).queueDepth!();
     assert.deepEqual(
       depth.find((d) => d.state === 'dead'),
       { type: 'noop', state: 'dead', count: 3 },
