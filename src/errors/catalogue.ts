@@ -77,6 +77,12 @@ export const catalogue = {
     description:
       'The JSON body nests deeper than `WORKMESH_MAX_JSON_DEPTH` or has more keys and items than `WORKMESH_MAX_JSON_KEYS`.',
   },
+  WM_ERR_API_IDEMPOTENCY_MISMATCH: {
+    status: 422,
+    retryable: false,
+    description:
+      'The `Idempotency-Key` was used before for a job of another type or with other data; a key names one request. Send the same request again, or use a new key.',
+  },
   WM_ERR_JOB_NOT_FOUND: {
     status: 404,
     retryable: false,

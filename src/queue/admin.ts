@@ -86,12 +86,18 @@ async function eachDeadBatch(
   keys: Keys,
   queue: string,
   script: 'revive' | 'bury',
-  ids?: readonly string[],
+  ids: readonly string[] | undefined,
+  until: number,
 ): Promise<number> {
   let total = 0;
-  // Only the letters dead now: a revived job that fails again meanwhile is not revived twice.
-  const until = Date.now();
   if (!ids) await pruneDead(redis, keys, queue);
+  else if (ids.length > 0) {
+    // Only letters dead by `until`: one that died since (revived meanwhile, failed again)
+    // is not this call's.
+    const scores = await redis.zmscore(keys.dead(queue), ...ids);
+    ids = ids.filter((_, i) => scores[i] !== null && Number(scores[i]) <= until);
+    if (ids.length === 0) return 0;
+  }
   for (;;) {
     const batch =
       ids ?? (await redis.zrangebyscore(keys.dead(queue), '-inf', until, 'LIMIT', 0, DEAD_BATCH));
@@ -109,14 +115,19 @@ async function eachDeadBatch(
   }
 }
 
-/** Puts dead letters back in the queue with fresh attempts: the given ids, or all of them. */
+/**
+ * Puts dead letters back in the queue with fresh attempts: the given ids, or all of them; of
+ * those, only the letters dead by `until` (ms since the epoch; default now): a resend of the
+ * same call with the same `until` never revives a job twice.
+ */
 export function reviveDead(
   redis: Redis,
   keys: Keys,
   queue: string,
   ids?: readonly string[],
+  until = Date.now(),
 ): Promise<number> {
-  return eachDeadBatch(redis, keys, queue, 'revive', ids);
+  return eachDeadBatch(redis, keys, queue, 'revive', ids, until);
 }
 
 /** Deletes dead letters for good: the given ids, or all of them. */
@@ -126,5 +137,5 @@ export function buryDead(
   queue: string,
   ids?: readonly string[],
 ): Promise<number> {
-  return eachDeadBatch(redis, keys, queue, 'bury', ids);
+  return eachDeadBatch(redis, keys, queue, 'bury', ids, Number.POSITIVE_INFINITY);
 }
