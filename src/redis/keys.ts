@@ -185,7 +185,7 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:dead',
     type: 'zset',
     holds:
-      'Dead letters (jobs failed for good): member = callback id, score = when it failed (ms). Retried with `revive`, purged with `bury`.',
+      'Dead letters (jobs failed for good): member = callback id, score = when it failed (ms). Retried with `revive`, purged with `bury`. Ids whose record expired (`deadTtlSec`) are pruned with `prune-dead`: by every worker once a minute, and before the set is counted, listed or retried.',
     example: (k: Keys) => k.dead('permute'),
   },
   {
