@@ -6,6 +6,7 @@ import { createLogger } from '../src/log/index.js';
 import { Producer, QueueConsumer, type ClaimedJob } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { until } from './helpers/wait.js';
 
 // A batch is many items, not one: each batched script answers every item on its own, and one
 // item's bad input fails that item alone (lua/lib/batch.lua, docs/protocol.md "Batches").
@@ -100,10 +101,12 @@ describe('one bad item of a batch fails that item alone', () => {
         ),
       );
       assert.deepEqual(outcomes, ['done', 'done', 'done']);
-      const progressEvents = published
-        .filter(([, , status]) => status === 'progress')
-        .map(([id]) => id);
-      assert.ok(progressEvents.includes(before!.id) && progressEvents.includes(after!.id));
+      // Events reach the subscriber on their own connection (on a cluster, over the bus).
+      const progressEvents = await until(
+        'the progress events of the good reports',
+        () => published.filter(([, , status]) => status === 'progress').map(([id]) => id),
+        (ids) => ids.includes(before!.id) && ids.includes(after!.id),
+      );
       assert.ok(!progressEvents.includes(culprit!.id));
     });
   }
