@@ -50,7 +50,7 @@ async function runningJob(): Promise<ClaimedJob> {
   });
   const jobs = await consumer.read(1, 1000);
   assert.equal(jobs[0]?.id, id);
-  return jobs[0]!;
+  return jobs[0];
 }
 
 /**
