@@ -35,7 +35,7 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         summary: 'Submit work',
         description:
-          'Queues a job and answers its callback id at once. `?data=...` is the seed form (job type from `?type=`, default permute); a JSON body `{type, data, ...}` is the rich form. An `Idempotency-Key` header (or `key` field) makes a resend answer the same job (200, `duplicate: true`).',
+          'Queues a job and answers its callback id at once. `?data=...` is the seed form (job type from `?type=`, default permute); a JSON body `{type, data, ...}` is the rich form. An `Idempotency-Key` header (or `key` field) makes a resend answer the same job (200, `duplicate: true`); the same key with other data answers 422. A 5xx answer carries an `Idempotency-Key` header: resend with it and the job is never made twice.',
         querystring: WorkQuery,
         body: WorkBody,
         headers: WorkHeaders,
