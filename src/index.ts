@@ -20,4 +20,4 @@ export {
   type Member,
 } from './cluster/index.js';
 export { createLogger } from './log/index.js';
-export { verifyWebhook, signWebhook } from './webhooks/index.js';
+export { verifyWebhook, signWebhook, webhookSigningKey } from './webhooks/index.js';

@@ -18,6 +18,8 @@ function patternToRegExp(pattern: string): RegExp {
     `^${escaped
       .replace('<prefix>', '[A-Za-z0-9_-]+')
       .replace('<queue>', '[a-z][a-z0-9_-]*')
+      .replace('<type>', '[a-z][a-z0-9_-]*')
+      .replace('<digest>', '[A-Za-z0-9_-]{22}')
       .replace('<id>', '[a-z][a-z0-9_-]*\\.[A-Za-z0-9_-]{16}')}$`,
   );
 }

@@ -26,6 +26,17 @@ describe('TurnBatcher', () => {
     assert.deepEqual(sizes, [1, 4, 4, 1]);
   });
 
+  it('an Error in the place of an item rejects that caller alone; its batch-mates get their answers', async () => {
+    const b = new TurnBatcher<number, number>(async (items) =>
+      items.map((i) => (i === 3 ? new Error('bad item 3') : i * 10)),
+    );
+    const results = await Promise.allSettled([1, 2, 3, 4].map((i) => b.add(i)));
+    assert.deepEqual(
+      results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+      [10, 20, 'bad item 3', 40],
+    );
+  });
+
   it('rejects every caller of a failed flush, and keeps working after', async () => {
     let fail = true;
     const b = new TurnBatcher<number, number>(async (items) => {

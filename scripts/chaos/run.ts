@@ -212,15 +212,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (let i = 0; i < options.jobs && performance.now() - started < options.deadlineMs; i++) {
     submissions.push(
       (async () => {
+        // One request, resent as it was: a key with other data is refused (422).
+        const stall = options.stallEvery > 0 && i % options.stallEvery === options.stallEvery - 1;
+        const data = {
+          file: executionsFile,
+          ms: Math.floor(Math.random() * options.jobMs),
+          ...(stall ? { stallMs: NODE_TTL_MS + 1000 } : {}),
+        };
         for (;;) {
           try {
-            const stall =
-              options.stallEvery > 0 && i % options.stallEvery === options.stallEvery - 1;
-            const data = {
-              file: executionsFile,
-              ms: Math.floor(Math.random() * options.jobMs),
-              ...(stall ? { stallMs: NODE_TTL_MS + 1000 } : {}),
-            };
             const a = await client.submit('chaos', data, { key: `chaos-${i}` });
             if (stall) report.loopStalls += 1;
             accepted.push(a.callback);

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { WorkmeshError, type ErrorCode } from '../errors/index.js';
+import { retryKeyOf } from './retry-key.js';
 
 const fastifyCodes: Partial<Record<string, ErrorCode>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'WM_ERR_API_UNSUPPORTED_MEDIA_TYPE',
@@ -26,6 +27,16 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     if (wm.status >= 500 && wm.code !== 'WM_ERR_INTERNAL')
       request.log.warn({ code: wm.code }, wm.message);
+    // Any 5xx of a write that may have landed: the key that makes resending it safe.
+    const retryKey = wm.status >= 500 ? retryKeyOf(request) : undefined;
+    if (retryKey !== undefined) {
+      void reply.header('idempotency-key', retryKey);
+      const body = wm.toJSON();
+      void reply
+        .status(wm.status)
+        .send({ error: { ...body, details: { ...body.details, idempotencyKey: retryKey } } });
+      return;
+    }
     void reply.status(wm.status).send({ error: wm.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {

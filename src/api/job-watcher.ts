@@ -1,7 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
+/**
+ * A job event (n, status), or (0, RESYNC): the watcher's connection was lost and is back, and
+ * events published meanwhile are gone for good (pub/sub does not replay): read the job again.
+ */
 export type JobEventListener = (n: number, status: string) => void;
+
+/** The status a listener gets after the watcher's pub/sub connection came back. */
+export const RESYNC = 'resync';
 
 const FINAL = new Set(['done', 'failed', 'cancelled']);
 
@@ -25,11 +32,42 @@ export class JobWatcher {
     private readonly log: Logger,
   ) {}
 
+  private started = false;
+
   async start(): Promise<void> {
     this.subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) =>
       this.dispatch(message),
     );
-    await this.subscriber.psubscribe(`${this.prefix}:{*}:events`);
+    // Every (re)connect: once subscribed again, everyone who waits reads again (RESYNC).
+    this.subscriber.on('ready', () => {
+      if (this.started) void this.resync();
+    });
+    await this.subscriber.psubscribe(this.pattern());
+    this.started = true;
+  }
+
+  private pattern(): string {
+    return `${this.prefix}:{*}:events`;
+  }
+
+  /**
+   * After a reconnect: subscribe (ioredis resubscribes too; this call's answer says the
+   * subscription is in place), then wake every waiter and every onAnyFinal callback, so an
+   * event published while the connection was down (a job that became final) is not missed.
+   */
+  private async resync(): Promise<void> {
+    try {
+      await this.subscriber.psubscribe(this.pattern());
+    } catch (err) {
+      // Lost again before it answered: the next 'ready' resyncs.
+      this.log.warn({ err: String(err) }, 'job watcher: resubscribe failed');
+      return;
+    }
+    this.log.info({ waiting: this.listeners.size }, 'job watcher reconnected; waiters read again');
+    for (const set of [...this.listeners.values()]) {
+      for (const listener of [...set]) listener(0, RESYNC);
+    }
+    for (const fn of this.onFinal) fn();
   }
 
   /** Calls the listener on every event of the job until the returned function is called. */
@@ -59,7 +97,7 @@ export class JobWatcher {
   /**
    * Reads a job until it is final or waitMs pass (or the signal fires), woken by the job's
    * events, never by polling: watch first, then read, so an event between the two is not
-   * missed; read once more when woken. Answers the last read.
+   * missed; read again when woken by a final event or a RESYNC. Answers the last read.
    */
   async untilFinal<J extends { status: string }>(
     id: string,
@@ -67,22 +105,30 @@ export class JobWatcher {
     waitMs: number,
     signal?: AbortSignal,
   ): Promise<J | undefined> {
+    let over = false;
     let wake: () => void = () => undefined;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
+    let woken = new Promise<void>((resolve) => (wake = resolve));
+    const end = (): void => {
+      over = true;
+      wake();
+    };
     const unwatch = this.watch(id, (_n, status) => {
-      if (FINAL.has(status)) wake();
+      if (FINAL.has(status) || status === RESYNC) wake();
     });
-    const timer = setTimeout(wake, waitMs);
-    signal?.addEventListener('abort', wake, { once: true });
+    const timer = setTimeout(end, waitMs);
+    signal?.addEventListener('abort', end, { once: true });
     try {
-      const first = await read();
-      if (!first || FINAL.has(first.status)) return first;
-      await woken;
-      return await read();
+      let last = await read();
+      while (last && !FINAL.has(last.status) && !over) {
+        await woken;
+        woken = new Promise<void>((resolve) => (wake = resolve));
+        last = await read();
+      }
+      return last;
     } finally {
       unwatch();
       clearTimeout(timer);
-      signal?.removeEventListener('abort', wake);
+      signal?.removeEventListener('abort', end);
     }
   }
 

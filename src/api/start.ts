@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isLoopback, refuseInsecure } from '../auth/index.js';
 import { ClusterNode, DEV_SECRET } from '../cluster/index.js';
-import { WebhookAllowList, WebhookDispatcher } from '../webhooks/index.js';
+import { WebhookAllowList, WebhookDispatcher, webhookSigningKey } from '../webhooks/index.js';
 import type { Config } from '../config/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
@@ -59,7 +59,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     keys,
     queues: () => registry.queues(),
     allow: new WebhookAllowList(config.webhookAllow),
-    secret: config.webhookSecret ?? config.clusterSecret ?? DEV_SECRET,
+    secret: webhookSigningKey(config.webhookSecret, config.clusterSecret ?? DEV_SECRET),
     retryMs: config.webhookRetryMs,
     log,
   });

@@ -287,7 +287,7 @@ export const options = [
     flag: 'webhook-secret',
     kind: 'string',
     default: undefined,
-    doc: 'Key of the HMAC-SHA256 signature of every webhook (header X-Workmesh-Signature). Unset: the cluster secret.',
+    doc: 'Key of the HMAC-SHA256 signature of every webhook (header X-Workmesh-Signature). Unset: a key derived from the cluster secret (`webhookSigningKey()`, docs/push.md), never the cluster secret itself.',
   },
   {
     key: 'webhookRetryMs',

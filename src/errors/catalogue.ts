@@ -77,6 +77,12 @@ export const catalogue = {
     description:
       'The JSON body nests deeper than `WORKMESH_MAX_JSON_DEPTH` or has more keys and items than `WORKMESH_MAX_JSON_KEYS`.',
   },
+  WM_ERR_API_IDEMPOTENCY_MISMATCH: {
+    status: 422,
+    retryable: false,
+    description:
+      'The `Idempotency-Key` was used before for a job of another type or with other data; a key names one request. Send the same request again, or use a new key.',
+  },
   WM_ERR_JOB_NOT_FOUND: {
     status: 404,
     retryable: false,
@@ -97,6 +103,12 @@ export const catalogue = {
     retryable: false,
     description:
       'The `callbackUrl` is not http(s), or its host is not in `WORKMESH_WEBHOOK_ALLOW` (empty: webhooks are off).',
+  },
+  WM_ERR_JOB_ITEM_REFUSED: {
+    status: 400,
+    retryable: false,
+    description:
+      'Redis refused one item of a batched call for its input (e.g. `ctx.progress` with a value whose JSON Redis cannot decode: a lone surrogate such as `"\\ud800"`, or nesting over 1000 deep); only that call fails, never the other jobs of its batch.',
   },
   WM_ERR_JOB_FINAL: {
     status: 409,

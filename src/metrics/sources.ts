@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { readMembers } from '../cluster/index.js';
-import { queueCounts } from '../queue/index.js';
+import { countDead, queueCounts } from '../queue/index.js';
 import { typeOfQueue, type Keys } from '../redis/index.js';
 import type { ScrapeSources } from './metrics.js';
 
@@ -22,7 +22,7 @@ export function redisSources(
           const [counts, delayed, dead] = await Promise.all([
             queueCounts(redis, keys, queue),
             redis.zcard(keys.delayed(queue)),
-            redis.zcard(keys.dead(queue)),
+            countDead(redis, keys, queue),
           ]);
           const type = typeOfQueue(queue);
           const add = (state: string, n: number): void => {

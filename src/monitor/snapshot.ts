@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { readMembers, type Member } from '../cluster/index.js';
-import { queueCounts, type QueueCounts } from '../queue/index.js';
+import { countDead, queueCounts, type QueueCounts } from '../queue/index.js';
 import type { Keys } from '../redis/index.js';
 
 /** A queue as the monitor shows it: depth, counters since creation, delayed and dead. */
@@ -36,7 +36,7 @@ export async function readClusterSnapshot(
       const [counts, delayed, dead] = await Promise.all([
         queueCounts(redis, keys, name),
         redis.zcard(keys.delayed(name)),
-        redis.zcard(keys.dead(name)),
+        countDead(redis, keys, name),
       ]);
       return { ...counts, delayed, dead };
     }),

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { GROUP, isCluster, runScript, type Keys } from '../redis/index.js';
 import type { JobOptions } from './job-options.js';
+import { pruneDead } from './admin.js';
+import { itemAnswer } from './item-answer.js';
 import { dropConsumer, requeueEntries } from './requeue.js';
 import { TurnBatcher } from './turn-batcher.js';
 
@@ -52,6 +54,8 @@ export interface ConsumerLimits {
   readonly maxRecoveries: number;
 }
 
+const PRUNE_DEAD_EVERY_MS = 60_000;
+
 const NO_OPTIONS: JobOptions = Object.freeze({});
 
 /** A job's stored options: most jobs have none, and share one frozen object. */
@@ -98,6 +102,8 @@ export class QueueConsumer {
   private emptyAfter: string | undefined;
   /** Where the last XAUTOCLAIM stopped: the next one goes on from there. */
   private reclaimCursor = '0-0';
+  /** When promote() next prunes the dead set of expired letters (ms since the epoch). */
+  private pruneDeadAt = 0;
   /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
   private blockingClientId: number | undefined;
 
@@ -266,9 +272,17 @@ export class QueueConsumer {
     return this.start(reply[1]);
   }
 
-  /** Moves due delayed jobs to the stream; answers when the next one is due (ms, or -1). */
+  /**
+   * Moves due delayed jobs to the stream; answers when the next one is due (ms, or -1). Once
+   * a minute it also prunes the dead set of expired letters, so the set stays bounded even
+   * when nobody reads it.
+   */
   async promote(limit = 500): Promise<number> {
     const now = Date.now();
+    if (now >= this.pruneDeadAt) {
+      this.pruneDeadAt = now + PRUNE_DEAD_EVERY_MS;
+      await pruneDead(this.redis, this.keys, this.queue);
+    }
     const due = await this.redis.zrangebyscore(
       this.keys.delayed(this.queue),
       '-inf',
@@ -285,13 +299,16 @@ export class QueueConsumer {
     return nextDue;
   }
 
-  /** Renews the claims of running jobs; answers, per job, whether it is still held. */
+  /**
+   * Renews the claims of running jobs; answers, per job, whether it is still held (a job
+   * Redis refused to renew for its input counts as lost).
+   */
   async renew(jobs: readonly ClaimedJob[]): Promise<boolean[]> {
     if (jobs.length === 0) return [];
     const keys = [...this.keys.queue(this.queue), ...jobs.map((j) => this.keys.job(j.id))];
     const args: (string | number)[] = [GROUP, this.consumer];
     for (const j of jobs) args.push(j.sid, j.attempt);
-    const reply = (await runScript(this.redis, 'renew', keys, args)) as number[];
+    const reply = (await runScript(this.redis, 'renew', keys, args)) as unknown[];
     return reply.map((r) => r === 1);
   }
 
@@ -351,18 +368,18 @@ export class QueueConsumer {
 
   private async flushProgress(
     items: readonly { job: ClaimedJob; json: string }[],
-  ): Promise<boolean[]> {
+  ): Promise<(boolean | Error)[]> {
     const keys: string[] = this.keys.queue(this.queue);
     const args: (string | number)[] = [Date.now(), this.consumer];
     for (const { job, json } of items) {
       keys.push(this.keys.job(job.id));
       args.push(job.id, job.attempt, json);
     }
-    const reply = (await runScript(this.redis, 'progress', keys, args)) as number[];
-    return reply.map((r) => r === 1);
+    const reply = (await runScript(this.redis, 'progress', keys, args)) as unknown[];
+    return reply.map((r) => itemAnswer(r, (n) => n === 1));
   }
 
-  private async flushFinish(items: readonly FinishItem[]): Promise<FinishResult[]> {
+  private async flushFinish(items: readonly FinishItem[]): Promise<(FinishResult | Error)[]> {
     const keys: string[] = this.keys.queue(this.queue);
     const args: (string | number)[] = [Date.now(), GROUP, this.consumer, this.limits.deadTtlSec];
     for (const { job, outcome } of items) {
@@ -372,7 +389,7 @@ export class QueueConsumer {
       args.push(job.sid, job.id, job.attempt, outcome.kind, payload, retryAt);
     }
     keys.push(this.keys.webhooks(this.queue));
-    const reply = (await runScript(this.redis, 'finish', keys, args)) as number[];
-    return reply.map((r) => FINISH_RESULTS[r] ?? 'refused');
+    const reply = (await runScript(this.redis, 'finish', keys, args)) as unknown[];
+    return reply.map((r) => itemAnswer(r, (n) => FINISH_RESULTS[n] ?? 'refused'));
   }
 }

@@ -21,6 +21,8 @@ export {
   listDead,
   reviveDead,
   buryDead,
+  pruneDead,
+  countDead,
   type CancelOutcome,
   type DeadPage,
 } from './admin.js';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { newJobId, runScript, typeOfQueue, type Keys } from '../redis/index.js';
+import { itemAnswer } from './item-answer.js';
 import type { JobOptions } from './job-options.js';
 import { TurnBatcher } from './turn-batcher.js';
 
@@ -78,7 +79,7 @@ export class Producer {
     return batcher;
   }
 
-  private async flush(queue: string, items: readonly Item[]): Promise<number[]> {
+  private async flush(queue: string, items: readonly Item[]): Promise<(number | Error)[]> {
     const keys: string[] = this.keys.queue(queue);
     const args: (string | number)[] = [Date.now(), typeOfQueue(queue), this.nodeId];
     for (const item of items) {
@@ -93,6 +94,7 @@ export class Producer {
         item.webhook,
       );
     }
-    return (await runScript(this.redis, 'enqueue', keys, args)) as number[];
+    const reply = (await runScript(this.redis, 'enqueue', keys, args)) as unknown[];
+    return reply.map((r) => itemAnswer(r, (n) => n));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Groups the calls made in one event-loop turn into one flush (one Lua script call), which is
  * what makes a Redis queue fast in Node: N jobs cost one round trip and one script run instead
- * of N. Results come back to each caller in order.
+ * of N. Results come back to each caller in order. A batch is many items, not one: an Error
+ * in an item's place of the results rejects that item's caller alone.
  *
  * With no flush in flight, a call is sent at once (no wait for the end of the turn: an idle
  * system answers one job sooner); the calls that follow it, while it is in flight, are
@@ -14,7 +15,7 @@ export class TurnBatcher<T, R> {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly flushFn: (items: readonly T[]) => Promise<readonly R[]>,
+    private readonly flushFn: (items: readonly T[]) => Promise<readonly (R | Error)[]>,
     private readonly maxBatch = 500,
   ) {}
 
@@ -49,7 +50,14 @@ export class TurnBatcher<T, R> {
       this.inFlight += 1;
       this.flushFn(batch.map((p) => p.item))
         .then(
-          (results) => batch.forEach((p, i) => p.resolve(results[i] as R)),
+          (results) =>
+            batch.forEach((p, i) => {
+              const result = results[i];
+              if (result instanceof Error) p.reject(result);
+              else if (i >= results.length)
+                p.reject(new Error(`no answer for item ${i} of ${batch.length}`));
+              else p.resolve(result as R);
+            }),
           (err: unknown) => batch.forEach((p) => p.reject(err)),
         )
         .finally(() => {

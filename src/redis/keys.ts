@@ -87,6 +87,15 @@ export class Keys {
     return `${this.prefix}:{${queue}}:webhooks`;
   }
 
+  /**
+   * Hash: tenant ('' without tokens) -> `<callback id> <fingerprint>` of the job an
+   * idempotency key named first (idempotency.lua). Tagged by job type, not queue: the same
+   * key finds its job whatever the type's partition count is now.
+   */
+  idempotency(type: string, keyDigest: string): string {
+    return `${this.prefix}:{${type}}:idem:${keyDigest}`;
+  }
+
   /** The four keys every queue script takes first: stream, stats, delayed, dead. */
   queue(queue: string): [string, string, string, string] {
     return [this.stream(queue), this.stats(queue), this.delayed(queue), this.dead(queue)];
@@ -176,7 +185,7 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:dead',
     type: 'zset',
     holds:
-      'Dead letters (jobs failed for good): member = callback id, score = when it failed (ms). Retried with `revive`, purged with `bury`.',
+      'Dead letters (jobs failed for good): member = callback id, score = when it failed (ms). Retried with `revive`, purged with `bury`. Ids whose record expired (`deadTtlSec`) are pruned with `prune-dead`: by every worker once a minute, and before the set is counted, listed or retried.',
     example: (k: Keys) => k.dead('permute'),
   },
   {
@@ -185,6 +194,13 @@ export const KEY_DOCS = [
     holds:
       "Webhooks to deliver: member = callback id of a final job with a `webhook`, score = when to (re)try (ms). Written by the scripts that make a job final (passed as their last key), read by the API processes' dispatcher.",
     example: (k: Keys) => k.webhooks('permute'),
+  },
+  {
+    pattern: '<prefix>:{<type>}:idem:<digest>',
+    type: 'hash',
+    holds:
+      "An idempotency key (digest: SHA-256 of the key, base64url, 22 chars): field = tenant (empty without tokens), value = `<callback id> <fingerprint of type and data>` of the job it named first. Expires 24 h after its first use (plus the job's delay).",
+    example: (k: Keys) => k.idempotency('permute', 'n4bQgYhMfWWaL-qgxVrQFa'),
   },
   {
     pattern: '<prefix>:{_cluster}:members',

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
  */
 export const SCRIPT_NAMES = [
   'enqueue',
+  'idempotency',
   'start',
   'claim',
   'finish',
@@ -19,6 +20,7 @@ export const SCRIPT_NAMES = [
   'cancel',
   'revive',
   'bury',
+  'prune-dead',
   'progress',
   'claim-webhooks',
   'webhook-result',
@@ -60,7 +62,10 @@ export function defineScripts(redis: Redis): void {
     // those that start claimed entries the start_entry function (lua/lib/start-entry.lua).
     const startsEntries = /\bstart_entry\(/.test(source);
     const logsEvents = startsEntries || /\b(note|final|publish)\(/.test(source);
+    // Batch scripts answer each item on its own (lua/lib/batch.lua).
+    const batched = /\bitem_error\(/.test(source);
     const lua = [
+      ...(batched ? [lib('batch')] : []),
       ...(logsEvents ? [lib('events')] : []),
       ...(startsEntries ? [lib('start-entry')] : []),
       source,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { getJob } from '../queue/index.js';
 import { runScript, type Keys } from '../redis/index.js';
 import type { WebhookAllowList } from './allow.js';
+import { postPinned } from './post.js';
 import { signWebhook } from './signature.js';
 
 const LEASE_MS = 30_000;
@@ -23,7 +24,8 @@ export interface DispatcherOptions {
 /**
  * Delivers the webhooks of final jobs: POSTs the job's status, signed, to its URL; retries a
  * failure with exponential backoff (8 attempts in all); re-checks the allow-list and where the
- * host resolves before every attempt; never follows redirects. Runs in every API process;
+ * host resolves before every attempt, and connects to the address it checked (postPinned);
+ * never follows redirects. Runs in every API process;
  * a lease in Redis keeps two of them from delivering the same webhook at once.
  */
 export class WebhookDispatcher {
@@ -108,28 +110,32 @@ export class WebhookDispatcher {
       await record('failed', attempt, 0, reason);
     };
     const verdict = await allow.check(url);
-    if (!verdict.ok) return giveUp(verdict.reason);
-    const { data, events, ...status } = job;
-    const body = JSON.stringify(status);
     let failure: string | undefined;
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'workmesh-webhook',
-          'x-workmesh-delivery': id,
-          'x-workmesh-attempt': String(attempt),
-          'x-workmesh-signature': signWebhook(secret, body),
-        },
-        body,
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.status < 200 || response.status >= 300) failure = `HTTP ${response.status}`;
-    } catch (err) {
-      failure = (err as Error).message;
+    if (!verdict.ok) {
+      // A transient DNS failure (EAI_AGAIN) is an attempt that failed, retried as any other.
+      if (!verdict.transient) return giveUp(verdict.reason);
+      failure = verdict.reason;
+    } else {
+      const { data, events, ...status } = job;
+      const body = JSON.stringify(status);
+      try {
+        const code = await postPinned(
+          new URL(url),
+          verdict.address,
+          {
+            'content-type': 'application/json',
+            'user-agent': 'workmesh-webhook',
+            'x-workmesh-delivery': id,
+            'x-workmesh-attempt': String(attempt),
+            'x-workmesh-signature': signWebhook(secret, body),
+          },
+          body,
+          TIMEOUT_MS,
+        );
+        if (code < 200 || code >= 300) failure = `HTTP ${code}`;
+      } catch (err) {
+        failure = (err as Error).message;
+      }
     }
     if (failure === undefined) {
       this.counts.delivered += 1;

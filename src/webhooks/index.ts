@@ -1,3 +1,8 @@
-export { WebhookAllowList, type AllowVerdict } from './allow.js';
+export {
+  WebhookAllowList,
+  type AllowVerdict,
+  type DeliveryVerdict,
+  type Resolver,
+} from './allow.js';
 export { WebhookDispatcher, type DispatcherOptions } from './dispatcher.js';
-export { signWebhook, verifyWebhook } from './signature.js';
+export { signWebhook, verifyWebhook, webhookSigningKey } from './signature.js';

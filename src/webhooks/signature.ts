@@ -1,5 +1,23 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** What the default webhook key is derived for (a label, so no other use yields the same key). */
+const WEBHOOK_KEY_LABEL = 'workmesh webhook signing key v1';
+
+/**
+ * The key webhooks are signed with: WORKMESH_WEBHOOK_SECRET when set, else one derived from
+ * the cluster secret, hex HMAC-SHA256(key = cluster secret, "workmesh webhook signing key v1").
+ * A receiver holds this key only: it cannot sign cluster messages (a `stop` to a worker),
+ * which are signed with the cluster secret itself.
+ */
+export function webhookSigningKey(
+  webhookSecret: string | undefined,
+  clusterSecret: string,
+): string {
+  return (
+    webhookSecret ?? createHmac('sha256', clusterSecret).update(WEBHOOK_KEY_LABEL).digest('hex')
+  );
+}
+
 /**
  * `X-Workmesh-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. A receiver
  * recomputes it with the shared secret and rejects an old `t` (replays).

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { buildApi } from '../../src/api/index.js';
+import { JobWatcher, buildApi } from '../../src/api/index.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createRegistry } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log/index.js';
@@ -19,6 +19,11 @@ export interface InProcessApi {
 export async function buildTestApi(
   redisUrl: string,
   env: Record<string, string> = {},
+  options: {
+    /** A job watcher (long-poll, server-sent events) on its own connection `wm-watch-test`. */
+    readonly watch?: boolean;
+    readonly redisTimeoutMs?: number;
+  } = {},
 ): Promise<InProcessApi> {
   const config = loadConfig({ REDIS_URL: redisUrl, WORKMESH_LOG_LEVEL: 'silent', ...env });
   const log = createLogger(config.logLevel);
@@ -27,6 +32,14 @@ export async function buildTestApi(
   const keys = new Keys(config.prefix);
   const registry = await createRegistry(config, config.jobModules);
   const producer = new Producer(redis, keys, 'api-test');
+  const watcher = options.watch
+    ? new JobWatcher(
+        connectRedis(redisUrl, log, { blocking: true, name: 'wm-watch-test' }),
+        config.prefix,
+        log,
+      )
+    : undefined;
+  await watcher?.start();
   const app = await buildApi(
     {
       config,
@@ -35,7 +48,8 @@ export async function buildTestApi(
       keys,
       producer,
       nodeId: 'api-test',
-      redisTimeoutMs: 2000,
+      redisTimeoutMs: options.redisTimeoutMs ?? 2000,
+      ...(watcher ? { watcher } : {}),
       // As a real API: GET /metrics is one of its routes.
       metrics: new Metrics(),
     },
@@ -47,6 +61,7 @@ export async function buildTestApi(
     redis,
     async close() {
       await app.close();
+      await watcher?.stop();
       redis.disconnect();
     },
   };

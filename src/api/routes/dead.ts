@@ -1,14 +1,28 @@
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
 import { buryDead, listDead, reviveDead, type JobView } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../redis-guard.js';
+import { mintRetryKey, mintedValue, setRetryKey } from '../retry-key.js';
 import { DeadQuery, ErrorBody, JobStatusBody, TypeQuery } from '../schemas.js';
 
 const Count = (name: string) => Type.Object({ [name]: Type.Integer() });
+
+/**
+ * The cutoff of a dead-letter retry: only letters dead by then are revived. From the request's
+ * `Idempotency-Key` when it is one this API made (a resend after a 5xx), else now; either way
+ * the key for a resend is set before anything is written.
+ */
+function retryCutoff(request: FastifyRequest): number {
+  const header = request.headers['idempotency-key'];
+  const minted = typeof header === 'string' ? mintedValue(header) : undefined;
+  const until = minted !== undefined && /^\d{1,15}$/.test(minted) ? Number(minted) : Date.now();
+  setRetryKey(request, mintRetryKey(String(until)));
+  return until;
+}
 
 /** Dead letters: list, retry one or all, purge one or all. */
 export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -63,7 +77,8 @@ export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const { id, queue } = checkedId(request.params.id);
-      const retried = await guard(() => reviveDead(ctx.redis, ctx.keys, queue, [id]));
+      const until = retryCutoff(request);
+      const retried = await guard(() => reviveDead(ctx.redis, ctx.keys, queue, [id], until));
       if (retried === 0) throw new WorkmeshError('WM_ERR_DEAD_NOT_FOUND', `no dead letter ${id}`);
       return reply.status(202).send({ retried });
     },
@@ -81,8 +96,9 @@ export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       let retried = 0;
+      const until = retryCutoff(request);
       for (const queue of typesOf(request.query.type)) {
-        retried += await guard(() => reviveDead(ctx.redis, ctx.keys, queue));
+        retried += await guard(() => reviveDead(ctx.redis, ctx.keys, queue, undefined, until));
       }
       return reply.status(202).send({ retried });
     },

@@ -10,6 +10,9 @@ import { withRedis } from '../redis-guard.js';
 import { ErrorBody, IdParams } from '../schemas.js';
 
 const KEEPALIVE_MS = 15_000;
+/** After a failed read (Redis away or slow), the stream reads again after this, doubling. */
+const READ_RETRY_MS = 250;
+const READ_RETRY_MAX_MS = 5_000;
 
 const EventsQuery = Type.Object(
   {
@@ -66,12 +69,15 @@ export function eventsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       let ended = false;
       let running = false;
       let again = false;
+      let retryMs = READ_RETRY_MS;
+      let retryTimer: NodeJS.Timeout | undefined;
       const keepalive = setInterval(() => raw.write(': keep-alive\n\n'), KEEPALIVE_MS);
       const end = (): void => {
         if (ended) return;
         ended = true;
         unwatch?.();
         clearInterval(keepalive);
+        clearTimeout(retryTimer);
         raw.end();
       };
       const send = (event: JobEvent, extra: Record<string, unknown>): void => {
@@ -90,7 +96,18 @@ export function eventsRoutes(app: FastifyInstance, ctx: ApiContext): void {
         try {
           do {
             again = false;
-            const job = await read().catch(() => undefined);
+            let job;
+            try {
+              job = await read();
+            } catch (err) {
+              // A failed read says nothing about the job: read again soon, never `gone`. The
+              // keep-alives go on meanwhile; the client's own timeout, if any, decides.
+              request.log.warn({ err: (err as Error).message }, 'event stream: read failed');
+              retryTimer = setTimeout(() => void flush(), retryMs);
+              retryMs = Math.min(retryMs * 2, READ_RETRY_MAX_MS);
+              return;
+            }
+            retryMs = READ_RETRY_MS;
             if (!job) {
               if (!ended) raw.write('event: gone\ndata: {}\n\n');
               end();

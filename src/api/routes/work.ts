@@ -1,13 +1,14 @@
-import { createHash, randomInt } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { tenantJobId } from '../../auth/index.js';
 import { WorkmeshError } from '../../errors/index.js';
 import { cancelJob, getJob } from '../../queue/index.js';
+import { queueOfJobId } from '../../redis/index.js';
 import { WebhookAllowList } from '../../webhooks/index.js';
 import type { ApiContext } from '../context.js';
+import { chooseJobId, mismatch } from '../idempotency.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../redis-guard.js';
+import { setRetryKey } from '../retry-key.js';
 import { tenantOf } from '../security.js';
 import {
   Accepted,
@@ -20,34 +21,6 @@ import {
 } from '../schemas.js';
 
 const DEFAULT_TYPE = 'permute';
-
-/**
- * The id of a new job in `queue` (its type's queue or one of its partitions): bound to its
- * tenant when tokens are in use; from an idempotency key, the same key always names the same
- * job (of that tenant); else the producer's.
- */
-function idFor(
-  queue: string,
-  key: string | undefined,
-  tenant: string | undefined,
-): string | undefined {
-  if (tenant !== undefined) return tenantJobId(queue, tenant, key);
-  if (key === undefined) return undefined;
-  return `${queue}.${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
-}
-
-/**
- * The queue a new job goes to: its type's only queue, or one of its partitions: at random,
- * or chosen by the idempotency key so a resend finds the same job.
- */
-function queueFor(queues: readonly string[], key: string | undefined): string {
-  if (queues.length === 1) return queues[0]!;
-  const pick =
-    key === undefined
-      ? randomInt(queues.length)
-      : createHash('sha256').update(key).digest().readUInt32BE(0) % queues.length;
-  return queues[pick]!;
-}
 
 /** POST /api/work (the seed's `?data=` form and the JSON form) and DELETE /api/work/<id>. */
 export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -62,7 +35,7 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         summary: 'Submit work',
         description:
-          'Queues a job and answers its callback id at once. `?data=...` is the seed form (job type from `?type=`, default permute); a JSON body `{type, data, ...}` is the rich form. An `Idempotency-Key` header (or `key` field) makes a resend answer the same job (200, `duplicate: true`).',
+          'Queues a job and answers its callback id at once. `?data=...` is the seed form (job type from `?type=`, default permute); a JSON body `{type, data, ...}` is the rich form. An `Idempotency-Key` header (or `key` field) makes a resend answer the same job (200, `duplicate: true`); the same key with other data answers 422. A 5xx answer carries an `Idempotency-Key` header: resend with it and the job is never made twice.',
         querystring: WorkQuery,
         body: WorkBody,
         headers: WorkHeaders,
@@ -118,10 +91,20 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
         );
       }
       const timeoutMs = body.timeoutMs ?? definition.timeoutMs;
-      const queue = queueFor(ctx.registry.queuesOf(definition.name), key);
-      const boundId = idFor(queue, key, tenantOf(request));
+      // The id is fixed before anything is written: a 5xx answer carries the key that makes
+      // a resend name this job again (retry-key.ts).
+      if (key !== undefined) setRetryKey(request, key);
+      const choice = await chooseJobId(ctx, {
+        type: definition.name,
+        queues: ctx.registry.queuesOf(definition.name),
+        data,
+        key,
+        tenant: tenantOf(request),
+        runAt,
+      });
+      setRetryKey(request, choice.retryKey);
       const job = {
-        type: queue,
+        type: queueOfJobId(choice.id)!,
         data,
         resultTtlSec:
           body.resultTtlSec ?? query.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
@@ -132,7 +115,7 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         },
         runAt,
-        ...(boundId === undefined ? {} : { id: boundId }),
+        id: choice.id,
         ...(body.callbackUrl === undefined ? {} : { webhook: body.callbackUrl }),
       };
       const { id, created } = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
@@ -149,6 +132,16 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const existing = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
         getJob(ctx.redis, ctx.keys, id),
       );
+      // A key whose first use was not recorded (a minted key, or its record expired): the
+      // job it names must be this request's.
+      if (
+        existing &&
+        !choice.compared &&
+        (existing.type !== definition.name ||
+          JSON.stringify(existing.data) !== JSON.stringify(data))
+      ) {
+        throw mismatch(definition.name);
+      }
       return reply
         .status(200)
         .send({ ...answer, status: existing?.status ?? 'accepted', duplicate: true });

@@ -8,16 +8,21 @@
   ARGV[3]     acceptedBy   node id of the API process
   ARGV[4..]   7 per job:   id, data (JSON), resultTtlSec, maxAttempts, opts (JSON),
                            runAt (ms since the epoch; 0 = now), webhook URL ('' = none)
-  Returns     one integer per job: 1 created, 0 a job with this id exists already
-              (a resent enqueue, or the same idempotency key, never creates a second job)
+  Returns     one answer per job: 1 created, 0 a job with this id exists already
+              (a resent enqueue, or the same idempotency key, never creates a second job), or
+              an error reply for that job alone (lib/batch.lua): runAt, resultTtlSec or
+              maxAttempts not a number; nothing of that job is written
 
   A job due now gets a stream entry; a job due later waits in the delayed set until promote.
   Publishes the `accepted` events on the queue's events channel.
 ]]
 local now, jobType, acceptedBy = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local out, created = {}, 0
-for i = 5, #KEYS do
+local function enqueue_one(i)
   local a = 4 + (i - 5) * 7
+  check_number(ARGV[a + 5], 'runAt')
+  check_number(ARGV[a + 2], 'resultTtlSec')
+  check_number(ARGV[a + 3], 'maxAttempts')
   if redis.call('EXISTS', KEYS[i]) == 1 then
     out[#out + 1] = 0
   else
@@ -42,6 +47,10 @@ for i = 5, #KEYS do
     out[#out + 1] = 1
     created = created + 1
   end
+end
+for i = 5, #KEYS do
+  local ok, e = pcall(enqueue_one, i)
+  if not ok then out[i - 4] = item_error(e) end
 end
 if created > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', created) end
 publish()

@@ -11,9 +11,11 @@
   ARGV[5..]   6 per job:   stream entry id, callback id, attempt, outcome (`done` | `error` |
                            `fatal`), payload (the value as JSON for done, the error message
                            otherwise), retryAt (ms since the epoch: when to retry an `error`)
-  Returns     one integer per job: 1 done, 2 retry scheduled, 3 failed (dead letter),
+  Returns     one answer per job: 1 done, 2 retry scheduled, 3 failed (dead letter),
               4 cancelled meanwhile (nothing written but the cleanup), 0 refused because the
-              worker no longer holds the job (another worker took it over, or it is final)
+              worker no longer holds the job (another worker took it over, or it is final), or
+              an error reply for that job alone (lib/batch.lua): a malformed entry id or
+              retryAt, a stored `history` that is not JSON; nothing of that job is written
 
   `error` retries while attempts - recoveries < maxAttempts, else fails; `fatal` (an unrecoverable error)
   fails at once. Every error is appended to the job's `history`. A final job gets `finishedAt`
@@ -25,9 +27,11 @@ local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[
 local done_sids = {}
 local out = {}
 local count = { done = 0, retried = 0, failed = 0 }
-for i = 5, #KEYS - 1 do
+local function finish_one(i)
   local a = 5 + (i - 5) * 6
   local sid, id, attempt, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  check_sid(sid)
+  if outcome == 'error' then check_number(ARGV[a + 5], 'retryAt') end
   -- The fields the done path needs; an error reads its two more below.
   local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'resultTtlSec', 'ev', 'events',
     'webhook')
@@ -80,6 +84,10 @@ for i = 5, #KEYS - 1 do
   if out[#out] ~= 0 then
     done_sids[#done_sids + 1] = sid
   end
+end
+for i = 5, #KEYS - 1 do
+  local ok, e = pcall(finish_one, i)
+  if not ok then out[i - 4] = item_error(e) end
 end
 for name, n in pairs(count) do
   if n > 0 then redis.call('HINCRBY', KEYS[2], name, n) end

@@ -7,20 +7,26 @@
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     consumer     the worker's node id
   ARGV[3..]   3 per job:   callback id, attempt, progress (JSON)
-  Returns     one integer per job: 1 recorded, 0 not held anymore
+  Returns     one answer per job: 1 recorded, 0 not held anymore, or an error reply for that
+              job alone (lib/batch.lua) when its progress is not JSON that Redis can decode (a
+              lone surrogate escape such as "\ud800", nesting deeper than 1000)
 ]]
 local now, consumer = ARGV[1], ARGV[2]
 local out = {}
-for i = 5, #KEYS do
+local function progress_one(i)
   local a = 3 + (i - 5) * 3
   local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts')
-  if job[1] == 'pending' and job[2] == consumer and job[3] == ARGV[a + 1] then
-    redis.call('HSET', KEYS[i], 'progress', ARGV[a + 2])
-    note(KEYS[i], ARGV[a], 'progress', now, { progress = cjson.decode(ARGV[a + 2]) })
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
-  end
+  if not (job[1] == 'pending' and job[2] == consumer and job[3] == ARGV[a + 1]) then return 0 end
+  local ok, value = pcall(cjson.decode, ARGV[a + 2])
+  if not ok then error('progress is not JSON that Redis can decode: ' .. tostring(value), 0) end
+  -- The event first: encoding it is the last thing that can fail, before any write.
+  note(KEYS[i], ARGV[a], 'progress', now, { progress = value })
+  redis.call('HSET', KEYS[i], 'progress', ARGV[a + 2])
+  return 1
+end
+for i = 5, #KEYS do
+  local ok, answer = pcall(progress_one, i)
+  out[i - 4] = ok and answer or item_error(answer)
 end
 publish()
 return out

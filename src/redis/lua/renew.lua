@@ -9,12 +9,14 @@
   ARGV[3..]   2 per job:   stream entry id, attempt
   Returns     one integer per job: 1 still held (claim renewed), 0 lost (taken over by another
               worker, cancelled, or no longer pending): the worker aborts the job. A lost claim
-              is never renewed, so a paused worker cannot take a job back.
+              is never renewed, so a paused worker cannot take a job back. A malformed entry
+              id answers an error reply for that job alone (lib/batch.lua).
 ]]
 local group, consumer = ARGV[1], ARGV[2]
 local out = {}
-for i = 5, #KEYS do
+local function renew_one(i)
   local a = 3 + (i - 5) * 2
+  check_sid(ARGV[a])
   local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts')
   -- Held means: the record names this claim AND the entry is in this consumer's pending list
   -- (a takeover may have moved it; XCLAIM would silently move it back, or do nothing).
@@ -25,5 +27,9 @@ for i = 5, #KEYS do
   else
     out[#out + 1] = 0
   end
+end
+for i = 5, #KEYS do
+  local ok, e = pcall(renew_one, i)
+  if not ok then out[i - 4] = item_error(e) end
 end
 return out

@@ -1,0 +1,25 @@
+-- Prelude of every script that takes a batch of items (prepended at load): one item's bad
+-- input fails that item alone, never its batch-mates (docs/protocol.md, "Batches").
+--
+-- A script runs each item in a function under pcall and answers, in that item's place, what
+-- the function returned, or item_error(e) when it raised: an error reply inside the array
+-- reply (`-WM_ERR_JOB_ITEM_REFUSED <why>`), which clients read as that item's error. Each item
+-- checks its input before its first write, so a refused item writes nothing, and the items
+-- before and after it are written and published as usual.
+local function item_error(e)
+  if type(e) == 'table' then e = e.err end
+  return { err = 'WM_ERR_JOB_ITEM_REFUSED ' .. string.gsub(tostring(e), '^user_script:%d+: ', '') }
+end
+
+-- A stream entry id as Redis writes it (`<ms>-<seq>`); anything else would make the
+-- script's XACK or XDEL fail for the whole batch.
+local function check_sid(sid)
+  if not string.match(sid, '^%d+%-%d+$') then error('malformed stream entry id ' .. sid, 0) end
+end
+
+-- A number argument (not NaN, which tonumber accepts and ZADD refuses).
+local function check_number(value, name)
+  local n = tonumber(value)
+  if not n or n ~= n then error(name .. ' is not a number: ' .. tostring(value), 0) end
+  return n
+end
