@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { WorkmeshError, type ErrorCode } from '../errors/index.js';
+import { REDIS_RETRY_AFTER_SEC, redisErrorOf } from '../redis/index.js';
 
 const fastifyCodes: Partial<Record<string, ErrorCode>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'WM_ERR_API_UNSUPPORTED_MEDIA_TYPE',
@@ -13,7 +14,9 @@ const fastifyCodes: Partial<Record<string, ErrorCode>> = {
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | WorkmeshError, request, reply) => {
     let wm: WorkmeshError;
+    const redisError = redisErrorOf(err);
     if (err instanceof WorkmeshError) wm = err;
+    else if (redisError) wm = redisError;
     else if ('validation' in err && err.validation) {
       wm = new WorkmeshError('WM_ERR_API_BAD_REQUEST', err.message);
     } else if (err.code && fastifyCodes[err.code]) {
@@ -26,6 +29,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     if (wm.status >= 500 && wm.code !== 'WM_ERR_INTERNAL')
       request.log.warn({ code: wm.code }, wm.message);
+    if (wm.code === 'WM_ERR_REDIS_UNAVAILABLE' || wm.code === 'WM_ERR_REDIS_FULL')
+      void reply.header('retry-after', String(REDIS_RETRY_AFTER_SEC));
     void reply.status(wm.status).send({ error: wm.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
