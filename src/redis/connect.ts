@@ -35,9 +35,10 @@ function open(target: RedisTarget | undefined, redisOptions: RedisOptions): Redi
     ...(target.password === undefined ? {} : { password: target.password }),
   };
   if (target.kind === 'sentinel') {
-    // ioredis asks the sentinels for the master, checks its role on connect, and reconnects
-    // through them when it goes away; the failover detector listens for +switch-master, so a
-    // promoted replica is used as soon as the sentinels agree, not at the next failed call.
+    // ioredis asks the sentinels for the master at every (re)connect and checks its role; a
+    // demoted master's READONLY reconnects (reconnectOnError). Not its failoverDetector: a
+    // +switch-master that arrives while a reconnect is under way ends the connection for good
+    // ("Connection is closed." forever; seen in test/failover.test.ts with ioredis 5.9).
     return new Redis({
       ...redisOptions,
       ...auth,
@@ -52,7 +53,6 @@ function open(target: RedisTarget | undefined, redisOptions: RedisOptions): Redi
         : { sentinelPassword: target.sentinelPassword }),
       ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
       sentinelRetryStrategy: backoffMs,
-      failoverDetector: true,
     });
   }
   // A Cluster answers the same commands as a single connection (routed by key slot) and

@@ -2,12 +2,21 @@ import type { Logger } from 'pino';
 import { isRedisUnavailable } from './redis-errors.js';
 
 /**
+ * Calls must work this long without one failing before an outage counts as over: longer than
+ * the slowest loop's retry (the claim loop backs off up to 2 s), so on a Cluster, where calls
+ * to the masters still up keep working while one fails over, the outage is not ended and
+ * begun again with every call.
+ */
+const QUIET_MS = 3000;
+
+/**
  * One warning when Redis becomes unavailable (an outage, a failover) and one line when it is
  * back, for the whole process, instead of one line per failed call of every loop: a worker's
  * claim, promote, reclaim, renew and heartbeat loops all fail together during a failover.
  */
 export class RedisOutageLog {
   private since: number | undefined;
+  private lastFailureAt = 0;
   private failedCalls = 0;
 
   /**
@@ -17,8 +26,9 @@ export class RedisOutageLog {
   failed(log: Logger, what: string, err: unknown): boolean {
     if (!isRedisUnavailable(err)) return false;
     this.failedCalls += 1;
+    this.lastFailureAt = performance.now();
     if (this.since === undefined) {
-      this.since = performance.now();
+      this.since = this.lastFailureAt;
       log.warn(
         { err: (err as Error).message, loop: what },
         'redis unavailable (outage or failover); retrying with backoff until it is back',
@@ -27,20 +37,17 @@ export class RedisOutageLog {
     return true;
   }
 
-  /** Notes a call that worked: ends the outage, if one was going on, with one line. */
+  /** Notes a call that worked: ends the outage once calls have worked for a while. */
   succeeded(log: Logger): void {
     if (this.since === undefined) return;
+    const now = performance.now();
+    if (now - this.lastFailureAt < QUIET_MS) return;
     log.warn(
-      { outageMs: Math.round(performance.now() - this.since), failedCalls: this.failedCalls },
+      { outageMs: Math.round(this.lastFailureAt - this.since), failedCalls: this.failedCalls },
       'redis available again',
     );
     this.since = undefined;
     this.failedCalls = 0;
-  }
-
-  /** Whether an outage is going on (a call failed as unavailable, none worked since). */
-  get down(): boolean {
-    return this.since !== undefined;
   }
 }
 
