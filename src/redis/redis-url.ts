@@ -131,6 +131,9 @@ export function parseRedisUrl(url: string): RedisTarget {
   if (cluster) return { kind: 'cluster', ...cluster };
   const sentinel = parseSentinelUrl(url);
   if (sentinel) return { kind: 'sentinel', ...sentinel };
+  if (/^[a-z+]+:\/\/[^/?]*,/.test(url)) {
+    throw new TypeError('a list of hosts needs redis+cluster:// or redis+sentinel://');
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -139,9 +142,6 @@ export function parseRedisUrl(url: string): RedisTarget {
   }
   if (!REDIS_SCHEMES.includes(parsed.protocol)) {
     throw new TypeError(`scheme must be ${REDIS_SCHEMES.join(' or ')}`);
-  }
-  if (parsed.hostname.includes(',')) {
-    throw new TypeError('a list of hosts needs redis+cluster:// or redis+sentinel://');
   }
   return { kind: 'single', url };
 }
