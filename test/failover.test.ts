@@ -5,6 +5,8 @@ import { WorkmeshClient } from '../src/client/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { freePort } from '../src/redis/index.js';
 import {
+  runCli,
+  runCliToEnd,
   startApiProcess,
   startWorkerProcess,
   stopAll,
@@ -193,5 +195,40 @@ describe('master failover under load', () => {
       s.servers.find((x) => x.port === port)!.process.kill('SIGKILL');
     });
     assert.equal(await s.masterPort(), s.servers[1]!.port, 'the replica is the master now');
+  });
+
+  it('every role on Sentinel: up (API, worker, sysmon and its console), shell and nodes one-shots', async () => {
+    sentinel ??= await startTestRedisSentinel({
+      password: 'redis-pw-0123456789',
+      sentinelPassword: 'sentinel-pw-0123456789',
+    });
+    const env = { ...ENV, REDIS_URL: sentinel.url, WORKMESH_WORKERS: '1' };
+    const up = runCli(['up', '--port', '0', '--console-port', '0'], env);
+    await until(
+      'up to be ready',
+      () => up.output(),
+      (out) => out.includes('Ctrl-C stops'),
+      60_000,
+    );
+    assert.doesNotMatch(up.output(), /pw-0123456789/, 'no password in what up prints');
+    const apiUrl = /api\s+(http:\/\/\S+)/.exec(up.output())![1]!;
+    const consoleUrl = /console\s+(http:\/\/\S+)/.exec(up.output())![1]!;
+    const client = new WorkmeshClient({ baseUrl: apiUrl });
+    const job = await client.submitData('sentinel');
+    assert.equal((await client.wait(job.callback, { timeoutMs: 30_000 })).status, 'done');
+    const console = await fetch(new URL('/console/api/snapshot', consoleUrl));
+    assert.equal(console.status, 200);
+
+    const nodes = await runCliToEnd(['nodes', '--json'], env);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    const roles = (JSON.parse(nodes.stdout) as { role: string }[]).map((n) => n.role).sort();
+    assert.deepEqual(roles, ['api', 'sysmon', 'worker']);
+    const shell = await runCliToEnd(
+      ['shell', '-e', '(await nodes()).map((n) => n.role).sort()'],
+      env,
+    );
+    assert.equal(shell.code, 0, shell.stderr);
+    assert.deepEqual(JSON.parse(shell.stdout), ['api', 'shell', 'sysmon', 'worker']);
+    await stopAll();
   });
 });
