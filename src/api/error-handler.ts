@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { WorkmeshError, type ErrorCode } from '../errors/index.js';
-import { REDIS_RETRY_AFTER_SEC, redisErrorOf } from '../redis/index.js';
+import { REDIS_RETRY_AFTER_SEC, redisErrorOf, redisOutage } from '../redis/index.js';
 
 const fastifyCodes: Partial<Record<string, ErrorCode>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'WM_ERR_API_UNSUPPORTED_MEDIA_TYPE',
@@ -27,7 +27,9 @@ export function installErrorHandlers(app: FastifyInstance): void {
       request.log.error({ err }, 'unexpected error');
       wm = new WorkmeshError('WM_ERR_INTERNAL', 'internal error; see the server log');
     }
-    if (wm.status >= 500 && wm.code !== 'WM_ERR_INTERNAL')
+    // Redis away: one line per outage for the process, not one per refused request.
+    const outage = redisOutage.failed(request.log, 'request', wm);
+    if (!outage && wm.status >= 500 && wm.code !== 'WM_ERR_INTERNAL')
       request.log.warn({ code: wm.code }, wm.message);
     if (wm.code === 'WM_ERR_REDIS_UNAVAILABLE' || wm.code === 'WM_ERR_REDIS_FULL')
       void reply.header('retry-after', String(REDIS_RETRY_AFTER_SEC));

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { redisOutage } from './outage-log.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { SCRIPT_NAMES, defineScripts } from './scripts.js';
 
@@ -97,7 +98,10 @@ export function connectRedis(
   let down = false;
   redis.on('error', (err: Error) => {
     for (const listener of errorListeners) listener(err);
-    if (!down) log.warn({ err: err.message }, 'redis connection error; reconnecting');
+    // An outage or failover is logged once for the process (redisOutage); other errors (a
+    // refused password, say) once per connection until it is ready again.
+    if (!redisOutage.failed(log, 'connection', err) && !down)
+      log.warn({ err: err.message }, 'redis connection error; reconnecting');
     down = true;
   });
   redis.on('ready', () => {

@@ -1,4 +1,7 @@
 import type { Logger } from 'pino';
+
+/** Any logger with pino's warn (a Fastify request's too). */
+type WarnLogger = Pick<Logger, 'warn'>;
 import { isRedisUnavailable } from './redis-errors.js';
 
 /**
@@ -23,7 +26,7 @@ export class RedisOutageLog {
    * Notes a failed call of `what`. Answers true when the error means Redis is away (noted,
    * logged once per outage); false for any other error, which the caller reports itself.
    */
-  failed(log: Logger, what: string, err: unknown): boolean {
+  failed(log: WarnLogger, what: string, err: unknown): boolean {
     if (!isRedisUnavailable(err)) return false;
     this.failedCalls += 1;
     this.lastFailureAt = performance.now();
@@ -38,7 +41,7 @@ export class RedisOutageLog {
   }
 
   /** Notes a call that worked: ends the outage once calls have worked for a while. */
-  succeeded(log: Logger): void {
+  succeeded(log: WarnLogger): void {
     if (this.since === undefined) return;
     const now = performance.now();
     if (now - this.lastFailureAt < QUIET_MS) return;
