@@ -31,6 +31,11 @@ async function server(name: string, args: string[] = []): Promise<Redis> {
   return c;
 }
 
+/** ioredis's ReplyError (typed any there), with a server's reply text. */
+function replyError(text: string): Error {
+  return new (ReplyError as new (message: string) => Error)(text);
+}
+
 function rejection(p: Promise<unknown>): Promise<Error> {
   return p.then(
     () => assert.fail('expected the call to fail'),
@@ -74,8 +79,8 @@ describe('Redis errors of a failover or an outage', () => {
     ]);
     assertUnavailable(await rejection(node.get('k'))); // CLUSTERDOWN Hash slot not served
     // MOVED needs a second node; its reply text is the server's own:
-    assertUnavailable(new ReplyError('MOVED 7629 127.0.0.1:7001') as Error);
-    assertUnavailable(new ReplyError('ASK 7629 127.0.0.1:7001') as Error);
+    assertUnavailable(replyError('MOVED 7629 127.0.0.1:7001'));
+    assertUnavailable(replyError('ASK 7629 127.0.0.1:7001'));
   });
 
   it("ioredis's own: Connection is closed, MaxRetriesPerRequestError, refused connections", async () => {
@@ -103,7 +108,7 @@ describe('Redis errors of a failover or an outage', () => {
       'NOREPLICAS Not enough good replicas to write.',
       'BUSY Redis is busy running a script.',
     ])
-      assertUnavailable(new ReplyError(text) as Error);
+      assertUnavailable(replyError(text));
     assertUnavailable(
       new Error('Too many Cluster redirections. Last error: Connection is closed.'),
     );
@@ -124,7 +129,7 @@ describe('Redis errors of a failover or an outage', () => {
       assert.equal(isRedisUnavailable(err), false, err.message);
       assert.equal(redisErrorOf(err), undefined, err.message);
     }
-    const oom = new ReplyError("OOM command not allowed when used memory > 'maxmemory'.") as Error;
+    const oom = replyError("OOM command not allowed when used memory > 'maxmemory'.");
     assert.equal(redisErrorOf(oom)?.code, 'WM_ERR_REDIS_FULL');
   });
 });
