@@ -39,7 +39,7 @@ function open(target: RedisTarget | undefined, redisOptions: RedisOptions): Redi
     // ioredis asks the sentinels for the master at every (re)connect and checks its role; a
     // demoted master's READONLY reconnects (reconnectOnError). Not its failoverDetector: a
     // +switch-master that arrives while a reconnect is under way ends the connection for good
-    // ("Connection is closed." forever; seen in test/failover.test.ts with ioredis 5.9).
+    // ("Connection is closed." forever; seen in test/ha/failover.test.ts with ioredis 5.9).
     return new Redis({
       ...redisOptions,
       ...auth,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkmeshClient } from '../src/client/index.js';
-import { loadConfig } from '../src/config/index.js';
-import { freePort } from '../src/redis/index.js';
+import { WorkmeshClient } from '../../src/client/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { freePort } from '../../src/redis/index.js';
 import {
   runCli,
   runCliToEnd,
@@ -11,10 +11,10 @@ import {
   startWorkerProcess,
   stopAll,
   type RoleProcess,
-} from './helpers/processes.js';
-import { startTestRedisCluster, type TestRedisCluster } from './helpers/redis-cluster.js';
-import { startTestRedisSentinel, type TestRedisSentinel } from './helpers/redis-sentinel.js';
-import { until } from './helpers/wait.js';
+} from '../helpers/processes.js';
+import { startTestRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
+import { startTestRedisSentinel, type TestRedisSentinel } from '../helpers/redis-sentinel.js';
+import { until } from '../helpers/wait.js';
 
 /**
  * A master failover under load (npm run test:failover): a 3-master + 3-replica Redis Cluster,
@@ -169,8 +169,9 @@ async function failoverUnderLoad(
     `submissions work again within ${NODE_TIMEOUT_MS / 1000 + RECOVERY_SLACK_SEC} s of the kill`,
   );
   for (const [i, out] of logs.entries()) {
-    // One warning for the outage (two if it flapped), none per call.
-    assert.ok(outageLines[i]! >= 1 && outageLines[i]! <= 2, `process ${i}: ${out}`);
+    // At most one warning for the outage (two if it flapped), none per call; none at all
+    // when the process's calls waited the failover out without failing.
+    assert.ok(outageLines[i]! <= 2, `process ${i}: ${out}`);
     assert.doesNotMatch(out, /redis connection error/);
     assert.doesNotMatch(
       out,
