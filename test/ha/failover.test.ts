@@ -220,7 +220,7 @@ describe('master failover under load', () => {
       'up to be ready',
       () => up.output(),
       (out) => out.includes('Ctrl-C stops'),
-      60_000,
+      150_000,
     );
     assert.doesNotMatch(up.output(), /pw-0123456789/, 'no password in what up prints');
     const apiUrl = /api\s+(http:\/\/\S+)/.exec(up.output())![1]!;
