@@ -32,6 +32,11 @@ describe('config', () => {
     ['WORKMESH_CONCURRENCY', '0', /at least 1/],
     ['REDIS_URL', 'http://x', /scheme must be redis: or rediss:/],
     ['REDIS_URL', 'not a url', /not a URL/],
+    ['REDIS_URL', 'redis://h1:1,h2:2', /needs redis\+cluster:\/\/ or redis\+sentinel:\/\//],
+    ['REDIS_URL', 'redis+cluster://h1:1,h2:x', /bad node "h2:x"/],
+    ['REDIS_URL', 'redis+sentinel://h1:26379,h2:26379', /master name is missing/],
+    ['REDIS_URL', 'redis+sentinel://h1/m/x', /must be a db number/],
+    ['REDIS_URL', 'redis+sentinel://h1/m?sentinelPasword=x', /unknown parameter sentinelPasword/],
     ['WORKMESH_LOG_LEVEL', 'loud', /one of/],
     ['WORKMESH_PREFIX', 'a b', /must match/],
   ] as const) {

@@ -5,6 +5,7 @@ import { isWorkmeshError } from '../src/errors/index.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import {
+  runCli,
   startApiProcess,
   startWorkerProcess,
   stopAll,
@@ -15,6 +16,7 @@ import { until } from './helpers/wait.js';
 let redis: TestRedis;
 let client: WorkmeshClient;
 let apiUrl: string;
+let consoleUrl: string;
 const procs: RoleProcess[] = [];
 
 before(async () => {
@@ -25,8 +27,10 @@ before(async () => {
     startApiProcess(redis.url, env),
     startWorkerProcess(redis.url, env),
     startWorkerProcess(redis.url, env),
+    runCli(['sysmon', '--headless', '--console-port', '0'], { REDIS_URL: redis.url, ...env }),
   );
   apiUrl = (await procs[0]!.ready).url!;
+  consoleUrl = (await procs[3]!.ready).url!;
   await Promise.all(procs.map((p) => p.ready));
   client = new WorkmeshClient({ baseUrl: apiUrl });
 });
@@ -63,6 +67,7 @@ describe('Redis outage', () => {
     const res = await fetch(`${apiUrl}/api/work?data=during-outage`, { method: 'POST' });
     const answeredMs = performance.now() - started;
     assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '1', 'a 503 says when to retry');
     assert.equal(
       ((await res.json()) as { error: { code: string } }).error.code,
       'WM_ERR_REDIS_UNAVAILABLE',
@@ -70,6 +75,9 @@ describe('Redis outage', () => {
     t.diagnostic(`503 answered in ${Math.round(answeredMs)} ms while Redis was down`);
     const status = await fetch(`${apiUrl}/api/status/${accepted[0]!}`);
     assert.equal(status.status, 503);
+    const onConsole = await fetch(`${consoleUrl}/console/api/jobs/${accepted[0]!}`);
+    assert.equal(onConsole.status, 503, 'the console too');
+    assert.equal(onConsole.headers.get('retry-after'), '1');
     const ready = await fetch(`${apiUrl}/readyz`);
     assert.equal(ready.status, 503);
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { WorkmeshClient } from '../src/client/index.js';
+import { ensureRedisServerBinary, freePort } from '../src/redis/index.js';
 import { buildTestApi } from './helpers/api.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import { runCliToEnd, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
@@ -76,57 +77,66 @@ describe('Redis credentials', () => {
   });
 });
 
+/** A test CA and a server certificate for 127.0.0.1 in a temp folder; undefined without openssl. */
+function makeTestCerts(): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'workmesh-tls-'));
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  try {
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=workmesh-test-ca',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+    );
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+    );
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+      '-out',
+      'server.crt',
+    );
+  } catch {
+    return undefined;
+  }
+  return dir;
+}
+
 describe('Redis over TLS', () => {
   it('runs the whole flow over rediss:// with the CA in NODE_EXTRA_CA_CERTS', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'workmesh-tls-'));
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    try {
-      ssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=workmesh-test-ca',
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.crt',
-      );
-      ssl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        'server.key',
-        '-out',
-        'server.csr',
-      );
-      writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-      ssl(
-        'x509',
-        '-req',
-        '-in',
-        'server.csr',
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-days',
-        '1',
-        '-extfile',
-        'san.ext',
-        '-out',
-        'server.crt',
-      );
-    } catch {
+    const dir = makeTestCerts();
+    if (dir === undefined) {
       t.skip('openssl is not installed: cannot make test certificates');
       return;
     }
@@ -159,6 +169,53 @@ describe('Redis over TLS', () => {
     await flowThrough(`rediss://127.0.0.1:${tlsPort}`, {
       NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt'),
     });
+  });
+  it('runs the whole flow over rediss+sentinel:// (TLS to the sentinel and to the master)', async (t) => {
+    const dir = makeTestCerts();
+    if (dir === undefined) {
+      t.skip('openssl is not installed: cannot make test certificates');
+      return;
+    }
+    const tls = (port: number) => [
+      `tls-port ${port}`,
+      `tls-cert-file ${join(dir, 'server.crt')}`,
+      `tls-key-file ${join(dir, 'server.key')}`,
+      `tls-ca-cert-file ${join(dir, 'ca.crt')}`,
+      'tls-auth-clients no',
+    ];
+    const masterTlsPort = await freePort();
+    try {
+      await redisWith(
+        tls(masterTlsPort).flatMap((line) =>
+          line.split(' ').map((w, i) => (i === 0 ? `--${w}` : w)),
+        ),
+      );
+    } catch (err) {
+      t.skip(`this redis-server has no TLS support (${(err as Error).message.split('\n')[0]})`);
+      return;
+    }
+    const sentinelPort = await freePort();
+    const conf = join(dir, 'sentinel.conf');
+    writeFileSync(
+      conf,
+      [
+        'port 0',
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        ...tls(sentinelPort),
+        'tls-replication yes', // the sentinel talks TLS to the master too
+        `sentinel monitor wm-master 127.0.0.1 ${masterTlsPort} 1`,
+        '',
+      ].join('\n'),
+    );
+    const sentinel = spawn(ensureRedisServerBinary(), [conf, '--sentinel'], { stdio: 'ignore' });
+    try {
+      await flowThrough(`rediss+sentinel://127.0.0.1:${sentinelPort}/wm-master`, {
+        NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt'),
+      });
+    } finally {
+      sentinel.kill('SIGTERM');
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { WorkmeshError, type ErrorCode } from '../errors/index.js';
+import { REDIS_RETRY_AFTER_SEC, redisErrorOf, redisOutage } from '../redis/index.js';
 import { retryKeyOf } from './retry-key.js';
 
 const fastifyCodes: Partial<Record<string, ErrorCode>> = {
@@ -14,7 +15,9 @@ const fastifyCodes: Partial<Record<string, ErrorCode>> = {
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | WorkmeshError, request, reply) => {
     let wm: WorkmeshError;
+    const redisError = redisErrorOf(err);
     if (err instanceof WorkmeshError) wm = err;
+    else if (redisError) wm = redisError;
     else if ('validation' in err && err.validation) {
       wm = new WorkmeshError('WM_ERR_API_BAD_REQUEST', err.message);
     } else if (err.code && fastifyCodes[err.code]) {
@@ -25,8 +28,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
       request.log.error({ err }, 'unexpected error');
       wm = new WorkmeshError('WM_ERR_INTERNAL', 'internal error; see the server log');
     }
-    if (wm.status >= 500 && wm.code !== 'WM_ERR_INTERNAL')
+    // Redis away: one line per outage for the process, not one per refused request.
+    const outage = redisOutage.failed(request.log, 'request', wm);
+    if (!outage && wm.status >= 500 && wm.code !== 'WM_ERR_INTERNAL')
       request.log.warn({ code: wm.code }, wm.message);
+    if (wm.code === 'WM_ERR_REDIS_UNAVAILABLE' || wm.code === 'WM_ERR_REDIS_FULL')
+      void reply.header('retry-after', String(REDIS_RETRY_AFTER_SEC));
     // Any 5xx of a write that may have landed: the key that makes resending it safe.
     const retryKey = wm.status >= 500 ? retryKeyOf(request) : undefined;
     if (retryKey !== undefined) {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { WorkmeshError } from '../errors/index.js';
+import { redisErrorOf } from '../redis/index.js';
 
 interface Waiting {
   readonly deadline: number;
@@ -69,12 +70,6 @@ export function withRedis<T>(redis: Redis, timeoutMs: number, fn: () => Promise<
 }
 
 function redisFailure(err: unknown): Error {
-  // maxmemory reached with noeviction: a state to wait out, not a server bug.
-  if (err instanceof Error && /\bOOM\b/.test(err.message)) {
-    return new WorkmeshError(
-      'WM_ERR_REDIS_FULL',
-      'Redis is out of memory; nothing was written. Retry later',
-    );
-  }
-  return err instanceof Error ? err : new Error(String(err));
+  // An outage, a failover (MOVED, READONLY, CLUSTERDOWN...) or maxmemory: a 503 to retry.
+  return redisErrorOf(err) ?? (err instanceof Error ? err : new Error(String(err)));
 }

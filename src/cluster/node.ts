@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { requeueHeldBy } from '../queue/index.js';
-import { Keys, connectRedis, runScript } from '../redis/index.js';
+import { Keys, connectRedis, redisOutage, runScript } from '../redis/index.js';
 import { FigureSampler, type JobFigures } from './figures.js';
 import { Messaging, type Callable } from './messaging.js';
 import type { Member, MembershipChange, NodeInfo } from './node-info.js';
@@ -258,9 +258,12 @@ export class ClusterNode extends EventEmitter {
         if (running || this.stopped) return;
         running = true;
         fn()
+          .then(() => redisOutage.succeeded(this.options.log))
           .catch((err: unknown) => {
             const count = (this.loopErrors[name] += 1);
-            // First failure, then every 2^n-th: an outage is visible without flooding the log.
+            // An outage or failover: logged once for the process. Any other error: the first
+            // failure, then every 2^n-th, visible without flooding the log.
+            if (redisOutage.failed(this.options.log, name, err)) return;
             if ((count & (count - 1)) === 0) {
               this.options.log.warn(
                 { err: (err as Error).message, loop: name, failures: count },

@@ -1,4 +1,5 @@
 import { WorkmeshError } from '../errors/index.js';
+import { parseRedisUrl, redactRedisUrl } from '../redis/index.js';
 import { options, type OptionSpec } from './options.js';
 
 type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -69,18 +70,22 @@ function parseValue(spec: OptionSpec, raw: string): unknown {
       return n;
     }
     case 'url': {
+      if (spec.key === 'redisUrl') {
+        try {
+          parseRedisUrl(raw);
+        } catch (err) {
+          throw invalid(spec, redactRedisUrl(raw), (err as Error).message);
+        }
+        return raw;
+      }
       let url: URL;
       try {
         url = new URL(raw);
       } catch {
         throw invalid(spec, raw, 'not a URL');
       }
-      const allowed =
-        spec.key === 'redisUrl'
-          ? ['redis:', 'rediss:', 'redis+cluster:', 'rediss+cluster:']
-          : ['http:', 'https:'];
-      if (!allowed.includes(url.protocol)) {
-        throw invalid(spec, raw, `scheme must be ${allowed.join(' or ')}`);
+      if (!['http:', 'https:'].includes(url.protocol)) {
+        throw invalid(spec, raw, 'scheme must be http: or https:');
       }
       return raw;
     }

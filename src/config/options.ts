@@ -24,7 +24,7 @@ export const options = [
     flag: 'redis-url',
     kind: 'url',
     default: undefined,
-    doc: 'Redis to use (`redis://[user:pass@]host:port[/db]`, `rediss://` for TLS), or a Redis Cluster (`redis+cluster://[user:pass@]host:port[,host:port...]`, `rediss+cluster://` for TLS; one reachable node is enough, the others are discovered). Unset: `up` starts a private redis-server; other roles use redis://127.0.0.1:6379.',
+    doc: "Redis to use (`redis://[user:pass@]host:port[/db]`, `rediss://` for TLS); a Redis Cluster (`redis+cluster://[user:pass@]host:port[,host:port...]`, `rediss+cluster://` for TLS; one reachable node is enough at start, the others are discovered); or a master found through Sentinel (`redis+sentinel://[user:pass@]host:port[,host:port...]/<master-name>[/db][?sentinelUsername=..&sentinelPassword=..]`, sentinel port 26379 by default; `user:pass` is the master's, the query's the sentinels'; `rediss+sentinel://` for TLS to both). Percent-encode special characters in passwords. Unset: `up` starts a private redis-server; other roles use redis://127.0.0.1:6379.",
   },
   {
     key: 'prefix',

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { ClusterNode, MembershipChange } from '../cluster/index.js';
 import type { Logger } from '../log/index.js';
-import { queueOfJobId, type Keys } from '../redis/index.js';
+import { queueOfJobId, redisOutage, type Keys } from '../redis/index.js';
 import { CounterRates, percentile, round } from './rates.js';
 import { Ring } from './ring.js';
 import { readClusterSnapshot, type ClusterSnapshot } from './snapshot.js';
@@ -100,9 +100,10 @@ export class Monitor extends EventEmitter {
       const latencies = await this.latencies(finished.slice(0, LATENCY_SAMPLES));
       this.latest = this.compose(cluster, true, latencies);
       this.failures = 0;
+      redisOutage.succeeded(log);
     } catch (err) {
       this.failures += 1;
-      if ((this.failures & (this.failures - 1)) === 0)
+      if (!redisOutage.failed(log, 'monitor', err) && (this.failures & (this.failures - 1)) === 0)
         log.warn({ err: (err as Error).message, failures: this.failures }, 'monitor read failed');
       this.latest = { ...this.latest, at: Date.now(), redisOk: false };
     }

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { parseClusterUrl } from './cluster-url.js';
+import { redisOutage } from './outage-log.js';
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { SCRIPT_NAMES, defineScripts } from './scripts.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -24,6 +25,54 @@ export function onRedisError(listener: ErrorListener): () => void {
   return () => errorListeners.delete(listener);
 }
 
+const backoffMs = (times: number): number => Math.min(100 * 2 ** Math.min(times, 5), 2000);
+
+function open(target: RedisTarget | undefined, redisOptions: RedisOptions): Redis {
+  if (target === undefined || target.kind === 'single') {
+    return new Redis(target?.url ?? DEFAULT_REDIS_URL, redisOptions);
+  }
+  const auth = {
+    ...(target.username === undefined ? {} : { username: target.username }),
+    ...(target.password === undefined ? {} : { password: target.password }),
+  };
+  if (target.kind === 'sentinel') {
+    // ioredis asks the sentinels for the master at every (re)connect and checks its role; a
+    // demoted master's READONLY reconnects (reconnectOnError). Not its failoverDetector: a
+    // +switch-master that arrives while a reconnect is under way ends the connection for good
+    // ("Connection is closed." forever; seen in test/ha/failover.test.ts with ioredis 5.9).
+    return new Redis({
+      ...redisOptions,
+      ...auth,
+      sentinels: target.sentinels,
+      name: target.masterName,
+      db: target.db,
+      ...(target.sentinelUsername === undefined
+        ? {}
+        : { sentinelUsername: target.sentinelUsername }),
+      ...(target.sentinelPassword === undefined
+        ? {}
+        : { sentinelPassword: target.sentinelPassword }),
+      ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+      sentinelRetryStrategy: backoffMs,
+    });
+  }
+  // A Cluster answers the same commands as a single connection (routed by key slot) and
+  // workmesh's keys and scripts stay within one slot each, so the rest of the code takes it as
+  // a Redis; the few per-node commands go through forEachMaster().
+  return new Cluster(target.seeds, {
+    // ioredis picks an auto-pipeline's node from the first argument, which for XGROUP
+    // CREATE or a script call is not the key: answered MOVED. Scripts batch per turn anyway.
+    enableAutoPipelining: false,
+    clusterRetryStrategy: backoffMs,
+    redisOptions: {
+      ...redisOptions,
+      enableAutoPipelining: false,
+      ...auth,
+      ...(target.tls ? { tls: {} } : {}),
+    },
+  }) as unknown as Redis;
+}
+
 /**
  * A connection that reconnects forever with capped backoff and logs its errors once per
  * change of state, so a Redis outage is visible but never crashes the process.
@@ -41,33 +90,18 @@ export function connectRedis(
     // latency to every job.
     autoPipeliningIgnoredCommands: SCRIPT_NAMES.map((name) => `wm_${name}`),
     maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    retryStrategy: backoffMs,
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
   };
-  const target = url === undefined ? undefined : parseClusterUrl(url);
-  const redis = target
-    ? // A Cluster answers the same commands as a single connection (routed by key slot) and
-      // workmesh's keys and scripts stay within one slot each, so the rest of the code takes
-      // it as a Redis; the few per-node commands go through forEachMaster().
-      (new Cluster(target.seeds, {
-        // ioredis picks an auto-pipeline's node from the first argument, which for XGROUP
-        // CREATE or a script call is not the key: answered MOVED. Scripts batch per turn anyway.
-        enableAutoPipelining: false,
-        clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
-        redisOptions: {
-          ...redisOptions,
-          enableAutoPipelining: false,
-          ...(target.username === undefined ? {} : { username: target.username }),
-          ...(target.password === undefined ? {} : { password: target.password }),
-          ...(target.tls ? { tls: {} } : {}),
-        },
-      }) as unknown as Redis)
-    : new Redis(url ?? DEFAULT_REDIS_URL, redisOptions);
+  const redis = open(url === undefined ? undefined : parseRedisUrl(url), redisOptions);
   defineScripts(redis);
   let down = false;
   redis.on('error', (err: Error) => {
     for (const listener of errorListeners) listener(err);
-    if (!down) log.warn({ err: err.message }, 'redis connection error; reconnecting');
+    // An outage or failover is logged once for the process (redisOutage); other errors (a
+    // refused password, say) once per connection until it is ready again.
+    if (!redisOutage.failed(log, 'connection', err) && !down)
+      log.warn({ err: err.message }, 'redis connection error; reconnecting');
     down = true;
   });
   redis.on('ready', () => {

@@ -21,7 +21,20 @@ export {
   DEFAULT_REDIS_URL,
   type ConnectOptions,
 } from './connect.js';
-export { parseClusterUrl, CLUSTER_SCHEMES, type ClusterTarget } from './cluster-url.js';
+export {
+  parseRedisUrl,
+  parseClusterUrl,
+  parseSentinelUrl,
+  redactRedisUrl,
+  CLUSTER_SCHEMES,
+  SENTINEL_SCHEMES,
+  REDIS_SCHEMES,
+  type RedisTarget,
+  type ClusterTarget,
+  type SentinelTarget,
+} from './redis-url.js';
+export { redisOutage, type RedisOutageLog } from './outage-log.js';
+export { isRedisUnavailable, redisErrorOf, REDIS_RETRY_AFTER_SEC } from './redis-errors.js';
 export {
   startRedisServer,
   ensureRedisServerBinary,

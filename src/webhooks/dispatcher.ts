@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { getJob } from '../queue/index.js';
-import { runScript, type Keys } from '../redis/index.js';
+import { redisOutage, runScript, type Keys } from '../redis/index.js';
 import type { WebhookAllowList } from './allow.js';
 import { postPinned } from './post.js';
 import { signWebhook } from './signature.js';
@@ -77,7 +77,8 @@ export class WebhookDispatcher {
         else if (nextDue >= 0) nextMs = Math.min(nextMs, Math.max(0, nextDue - Date.now()));
       }
     } catch (err) {
-      this.options.log.warn({ err: (err as Error).message }, 'webhook dispatch failed; retrying');
+      if (!redisOutage.failed(this.options.log, 'webhooks', err))
+        this.options.log.warn({ err: (err as Error).message }, 'webhook dispatch failed; retrying');
     } finally {
       this.running = false;
       this.schedule(this.again ? 0 : nextMs);

@@ -9,6 +9,7 @@ import {
   type Outcome,
   type QueueConsumer,
 } from '../queue/index.js';
+import { redisOutage } from '../redis/index.js';
 import { JobAbort, JobRun, type Settled } from './job-run.js';
 
 export interface RunnerSettings {
@@ -193,12 +194,13 @@ export class QueueRunner {
         for (const job of jobs) this.execute(job);
         backlog = jobs.length >= free;
         failures = 0;
+        redisOutage.succeeded(this.log);
         // Let the outcomes of these jobs go to Redis before the next read: on a quiet queue
         // that read waits, and a job's latency ends with its outcome written.
         if (!backlog && jobs.length > 0) await setImmediatePromise();
       } catch (err) {
         failures += 1;
-        if ((failures & (failures - 1)) === 0) {
+        if (!redisOutage.failed(this.log, 'claim', err) && (failures & (failures - 1)) === 0) {
           this.log.warn({ err: errorMessage(err), failures }, 'claim failed; retrying');
         }
         await sleep(Math.min(100 * 2 ** Math.min(failures, 5), 2000));
@@ -213,12 +215,15 @@ export class QueueRunner {
     if (this.stopping) return;
     this.promoteTimer = setTimeout(() => {
       this.consumer.promote().then(
-        (nextDue) =>
+        (nextDue) => {
+          redisOutage.succeeded(this.log);
           this.schedulePromote(
             nextDue < 0 ? 1000 : Math.min(1000, Math.max(10, nextDue - Date.now())),
-          ),
+          );
+        },
         (err: unknown) => {
-          this.log.warn({ err: errorMessage(err) }, 'promote failed');
+          if (!redisOutage.failed(this.log, 'promote', err))
+            this.log.warn({ err: errorMessage(err) }, 'promote failed');
           this.schedulePromote(1000);
         },
       );
@@ -245,7 +250,8 @@ export class QueueRunner {
       if (jobs.length > 0) this.log.info({ jobs: jobs.map((j) => j.id) }, 'took over idle jobs');
       for (const job of jobs) this.execute(job);
     } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'reclaim failed');
+      if (!redisOutage.failed(this.log, 'reclaim', err))
+        this.log.warn({ err: errorMessage(err) }, 'reclaim failed');
     }
   }
 
@@ -262,7 +268,8 @@ export class QueueRunner {
         lost.run.abort(new JobAbort('claim lost: the job was taken over or cancelled', 'lost'));
       });
     } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'renew failed');
+      if (!redisOutage.failed(this.log, 'renew', err))
+        this.log.warn({ err: errorMessage(err) }, 'renew failed');
     }
   }
 
@@ -323,10 +330,17 @@ export class QueueRunner {
     return { kind: 'error', error, retryAt: Date.now() + retryDelayMs(backoff, job.attempt) };
   }
 
+  /**
+   * Writes a job's outcome, retrying: a few times for an error, and through a Redis outage or
+   * failover for as long as the claim holds (past the claim timeout another worker takes the
+   * job over, and this outcome would be refused anyway).
+   */
   private async writeOutcome(job: ClaimedJob, outcome: Outcome): Promise<void> {
+    const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.consumer.finish(job, outcome);
+        redisOutage.succeeded(this.log);
         this.settings.onFinished?.(job.id, result);
         if (result === 'done') this.counts.processed += 1;
         else if (result === 'failed') this.counts.failed += 1;
@@ -346,14 +360,16 @@ export class QueueRunner {
         }
         return;
       } catch (err) {
-        if (attempt >= 5) {
+        const outage = redisOutage.failed(this.log, 'finish', err);
+        const holding = performance.now() - started < this.settings.claimTimeoutMs;
+        if (outage ? !holding : attempt >= 5) {
           this.log.error(
             { jobId: job.id, err: errorMessage(err) },
             'could not write result; the job will be taken over',
           );
           return;
         }
-        await sleep(200 * attempt);
+        await sleep(Math.min(200 * attempt, 2000));
       }
     }
   }

@@ -19,6 +19,8 @@ export interface TestRedisCluster {
   readonly client: Cluster;
   /** A plain client per master, for per-node commands (DBSIZE, CLIENT LIST, ...). */
   masters(): Redis[];
+  /** The port of the master that serves this key now (asked of a node still up). */
+  masterPortOf(key: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -42,16 +44,27 @@ async function clusterPort(taken: Set<number>): Promise<number> {
   }
 }
 
+export interface TestClusterOptions {
+  /** Replicas per master (a replica takes over when its master fails). */
+  readonly replicas?: number;
+  /** cluster-node-timeout: how long a master must be silent to be failed over. */
+  readonly nodeTimeoutMs?: number;
+}
+
 /**
- * A private 3-master Redis Cluster (no replicas) in a temp folder, for one test file:
- * `redis-server --cluster-enabled yes` x3, `redis-cli --cluster create`, then waits until every
- * node reports cluster_state:ok.
+ * A private 3-master Redis Cluster (no replicas unless asked) in a temp folder, for one test
+ * file: `redis-server --cluster-enabled yes` per node, `redis-cli --cluster create`, then waits
+ * until every node reports cluster_state:ok (and every replica is in sync).
  */
-export async function startTestRedisCluster(masterCount = 3): Promise<TestRedisCluster> {
+export async function startTestRedisCluster(
+  masterCount = 3,
+  options: TestClusterOptions = {},
+): Promise<TestRedisCluster> {
+  const { replicas = 0, nodeTimeoutMs = 5000 } = options;
   const dir = mkdtempSync(join(tmpdir(), 'workmesh-cluster-'));
   const taken = new Set<number>();
   const ports: number[] = [];
-  for (let i = 0; i < masterCount; i++) ports.push(await clusterPort(taken));
+  for (let i = 0; i < masterCount * (1 + replicas); i++) ports.push(await clusterPort(taken));
   const servers = await Promise.all(
     ports.map((port) =>
       startRedisServer({
@@ -63,7 +76,7 @@ export async function startTestRedisCluster(masterCount = 3): Promise<TestRedisC
           '--cluster-config-file',
           join(dir, `nodes-${port}.conf`),
           '--cluster-node-timeout',
-          '5000',
+          String(nodeTimeoutMs),
           '--appendonly',
           'no',
         ],
@@ -80,7 +93,7 @@ export async function startTestRedisCluster(masterCount = 3): Promise<TestRedisC
       'create',
       ...ports.map((p) => `127.0.0.1:${p}`),
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ]);
     const deadline = performance.now() + 20_000;
@@ -90,7 +103,13 @@ export async function startTestRedisCluster(masterCount = 3): Promise<TestRedisC
           async (p) => (await run('redis-cli', ['-p', String(p), 'cluster', 'info'])).stdout,
         ),
       );
-      if (states.every((s) => s.includes('cluster_state:ok'))) break;
+      const synced = await Promise.all(
+        ports.map(async (p) => {
+          const info = (await run('redis-cli', ['-p', String(p), 'info', 'replication'])).stdout;
+          return info.includes('role:master') || info.includes('master_link_status:up');
+        }),
+      );
+      if (states.every((s) => s.includes('cluster_state:ok')) && synced.every(Boolean)) break;
       if (performance.now() > deadline) throw new Error(`cluster not ok:\n${states.join('\n')}`);
       await sleep(100);
     }
@@ -113,6 +132,13 @@ export async function startTestRedisCluster(masterCount = 3): Promise<TestRedisC
       const clients = ports.map((p) => new Redis(p, '127.0.0.1', { maxRetriesPerRequest: null }));
       plain.push(...clients);
       return clients;
+    },
+    async masterPortOf(key) {
+      const slot = await client.cluster('KEYSLOT', key);
+      const shards = await client.cluster('SLOTS');
+      const master = shards.find(([from, to]) => from <= slot && slot <= to)?.[2];
+      if (!master) throw new Error(`no master serves slot ${slot}`);
+      return master[1];
     },
     async stop() {
       client.disconnect();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { configToEnv } from '../../config/index.js';
-import { startRedisServer, type RedisServerHandle } from '../../redis/index.js';
+import { redactRedisUrl, startRedisServer, type RedisServerHandle } from '../../redis/index.js';
 import type { Command } from '../command.js';
 import { Supervisor } from '../supervisor.js';
 
@@ -59,7 +59,7 @@ export const upCommand: Command = {
       redisUrl = redis.url;
       say(`redis    ${redisUrl} (private, AOF on, data in ${dir})`);
     } else {
-      say(`redis    ${redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`);
+      say(`redis    ${redactRedisUrl(redisUrl)}`);
     }
     const env = {
       ...process.env,
