@@ -107,6 +107,12 @@ function parseValue(spec: OptionSpec, raw: string): unknown {
   }
 }
 
+/** An address this machine's clients reach a server bound to host on. */
+function loopbackOf(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /**
  * Builds the one config object of a process: flags win over the environment, the
  * environment over defaults. Throws WM_ERR_CONFIG_INVALID naming the setting at fault.
@@ -121,6 +127,9 @@ export function loadConfig(
     const raw = flags[spec.flag] ?? env[spec.env];
     out[spec.key] = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw);
   }
+  // The CLI's API is the one this machine's settings describe, unless told otherwise.
+  if (out.apiUrl === undefined)
+    out.apiUrl = `http://${loopbackOf(out.host as string)}:${String(out.apiPort || 5983)}`;
   for (const key of [
     'types',
     'jobModules',

@@ -22,6 +22,7 @@ export const submitCommand: Command = {
   usage: 'submit <data> [--type T] [--wait] [options]',
   description:
     'Exit code: 0 accepted (or done with --wait), 1 failed or cancelled, 3 still running at the --timeout.',
+  joinsLocalUp: true,
   settings: ['apiUrl', 'apiToken', 'resultTtlSec'],
   flags: {
     type: { type: 'string', short: 't', doc: 'Job type.', default: 'permute' },

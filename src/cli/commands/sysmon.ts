@@ -6,6 +6,7 @@ import { Monitor, type MonitorSnapshot } from '../../monitor/index.js';
 import { Keys, connectRedis } from '../../redis/index.js';
 import { TerminalView, renderFrame, statusLine } from '../../sysmon/index.js';
 import type { Command } from '../command.js';
+import { reachRedis } from '../redis-reach.js';
 import { stopOnSignals, tellParent } from '../lifecycle.js';
 
 export const sysmonCommand: Command = {
@@ -14,6 +15,7 @@ export const sysmonCommand: Command = {
   usage: 'sysmon [--once] [--json] [--no-console] [--headless] [options]',
   description:
     'Joins the cluster as a node (role sysmon) and reads it every WORKMESH_SYSMON_INTERVAL_MS. On a terminal: a full-screen view redrawn in place (nodes, queues, membership events); otherwise one status line per interval. Serves the web console on WORKMESH_HOST:WORKMESH_CONSOLE_PORT; beyond loopback it needs WORKMESH_CONSOLE_TOKEN. Logs go to stderr.',
+  joinsLocalUp: true,
   settings: [
     'redisUrl',
     'prefix',
@@ -71,6 +73,12 @@ export const sysmonCommand: Command = {
     };
     const closeRedis = (): Promise<unknown> => redis.quit().catch(() => redis.disconnect());
     if (once) {
+      try {
+        await reachRedis(redis, config.redisUrl);
+      } catch (err) {
+        subscriber.disconnect();
+        throw err;
+      }
       const monitor = new Monitor(monitorOptions);
       // A one-off read: no need to join the cluster, and no console.
       await monitor.start();

@@ -15,6 +15,7 @@ export const workerCommand: Command = {
   usage: 'worker [options]',
   description:
     'Start as many as you like, on any machine that reaches the same Redis. Each worker is a cluster node: it registers, heartbeats, and answers calls (ping, info, stats, run, drain, stop). On SIGTERM it stops claiming, lets running jobs finish (WORKMESH_SHUTDOWN_GRACE_MS), hands the rest back to the queue, leaves the cluster and exits; a second signal exits at once.',
+  joinsLocalUp: true,
   settings: [
     'redisUrl',
     'prefix',
