@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { WorkmeshError } from '../errors/index.js';
+import { WorkmeshError, validationMessage } from '../errors/index.js';
 import { MAX_PARTITIONS, TYPE_NAME_RE, queuesOfType } from '../redis/index.js';
 import type { AnyJobDefinition, JobSettings } from './define.js';
 import { hash } from './hash.js';
@@ -138,11 +138,9 @@ export class JobRegistry {
       );
     }
     if (!validate(data)) {
-      const first = validate.errors?.[0];
-      const where = first?.instancePath ? `data${first.instancePath}` : 'data';
       throw new WorkmeshError(
         'WM_ERR_JOB_INVALID_DATA',
-        `${where} ${first?.message ?? 'is invalid'} (job type ${name})`,
+        `${validationMessage('data', validate.errors ?? [])} (job type ${name})`,
         {
           details: {
             type: name,
