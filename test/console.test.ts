@@ -13,7 +13,7 @@ import { Producer, QueueConsumer } from '../src/queue/index.js';
 import { Keys } from '../src/redis/index.js';
 import { buildTestApi } from './helpers/api.js';
 import { FAST_CLUSTER, startTestNode } from './helpers/cluster.js';
-import { runCliToEnd } from './helpers/processes.js';
+import { ROOT, runCli, runCliToEnd, stopAll } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
 let redis: TestRedis;
@@ -25,6 +25,7 @@ before(async () => {
   node = await startTestNode(redis.url);
 });
 after(async () => {
+  await stopAll();
   for (const close of closers.reverse()) await close();
   await node.stop();
   await redis.stop();
@@ -99,14 +100,31 @@ describe('console: listening beyond loopback', () => {
       assert.doesNotThrow(() => checkListenAllowed(loadConfig({ WORKMESH_HOST: host })));
   });
 
-  it('sysmon refuses to start with a clear error', async () => {
+  it('sysmon refuses to start with a clear error, before it joins the cluster', async () => {
     const result = await runCliToEnd(['sysmon', '--host', '0.0.0.0', '--console-port', '0'], {
       ...FAST_CLUSTER,
       REDIS_URL: redis.url,
       WORKMESH_CONSOLE_TOKEN: '',
+      WORKMESH_LOG_LEVEL: 'info',
     });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /without a token.*\[WM_ERR_CONSOLE_NO_TOKEN\]/);
+    assert.doesNotMatch(result.stderr, /joined the cluster/);
+  });
+});
+
+describe('console: the types of ports', () => {
+  it("sysmon's Submit form offers the types bound to ports", async () => {
+    const sysmon = runCli(['sysmon', '--headless', '--console-port', '0'], {
+      ...FAST_CLUSTER,
+      REDIS_URL: redis.url,
+      WORKMESH_PORTS: `${ROOT}examples/ports/ports.json`,
+    });
+    const { url } = await sysmon.ready;
+    const res = await fetch(`${url}/console/api/types`);
+    const names = ((await res.json()) as { types: { name: string }[] }).types.map((t) => t.name);
+    assert.ok(names.includes('csv-summary'), names.join(','));
+    assert.ok(names.includes('extract-links'), names.join(','));
   });
 });
 

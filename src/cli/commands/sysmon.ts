@@ -1,7 +1,8 @@
 import { ClusterNode, newNodeId } from '../../cluster/index.js';
-import { startConsole, type ConsoleHandle } from '../../console/index.js';
+import { checkListenAllowed, startConsole, type ConsoleHandle } from '../../console/index.js';
 import { createRegistry } from '../../jobs/index.js';
 import { createLogger } from '../../log/index.js';
+import { loadPorts } from '../../ports/index.js';
 import { Monitor, type MonitorSnapshot } from '../../monitor/index.js';
 import { Keys, connectRedis } from '../../redis/index.js';
 import { TerminalView, renderFrame, statusLine } from '../../sysmon/index.js';
@@ -26,6 +27,7 @@ export const sysmonCommand: Command = {
     'insecure',
     'sysmonIntervalMs',
     'jobModules',
+    'portFiles',
     'resultTtlSec',
     'maxAttempts',
     'backoffMs',
@@ -56,7 +58,8 @@ export const sysmonCommand: Command = {
     const nodeId = newNodeId('sysmon');
     // stdout is the view: logs go to stderr, and a full-screen view shows only fatal ones.
     const log = createLogger(tty ? 'fatal' : config.logLevel, { nodeId, role: 'sysmon' }, 2);
-    const registry = await createRegistry(config, config.jobModules);
+    // The console's Submit form and queue list show every type the workers run, ports too.
+    const registry = await createRegistry(config, config.jobModules, loadPorts(config.portFiles));
     const redis = connectRedis(config.redisUrl, log, { name: `wm-sysmon-${nodeId}` });
     const subscriber = connectRedis(config.redisUrl, log, {
       blocking: true,
@@ -94,6 +97,8 @@ export const sysmonCommand: Command = {
       await closeRedis();
       return s.redisOk ? 0 : 1;
     }
+    // Refuse an unsafe console before joining: others would see a node come and go.
+    if (flags['no-console'] !== true) checkListenAllowed(config, log);
     const node = new ClusterNode({ config, nodeId, role: 'sysmon', log });
     const monitor = new Monitor({ ...monitorOptions, node });
     await node.start();
