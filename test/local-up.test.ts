@@ -109,6 +109,12 @@ describe('a second terminal joins the running up', () => {
     assert.doesNotMatch(up.output(), /dropped a cluster message/);
   });
 
+  it('shell -e prints an error with its code and exits 1', async () => {
+    const { code, out } = await runToEnd(folder, ['shell', '-e', "await call('nobody', 'ping')"]);
+    assert.equal(code, 1, out);
+    assert.match(out, /workmesh shell: .*\[WM_ERR_CLUSTER_NO_NODE\]/);
+  });
+
   it('nodes --json lists the api, the worker and the console', async () => {
     const { code, out } = await runToEnd(folder, ['nodes', '--json']);
     assert.equal(code, 0, out);

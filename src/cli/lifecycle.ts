@@ -48,6 +48,16 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): Promise<v
   });
 }
 
+/** What to do about an error the command line gets from the API. */
+const HINTS: Partial<Record<string, string>> = {
+  WM_ERR_AUTH_REQUIRED:
+    'The API wants a token: set WORKMESH_TOKEN (or pass --token) to one of its WORKMESH_API_TOKENS.',
+  WM_ERR_AUTH_INVALID:
+    'The API does not know this token: check WORKMESH_TOKEN (or --token) against its WORKMESH_API_TOKENS.',
+  WM_ERR_AUTH_FORBIDDEN:
+    "The token's scopes do not allow this: see the scopes of WORKMESH_API_TOKENS in docs/security.md.",
+};
+
 /** Prints a WorkmeshError as one clear line (code + message), anything else with its stack. */
 export function reportError(err: unknown): number {
   // Refused credentials are a setting to fix, not a crash to debug.
@@ -58,7 +68,8 @@ export function reportError(err: unknown): number {
     );
   }
   if (isWorkmeshError(err)) {
-    process.stderr.write(`workmesh: ${err.message} [${err.code}]\n`);
+    const hint = HINTS[err.code] ?? '';
+    process.stderr.write(`workmesh: ${err.message} [${err.code}]${hint ? `\n${hint}` : ''}\n`);
     tellParent({ kind: 'error', code: err.code, message: err.message });
     return err.code === 'WM_ERR_CLI_USAGE' || err.code === 'WM_ERR_CONFIG_INVALID' ? 2 : 1;
   }
