@@ -229,7 +229,7 @@ describe('server-sent events', () => {
 describe('webhooks', () => {
   let server: Server;
   let port: number;
-  const received: { body: string; headers: IncomingMessage['headers'] }[] = [];
+  const received: { body: string; headers: IncomingMessage['headers']; at: number }[] = [];
   let failuresLeft = 0;
 
   before(async () => {
@@ -237,7 +237,7 @@ describe('webhooks', () => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        received.push({ body, headers: req.headers });
+        received.push({ body, headers: req.headers, at: performance.now() });
         if (req.url === '/slow') {
           setTimeout(() => res.writeHead(500).end(), 2500);
         } else if (failuresLeft > 0) {
@@ -304,6 +304,10 @@ describe('webhooks', () => {
       ['1', '2', '3'],
     );
     assert.equal((JSON.parse(received[2]!.body) as { status: string }).status, 'failed');
+    // WORKMESH_WEBHOOK_RETRY_MS=100: retries 100 and 200 ms later, not at the dispatcher's
+    // 2 s idle timer (each gap was 2 s before).
+    const waited = received[2]!.at - received[0]!.at;
+    assert.ok(waited < 1500, `two retries took ${Math.round(waited)} ms`);
     assert.equal(
       await redis.client.hget(`wm:{boom}:job:${callback}`, 'webhookStatus'),
       'delivered',

@@ -37,7 +37,7 @@ export async function importJobModule(modulePath: string): Promise<Record<string
     !Array.isArray(inner) &&
     ('__esModule' in inner || 'default' in inner || 'jobs' in inner)
   )
-    return inner as Record<string, unknown>;
+    return inner;
   return mod;
 }
 
