@@ -15,6 +15,17 @@ export function tellParent(message: ParentMessage): void {
   if (process.send && process.connected) process.send(message);
 }
 
+let stopHandler: ((reason: string) => void) | undefined;
+
+/**
+ * Stops this process as a signal would, with the reason logged as given (a `stop` call from
+ * the console is not a SIGTERM); a signal when stopOnSignals is not listening yet.
+ */
+export function stopSelf(reason: string): void {
+  if (stopHandler) stopHandler(reason);
+  else process.kill(process.pid, 'SIGTERM');
+}
+
 /**
  * Runs until SIGINT or SIGTERM (or until the parent `up` process goes away), then stops
  * gracefully; a second signal exits at once.
@@ -34,6 +45,7 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): Promise<v
         resolve();
       });
     };
+    stopHandler = onSignal;
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     // A parent may ask over IPC instead of signalling (`api --procs`): one request, no force.

@@ -28,6 +28,7 @@ export const nodesCommand: Command = {
         [
           'ID',
           'ROLE',
+          'STATE',
           'HOST',
           'PID',
           'HEARTBEAT',
@@ -42,6 +43,8 @@ export const nodesCommand: Command = {
         ...members.map((m) => [
           m.id,
           m.role,
+          // Workers say running, draining, drained...; other roles just run.
+          m.meta?.state ?? 'running',
           m.host,
           String(m.pid),
           `${(m.heartbeatAgeMs / 1000).toFixed(1)}s`,

@@ -235,7 +235,7 @@
     const worker = n.role === 'worker';
     return `<div class="actions">
       <button data-action="ping" data-id="${esc(n.id)}">Ping</button>
-      ${worker ? `<button data-action="drain" data-id="${esc(n.id)}">Drain</button><button class="danger" data-action="stop" data-id="${esc(n.id)}">Stop</button>` : ''}
+      ${worker ? `${n.meta && (n.meta.state === 'draining' || n.meta.state === 'drained') ? `<button data-action="resume" data-id="${esc(n.id)}">Resume</button>` : `<button data-action="drain" data-id="${esc(n.id)}">Drain</button>`}<button class="danger" data-action="stop" data-id="${esc(n.id)}">Stop</button>` : ''}
     </div>`;
   }
 
@@ -244,6 +244,7 @@
     try {
       const r = await api('POST', `/console/api/nodes/${encodeURIComponent(id)}/${action}`);
       if (action === 'ping') toast(`pong from ${id} in ${r.ms} ms`);
+      else if (action === 'resume') toast(`${id}: resuming`);
       else
         toast(
           `${id}: ${action === 'drain' ? 'draining' : 'stopping'} (${r.result.inFlight} in flight)`,
@@ -305,7 +306,7 @@
           [
             'offers',
             n.offers.types.length
-              ? `${n.offers.types.map(esc).join(', ')} × ${n.offers.concurrency}`
+              ? `${n.offers.types.map(esc).join(', ')} (${n.offers.concurrency} at once)`
               : '–',
           ],
           [
