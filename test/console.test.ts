@@ -125,6 +125,8 @@ describe('console: the types of ports', () => {
     const names = ((await res.json()) as { types: { name: string }[] }).types.map((t) => t.name);
     assert.ok(names.includes('csv-summary'), names.join(','));
     assert.ok(names.includes('extract-links'), names.join(','));
+    sysmon.child.kill('SIGTERM');
+    assert.equal(await sysmon.exited, 0);
   });
 });
 
@@ -255,7 +257,7 @@ describe('console: login and sessions', () => {
     assert.equal(bad.statusCode, 401);
   });
 
-  it('guessing is limited: 20 wrong tokens a minute, then even the right one is refused', async () => {
+  it('guessing is limited: 20 wrong tokens a minute, then even the right one waits (429)', async () => {
     const fresh = await consoleApp({ WORKMESH_CONSOLE_TOKEN: TOKEN });
     const bearer = (t: string) =>
       fresh.inject({
@@ -264,7 +266,10 @@ describe('console: login and sessions', () => {
         headers: { authorization: `Bearer ${t}` },
       });
     for (let i = 0; i < 20; i++) assert.equal((await bearer(`guess-${i}`)).statusCode, 401);
-    assert.equal((await bearer(TOKEN)).statusCode, 401);
+    const locked = await bearer(TOKEN);
+    assert.equal(locked.statusCode, 429);
+    assert.equal(locked.json<{ error: { code: string } }>().error.code, 'WM_ERR_API_RATE_LIMITED');
+    assert.equal((await bearer('another-guess')).statusCode, 429);
     const login = await fresh.inject({
       method: 'POST',
       url: '/login',
@@ -272,6 +277,18 @@ describe('console: login and sessions', () => {
       payload: `token=${TOKEN}`,
     });
     assert.equal(login.statusCode, 429);
+  });
+
+  it('the page has a Log out button, and the login page names both kinds of token', async () => {
+    const login = await app.inject({ method: 'GET', url: '/login' });
+    assert.match(login.body, /WORKMESH_CONSOLE_TOKEN/);
+    assert.match(login.body, /<code>admin<\/code> scope/);
+    const page = await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.match(page.body, /Log out/);
   });
 
   it('every answer carries the security headers', async () => {
@@ -291,6 +308,13 @@ describe('console: login and sessions', () => {
 describe('console: data and actions (loopback, no token)', () => {
   let app: FastifyInstance;
   before(async () => (app = await consoleApp()));
+
+  it('an open console has no Log out button', async () => {
+    const page = await app.inject({ method: 'GET', url: '/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /id="live"/);
+    assert.doesNotMatch(page.body, /Log out|\/logout/);
+  });
 
   it('serves pages and data without a login on loopback', async () => {
     assert.equal((await app.inject({ method: 'GET', url: '/' })).statusCode, 200);

@@ -190,13 +190,18 @@
         const stat = (label, value, id) =>
           `<div class="panel stat"><div class="value" id="${id}">${esc(value)}</div><div class="label">${esc(label)}</div></div>`;
         const recent = s.recentJobs.slice(0, 10);
+        // The latest known p50, as the latency chart's legend shows it: an interval in which
+        // no job finished has none.
+        const lastP50 = [t, ...[...s.history.throughput].reverse()]
+          .map((p) => p.latencyP50Ms)
+          .find((v) => v !== null && v !== undefined);
         page.innerHTML = `
           <div class="grid cols-4">
             ${stat('nodes', s.nodes.length, 'stat-nodes')}
             ${stat('workers', s.nodes.filter((n) => n.role === 'worker').length, 'stat-workers')}
             ${stat('waiting', waiting, 'stat-waiting')}
             ${stat('done / s', rate(t.donePerSec), 'stat-done')}
-            ${stat('latency p50', t.latencyP50Ms === null ? '–' : ms(t.latencyP50Ms), 'stat-latency')}
+            ${stat('latency p50', lastP50 === undefined ? '–' : ms(lastP50), 'stat-latency')}
             ${stat('dead letters', dead, 'stat-dead')}
           </div>
           <div class="section">${topology(s)}</div>
