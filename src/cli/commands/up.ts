@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { basename, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { configToEnv } from '../../config/index.js';
 import { WorkmeshError } from '../../errors/index.js';
 import { startRedisServer, type RedisServerHandle } from '../../redis/index.js';
@@ -9,12 +9,14 @@ import { readLocalState, removeLocalState, writeLocalState } from '../local-stat
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-/** How the user ran this CLI, to print the next commands the same way. */
+/**
+ * How to run the next commands: `npx workmesh` finds the installed package's command and, in
+ * this repository, its own; from the sources (`npm run dev`), the same entry through tsx.
+ */
 function invocation(): string {
   const script = process.argv[1] ?? '';
-  if (basename(script) === 'workmesh' || script.includes('node_modules')) return 'npx workmesh';
-  const rel = relative(process.cwd(), script) || script;
-  return script.endsWith('.ts') ? `npx tsx ${rel}` : `node ${rel}`;
+  if (!script.endsWith('.ts')) return 'npx workmesh';
+  return `npx tsx ${relative(process.cwd(), script) || script}`;
 }
 
 export const upCommand: Command = {
