@@ -283,6 +283,10 @@ describe('webhooks', () => {
     );
     const job = await redis.client.hgetall(`wm:{hash}:job:${callback}`);
     assert.equal(job.webhookStatus, 'delivered');
+    // The status route shows it too, as docs/push.md says.
+    const status = await apis[0]!.status(callback);
+    assert.equal(status.webhookStatus, 'delivered');
+    assert.equal(status.webhookAttempts, 1);
   });
 
   it('a receiver that fails twice gets the third try', async () => {
@@ -312,6 +316,10 @@ describe('webhooks', () => {
       await redis.client.hget(`wm:{boom}:job:${callback}`, 'webhookStatus'),
       'delivered',
     );
+    const status = await apis[1]!.status(callback);
+    assert.equal(status.webhookStatus, 'delivered');
+    assert.equal(status.webhookAttempts, 3);
+    assert.equal(status.webhookError, 'HTTP 500', 'why the last failed attempt failed');
   });
 
   it('a delivery outliving its job record does not bring the record back', async () => {

@@ -24,6 +24,9 @@ const STATUS_FIELDS = [
   'finishedAt',
   'acceptedBy',
   'workedBy',
+  'webhookStatus',
+  'webhookAttempts',
+  'webhookError',
 ] as const;
 
 /**
