@@ -127,9 +127,10 @@ export function loadConfig(
     const raw = flags[spec.flag] ?? env[spec.env];
     out[spec.key] = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw);
   }
-  // The CLI's API is the one this machine's settings describe, unless told otherwise.
+  // The CLI's API is the one this machine's settings describe, unless told otherwise (port 0,
+  // "any free one", tells nothing: the default port then).
   if (out.apiUrl === undefined)
-    out.apiUrl = `http://${loopbackOf(out.host as string)}:${String(out.apiPort || 5983)}`;
+    out.apiUrl = `http://${loopbackOf(out.host as string)}:${(out.apiPort as number) || 5983}`;
   for (const key of [
     'types',
     'jobModules',
