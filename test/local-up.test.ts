@@ -84,7 +84,7 @@ describe('a second terminal joins the running up', () => {
       'up to be ready',
       () => up.output(),
       (o) => o.includes('Ctrl-C stops'),
-      60_000,
+      180_000,
     );
   });
   after(async () => {
