@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:net';
 import type { InjectOptions } from 'fastify';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -73,6 +74,8 @@ describe('bad input: a clear 4xx and nothing written', () => {
     req: InjectOptions;
     status: number;
     code: string;
+    /** What the message must say, for a person to fix the request. */
+    says?: RegExp;
   }[] = [
     {
       name: 'no data',
@@ -107,6 +110,7 @@ describe('bad input: a clear 4xx and nothing written', () => {
       },
       status: 415,
       code: 'WM_ERR_API_UNSUPPORTED_MEDIA_TYPE',
+      says: /application\/json.*\?data=/,
     },
     {
       name: 'form encoding',
@@ -160,6 +164,52 @@ describe('bad input: a clear 4xx and nothing written', () => {
       req: { method: 'POST', url: '/api/work', payload: { data: 'x', extra: 1 } },
       status: 400,
       code: 'WM_ERR_API_BAD_REQUEST',
+      says: /body has an unknown property "extra"/,
+    },
+    ...(
+      [
+        ['maxAttempts as a string', { maxAttempts: '5' }, /body\.maxAttempts must be integer/],
+        ['maxAttempts as a boolean', { maxAttempts: true }, /body\.maxAttempts must be integer/],
+        ['resultTtlSec as a string', { resultTtlSec: '60' }, /body\.resultTtlSec must be integer/],
+        ['delayMs null', { delayMs: null }, /body\.delayMs must be integer/],
+        ['timeoutMs as a string', { timeoutMs: '100' }, /body\.timeoutMs must be integer/],
+      ] as const
+    ).map(([name, options, says]) => ({
+      name: `options are not coerced: ${name}`,
+      req: { method: 'POST' as const, url: '/api/work', payload: { data: 'x', ...options } },
+      status: 400,
+      code: 'WM_ERR_API_BAD_REQUEST',
+      says,
+    })),
+    {
+      name: 'a backoff type that is not one of the choices',
+      req: {
+        method: 'POST',
+        url: '/api/work',
+        payload: { data: 'x', backoff: { type: 'linear', delayMs: 10 } },
+      },
+      status: 400,
+      code: 'WM_ERR_API_BAD_REQUEST',
+      says: /^body\.backoff\.type must be one of "exponential", "fixed"$/,
+    },
+    {
+      name: 'a JSON body that is not an object',
+      req: {
+        method: 'POST',
+        url: '/api/work',
+        payload: '"x"',
+        headers: { 'content-type': 'application/json' },
+      },
+      status: 400,
+      code: 'WM_ERR_API_BAD_REQUEST',
+      says: /^body must be object$/,
+    },
+    {
+      name: 'a query option that is not a number',
+      req: { method: 'POST', url: '/api/work?data=x&resultTtlSec=soon' },
+      status: 400,
+      code: 'WM_ERR_API_BAD_REQUEST',
+      says: /querystring\.resultTtlSec must be integer/,
     },
     {
       name: 'bad resultTtlSec',
@@ -186,6 +236,19 @@ describe('bad input: a clear 4xx and nothing written', () => {
       code: 'WM_ERR_API_BAD_ID',
     },
     {
+      name: 'an id over 100 characters',
+      req: { method: 'GET', url: `/api/status/permute.${'A'.repeat(120)}` },
+      status: 400,
+      code: 'WM_ERR_API_BAD_ID',
+      says: /at most 100 characters/,
+    },
+    {
+      name: 'a URL that does not decode',
+      req: { method: 'GET', url: '/api/status/%E0%A4%A' },
+      status: 400,
+      code: 'WM_ERR_API_BAD_REQUEST',
+    },
+    {
       name: 'unknown id',
       req: { method: 'GET', url: '/api/status/permute.AAAAAAAAAAAAAAAA' },
       status: 404,
@@ -209,6 +272,7 @@ describe('bad input: a clear 4xx and nothing written', () => {
       const body = res.json<{ error: { code: string; message: string } }>();
       assert.equal(body.error.code, c.code);
       assert.ok(body.error.message.length > 0);
+      if (c.says) assert.match(body.error.message, c.says);
       assert.equal(await redis.dbsize(), before, 'no key was added');
       assert.equal(
         await redis.client.xlen('wm:{permute}:stream'),
@@ -217,6 +281,27 @@ describe('bad input: a clear 4xx and nothing written', () => {
       );
     });
   }
+});
+
+describe('a request Node cannot parse', () => {
+  it('gets the same error form, written on the socket', async () => {
+    const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = new URL(address);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write('NOT HTTP AT ALL\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as {
+      error: { code: string };
+    };
+    assert.equal(body.error.code, 'WM_ERR_API_BAD_REQUEST');
+  });
 });
 
 describe('documents', () => {

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Keys } from '../src/redis/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import {
   ROOT,
@@ -15,7 +19,16 @@ let apiUrl: string;
 
 before(async () => {
   redis = await startTestRedis();
-  const env = { WORKMESH_JOBS: `${ROOT}test/fixtures/jobs.ts`, WORKMESH_PERMUTE_DELAY_MS: '0' };
+  // A type that keeps its results 120 s, not the API's default hour.
+  const ttlJobs = join(mkdtempSync(join(tmpdir(), 'workmesh-cli-')), 'ttl-jobs.mjs');
+  writeFileSync(
+    ttlJobs,
+    'export default [{ name: "brief", input: {}, resultTtlSec: 120, handler: (d) => d }];',
+  );
+  const env = {
+    WORKMESH_JOBS: `${ROOT}test/fixtures/jobs.ts,${ttlJobs}`,
+    WORKMESH_PERMUTE_DELAY_MS: '0',
+  };
   const api = startApiProcess(redis.url, env);
   apiUrl = (await api.ready).url!;
   await startWorkerProcess(redis.url, env).ready;
@@ -39,6 +52,8 @@ describe('workmesh CLI', () => {
       assert.match(stdout, new RegExp(`^Usage: workmesh ${c}`));
       assert.match(stdout, /-h, --help/);
       if (c !== 'status') assert.match(stdout, /\[env [A-Z_]+, default [^\]]+\]/);
+      // The truth about the secret `up` uses: a fresh one, kept for the other commands.
+      if (c === 'up') assert.match(stdout, /`up` makes up a random one[\s\S]*up\.json/);
     });
   }
 
@@ -132,6 +147,27 @@ describe('workmesh CLI', () => {
     const table = await runCliToEnd(['nodes'], { REDIS_URL: redis.url });
     assert.match(table.stdout, /^ID\s+ROLE\s+HOST\s+PID\s+HEARTBEAT/);
     assert.match(table.stdout, /^2 node\(s\)$/m);
+  });
+
+  it("submit keeps the type's result TTL unless --result-ttl says otherwise", async () => {
+    const env = { WORKMESH_API_URL: apiUrl };
+    const ttlOf = async (args: string[]): Promise<number> => {
+      const sub = await runCliToEnd(['submit', '--type', 'brief', 'x', '--wait', ...args], env);
+      assert.equal(sub.code, 0, sub.stderr);
+      const { callback } = JSON.parse(sub.stdout) as { callback: string };
+      return redis.client.ttl(new Keys('wm').job(callback));
+    };
+    const own = await ttlOf([]);
+    assert.ok(own > 0 && own <= 120, `the type's 120 s, not the API's hour: ${own}`);
+    const asked = await ttlOf(['--result-ttl', '30']);
+    assert.ok(asked > 0 && asked <= 30, `--result-ttl 30: ${asked}`);
+  });
+
+  it('submit finds the API by WORKMESH_API_PORT', async () => {
+    const sub = await runCliToEnd(['submit', 'hello', '--wait'], {
+      WORKMESH_API_PORT: new URL(apiUrl).port,
+    });
+    assert.equal(sub.code, 0, sub.stderr);
   });
 
   it('submit to an API that is not there says so', async () => {

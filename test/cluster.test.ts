@@ -82,7 +82,16 @@ describe('membership', () => {
 
     const info = (await node.call(a!.id, 'info')) as { functions: string[]; role: string };
     assert.equal(info.role, 'worker');
-    assert.deepEqual(info.functions, ['call', 'drain', 'info', 'ping', 'run', 'stats', 'stop']);
+    assert.deepEqual(info.functions, [
+      'call',
+      'drain',
+      'info',
+      'ping',
+      'resume',
+      'run',
+      'stats',
+      'stop',
+    ]);
   });
 
   it('a call that takes too long times out; an unknown function and an unknown node are typed errors', async () => {

@@ -13,7 +13,7 @@ import { Producer, QueueConsumer } from '../src/queue/index.js';
 import { Keys } from '../src/redis/index.js';
 import { buildTestApi } from './helpers/api.js';
 import { FAST_CLUSTER, startTestNode } from './helpers/cluster.js';
-import { runCliToEnd } from './helpers/processes.js';
+import { ROOT, runCli, runCliToEnd, stopAll } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
 let redis: TestRedis;
@@ -25,6 +25,7 @@ before(async () => {
   node = await startTestNode(redis.url);
 });
 after(async () => {
+  await stopAll();
   for (const close of closers.reverse()) await close();
   await node.stop();
   await redis.stop();
@@ -99,14 +100,33 @@ describe('console: listening beyond loopback', () => {
       assert.doesNotThrow(() => checkListenAllowed(loadConfig({ WORKMESH_HOST: host })));
   });
 
-  it('sysmon refuses to start with a clear error', async () => {
+  it('sysmon refuses to start with a clear error, before it joins the cluster', async () => {
     const result = await runCliToEnd(['sysmon', '--host', '0.0.0.0', '--console-port', '0'], {
       ...FAST_CLUSTER,
       REDIS_URL: redis.url,
       WORKMESH_CONSOLE_TOKEN: '',
+      WORKMESH_LOG_LEVEL: 'info',
     });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /without a token.*\[WM_ERR_CONSOLE_NO_TOKEN\]/);
+    assert.doesNotMatch(result.stderr, /joined the cluster/);
+  });
+});
+
+describe('console: the types of ports', () => {
+  it("sysmon's Submit form offers the types bound to ports", async () => {
+    const sysmon = runCli(['sysmon', '--headless', '--console-port', '0'], {
+      ...FAST_CLUSTER,
+      REDIS_URL: redis.url,
+      WORKMESH_PORTS: `${ROOT}examples/ports/ports.json`,
+    });
+    const { url } = await sysmon.ready;
+    const res = await fetch(`${url}/console/api/types`);
+    const names = ((await res.json()) as { types: { name: string }[] }).types.map((t) => t.name);
+    assert.ok(names.includes('csv-summary'), names.join(','));
+    assert.ok(names.includes('extract-links'), names.join(','));
+    sysmon.child.kill('SIGTERM');
+    assert.equal(await sysmon.exited, 0);
   });
 });
 
@@ -237,7 +257,7 @@ describe('console: login and sessions', () => {
     assert.equal(bad.statusCode, 401);
   });
 
-  it('guessing is limited: 20 wrong tokens a minute, then even the right one is refused', async () => {
+  it('guessing is limited: 20 wrong tokens a minute, then even the right one waits (429)', async () => {
     const fresh = await consoleApp({ WORKMESH_CONSOLE_TOKEN: TOKEN });
     const bearer = (t: string) =>
       fresh.inject({
@@ -246,7 +266,10 @@ describe('console: login and sessions', () => {
         headers: { authorization: `Bearer ${t}` },
       });
     for (let i = 0; i < 20; i++) assert.equal((await bearer(`guess-${i}`)).statusCode, 401);
-    assert.equal((await bearer(TOKEN)).statusCode, 401);
+    const locked = await bearer(TOKEN);
+    assert.equal(locked.statusCode, 429);
+    assert.equal(locked.json<{ error: { code: string } }>().error.code, 'WM_ERR_API_RATE_LIMITED');
+    assert.equal((await bearer('another-guess')).statusCode, 429);
     const login = await fresh.inject({
       method: 'POST',
       url: '/login',
@@ -254,6 +277,18 @@ describe('console: login and sessions', () => {
       payload: `token=${TOKEN}`,
     });
     assert.equal(login.statusCode, 429);
+  });
+
+  it('the page has a Log out button, and the login page names both kinds of token', async () => {
+    const login = await app.inject({ method: 'GET', url: '/login' });
+    assert.match(login.body, /WORKMESH_CONSOLE_TOKEN/);
+    assert.match(login.body, /<code>admin<\/code> scope/);
+    const page = await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.match(page.body, /Log out/);
   });
 
   it('every answer carries the security headers', async () => {
@@ -273,6 +308,13 @@ describe('console: login and sessions', () => {
 describe('console: data and actions (loopback, no token)', () => {
   let app: FastifyInstance;
   before(async () => (app = await consoleApp()));
+
+  it('an open console has no Log out button', async () => {
+    const page = await app.inject({ method: 'GET', url: '/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /id="live"/);
+    assert.doesNotMatch(page.body, /Log out|\/logout/);
+  });
 
   it('serves pages and data without a login on loopback', async () => {
     assert.equal((await app.inject({ method: 'GET', url: '/' })).statusCode, 200);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { ROUTE_SCOPES } from '../src/api/route-scopes.js';
 import { createLogger } from '../src/log/index.js';
 import { JOB_FIELDS, Producer, QueueConsumer } from '../src/queue/index.js';
 import { KEY_DOCS, Keys, SCRIPT_NAMES, scriptSources } from '../src/redis/index.js';
@@ -25,6 +26,23 @@ function patternToRegExp(pattern: string): RegExp {
 }
 
 describe('docs match the code', () => {
+  it("docs/security.md's scope table names every route with its scope", () => {
+    const doc = readFileSync(`${ROOT}docs/security.md`, 'utf8');
+    const rows = new Map(
+      [...doc.matchAll(/^\| `(\w+)` +\|(.*)\|$/gm)].map((m) => [m[1]!, m[2]!] as const),
+    );
+    for (const [route, scope] of Object.entries(ROUTE_SCOPES)) {
+      if (scope === 'public') continue;
+      const [method, path] = route.split(' ') as [string, string];
+      const shown = `${method} ${path.replace(/:(\w+)/g, '<$1>')}`;
+      const row = rows.get(scope) ?? '';
+      assert.ok(
+        row.includes(`\`${shown}\``) || (method === 'GET' && row.includes(`\`${path}\``)),
+        `${shown} in the ${scope} row`,
+      );
+    }
+  });
+
   it('the generated sections are up to date (run npm run docs:gen)', async () => {
     for (const [file, parts] of Object.entries(sections())) {
       const path = `${ROOT}${file}`;

@@ -54,7 +54,8 @@ describe('job types', () => {
         /name "Bad Name" must match/,
       ],
       ['export default { name: "ok", input: {} };', /handler is not a function/],
-      ['export const other = 1;', /exports neither `default` nor `jobs`/],
+      ['export const other = 1;', /exports neither `default` nor `jobs` \(it exports other\)/],
+      ['export default [];', /defines no job types/],
       ['export default [{ name: "permute", input: {}, handler() {} }];', /defined twice/],
       ['throw new Error("broken module");', /cannot import \(broken module\)/],
     ];
@@ -66,6 +67,28 @@ describe('job types', () => {
         (e: unknown) => isWorkmeshError(e, 'WM_ERR_JOB_DEFINITION_INVALID') && why.test(e.message),
       );
     }
+  });
+
+  it('says which names a TypeScript module of a CommonJS project exports instead of a default', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'workmesh-jobs-'));
+    writeFileSync(join(dir, 'package.json'), '{"type": "commonjs"}');
+    const file = join(dir, 'named.ts');
+    writeFileSync(
+      file,
+      'export const resize = { name: "resize", input: {}, handler: (d: unknown) => d };',
+    );
+    await assert.rejects(
+      createRegistry(settings, [file]),
+      (e: unknown) =>
+        isWorkmeshError(e, 'WM_ERR_JOB_DEFINITION_INVALID') &&
+        /exports neither `default` nor `jobs` \(it exports resize\)/.test(e.message),
+    );
+    writeFileSync(
+      file,
+      'export default [{ name: "resize", input: {}, handler: (d: unknown) => d }];',
+    );
+    const registry = await createRegistry(settings, [file]);
+    assert.ok(registry.get('resize'));
   });
 
   it('accepts a factory export that reads the settings', async () => {

@@ -265,6 +265,7 @@ describe('workmesh port-check', () => {
       ]);
       assert.equal(code, 0, stdout);
       assert.match(stdout, /5 passed, 0 failed/);
+      assert.match(stdout, /answers (a csv-summary|an extract-links) job/);
     }
   });
 
@@ -274,7 +275,10 @@ describe('workmesh port-check', () => {
     [['--always', 'garbage'], /answers a port-check job: wrote a line that is not JSON/],
     [['--always', 'huge'], /answers a port-check job: wrote a line over 1048576 bytes/],
     [['--always', 'ok'], /job type it did not announce with an error reply: answered ok/],
-    [['--no-hello'], /says hello on start: said no hello within 1500 ms/],
+    [
+      ['--no-hello'],
+      /says hello on start: said no hello within 1500 ms; if it writes one, flush stdout .*PYTHONUNBUFFERED=1/,
+    ],
     [['--slow-start', '3000'], /says hello on start: said no hello within 1500 ms/],
     [['--bad-hello'], /says hello on start: wrote a line that is not JSON/],
     [['--protocol', '2'], /announces protocol 2; workers speak 1/],

@@ -229,7 +229,7 @@ describe('server-sent events', () => {
 describe('webhooks', () => {
   let server: Server;
   let port: number;
-  const received: { body: string; headers: IncomingMessage['headers'] }[] = [];
+  const received: { body: string; headers: IncomingMessage['headers']; at: number }[] = [];
   let failuresLeft = 0;
 
   before(async () => {
@@ -237,7 +237,7 @@ describe('webhooks', () => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        received.push({ body, headers: req.headers });
+        received.push({ body, headers: req.headers, at: performance.now() });
         if (req.url === '/slow') {
           setTimeout(() => res.writeHead(500).end(), 2500);
         } else if (failuresLeft > 0) {
@@ -283,6 +283,10 @@ describe('webhooks', () => {
     );
     const job = await redis.client.hgetall(`wm:{hash}:job:${callback}`);
     assert.equal(job.webhookStatus, 'delivered');
+    // The status route shows it too, as docs/push.md says.
+    const status = await apis[0]!.status(callback);
+    assert.equal(status.webhookStatus, 'delivered');
+    assert.equal(status.webhookAttempts, 1);
   });
 
   it('a receiver that fails twice gets the third try', async () => {
@@ -304,10 +308,18 @@ describe('webhooks', () => {
       ['1', '2', '3'],
     );
     assert.equal((JSON.parse(received[2]!.body) as { status: string }).status, 'failed');
+    // WORKMESH_WEBHOOK_RETRY_MS=100: retries 100 and 200 ms later, not at the dispatcher's
+    // 2 s idle timer (each gap was 2 s before).
+    const waited = received[2]!.at - received[0]!.at;
+    assert.ok(waited < 1500, `two retries took ${Math.round(waited)} ms`);
     assert.equal(
       await redis.client.hget(`wm:{boom}:job:${callback}`, 'webhookStatus'),
       'delivered',
     );
+    const status = await apis[1]!.status(callback);
+    assert.equal(status.webhookStatus, 'delivered');
+    assert.equal(status.webhookAttempts, 3);
+    assert.equal(status.webhookError, 'HTTP 500', 'why the last failed attempt failed');
   });
 
   it('a delivery outliving its job record does not bring the record back', async () => {

@@ -53,6 +53,18 @@ after(async () => {
   await redis.stop();
 });
 
+describe('the command line and a token', () => {
+  it('a 401 says to set WORKMESH_TOKEN or --token', async () => {
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const st = await runCliToEnd(['status', 'permute.AAAAAAAAAAAAAAAA'], {
+      WORKMESH_API_URL: address,
+      WORKMESH_TOKEN: '',
+    });
+    assert.equal(st.code, 1);
+    assert.match(st.stderr, /WM_ERR_AUTH_REQUIRED\]\n.*set WORKMESH_TOKEN \(or pass --token\)/);
+  });
+});
+
 describe('auth matrix', () => {
   /** One concrete request per route; `:id` is a job of tenant acme. */
   const sample = (key: string, id: string) => {

@@ -126,6 +126,10 @@ describe('the terminal view (rendered to a string)', () => {
     const frame = renderFrame(fixture(), 100, 24, { color: true });
     assert.ok(frame.startsWith('\x1b[7mworkmesh sysmon'));
     assert.ok(frame.includes('\x1b[1mNodes (2)\x1b[22m'));
+    // Every line fills the width it shows, titles too: a redraw leaves no tail of the last frame.
+    // eslint-disable-next-line no-control-regex
+    const shown = frame.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
+    for (const l of shown) assert.equal(l.length, 100, JSON.stringify(l));
   });
 
   it('the plain loop prints one status line with the changes since the last one', () => {

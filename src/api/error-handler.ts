@@ -1,5 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { WorkmeshError, type ErrorCode } from '../errors/index.js';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WorkmeshError, validationMessage, type ErrorCode } from '../errors/index.js';
 import { REDIS_RETRY_AFTER_SEC, redisErrorOf, redisOutage } from '../redis/index.js';
 import { retryKeyOf } from './retry-key.js';
 
@@ -9,7 +11,52 @@ const fastifyCodes: Partial<Record<string, ErrorCode>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'WM_ERR_API_BAD_JSON',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'WM_ERR_API_BAD_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'WM_ERR_API_BAD_REQUEST',
+  // Raised by the router, before any route runs (Fastify's frameworkErrors).
+  FST_ERR_MAX_PARAM_LENGTH: 'WM_ERR_API_BAD_ID',
+  FST_ERR_BAD_URL: 'WM_ERR_API_BAD_REQUEST',
 };
+
+/** What a framework error's own message leaves out. */
+const hints: Partial<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE:
+    '; send JSON (Content-Type: application/json), or the data in the query string: POST /api/work?data=...',
+  FST_ERR_MAX_PARAM_LENGTH: '; a callback id is at most 100 characters',
+};
+
+/**
+ * Fastify's `frameworkErrors`: a URL the router refuses (bad encoding, a parameter over
+ * maxParamLength) answers in workmesh's error form too, not Fastify's own body.
+ */
+export function frameworkErrors(
+  err: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const code = fastifyCodes[err.code] ?? 'WM_ERR_API_BAD_REQUEST';
+  const wm = new WorkmeshError(code, `${err.message}${hints[err.code] ?? ''}`);
+  request.log.debug({ code: err.code }, wm.message);
+  void reply.status(wm.status).send({ error: wm.toJSON() });
+}
+
+/**
+ * Node's `clientError` (a request it cannot parse): the same error form, written to the
+ * socket since no request exists yet.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are too large']
+        : [400, 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code: 'WM_ERR_API_BAD_REQUEST', message } });
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(err);
+}
 
 /** Maps any error to `{"error": {"code", "message"}}`; a 5xx never shows internals. */
 export function installErrorHandlers(app: FastifyInstance): void {
@@ -19,9 +66,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (err instanceof WorkmeshError) wm = err;
     else if (redisError) wm = redisError;
     else if ('validation' in err && err.validation) {
-      wm = new WorkmeshError('WM_ERR_API_BAD_REQUEST', err.message);
+      wm = new WorkmeshError(
+        'WM_ERR_API_BAD_REQUEST',
+        validationMessage(err.validationContext ?? 'request', err.validation),
+      );
     } else if (err.code && fastifyCodes[err.code]) {
-      wm = new WorkmeshError(fastifyCodes[err.code]!, err.message);
+      wm = new WorkmeshError(fastifyCodes[err.code]!, `${err.message}${hints[err.code] ?? ''}`);
     } else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       wm = new WorkmeshError('WM_ERR_API_BAD_REQUEST', err.message);
     } else {

@@ -135,6 +135,13 @@ export const JobStatusBody = Type.Object({
   finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
   acceptedBy: Type.String(),
   workedBy: Type.Optional(Type.String()),
+  webhookStatus: Type.Optional(
+    Type.Union([Type.Literal('delivered'), Type.Literal('failed')], {
+      description: 'With a callbackUrl: the webhook was delivered, or given up',
+    }),
+  ),
+  webhookAttempts: Type.Optional(Type.Integer({ description: 'Webhook delivery attempts so far' })),
+  webhookError: Type.Optional(Type.String({ description: 'Why the latest delivery failed' })),
 });
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 128 }) });

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { VERSION } from '../cluster/index.js';
 import type { ApiContext } from './context.js';
-import { installErrorHandlers } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
 import { LazyRequestLogger } from './request-logger.js';
 import { installSecurity } from './security.js';
 import { deadRoutes } from './routes/dead.js';
@@ -12,6 +12,7 @@ import { metaRoutes } from './routes/meta.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
+import { validatorCompiler } from './validators.js';
 
 /** The HTTP API as a Fastify instance, not yet listening (tests use app.inject()). */
 export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
@@ -22,8 +23,10 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
     childLoggerFactory: (logger, bindings, options) =>
       new LazyRequestLogger(logger, bindings, options),
     bodyLimit: ctx.config.maxBodyBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    frameworkErrors,
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler());
   // Work is JSON or a query string; anything else gets 415 instead of a guess.
   app.removeContentTypeParser('text/plain');
   await app.register(swagger, {

@@ -6,6 +6,7 @@ import {
   type OptionSpec,
 } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
+import { withLocalState } from './local-state.js';
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
@@ -29,6 +30,11 @@ export interface Command {
   /** Keys of the settings (config/options.ts) this command reads; each gets its flag. */
   readonly settings: readonly string[];
   readonly flags?: Readonly<Record<string, FlagSpec>>;
+  /**
+   * Given no REDIS_URL (or the same one), it joins the `workmesh up` running from this folder:
+   * its Redis, cluster secret, prefix and API come from `<data dir>/up.json` (local-state.ts).
+   */
+  readonly joinsLocalUp?: boolean;
   /** Resolves to the process exit code. */
   run(input: CommandInput): Promise<number>;
 }
@@ -125,7 +131,7 @@ export function parseCommandArgs(
   }
   return {
     help: values.help === true,
-    config: loadConfig(env, configFlags),
+    config: loadConfig(command.joinsLocalUp ? withLocalState(env, configFlags) : env, configFlags),
     positionals: parsed.positionals,
     flags: values,
   };

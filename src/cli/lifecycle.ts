@@ -15,6 +15,17 @@ export function tellParent(message: ParentMessage): void {
   if (process.send && process.connected) process.send(message);
 }
 
+let stopHandler: ((reason: string) => void) | undefined;
+
+/**
+ * Stops this process as a signal would, with the reason logged as given (a `stop` call from
+ * the console is not a SIGTERM); a signal when stopOnSignals is not listening yet.
+ */
+export function stopSelf(reason: string): void {
+  if (stopHandler) stopHandler(reason);
+  else process.kill(process.pid, 'SIGTERM');
+}
+
 /**
  * Runs until SIGINT or SIGTERM (or until the parent `up` process goes away), then stops
  * gracefully; a second signal exits at once.
@@ -34,6 +45,7 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): Promise<v
         resolve();
       });
     };
+    stopHandler = onSignal;
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     // A parent may ask over IPC instead of signalling (`api --procs`): one request, no force.
@@ -48,6 +60,16 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): Promise<v
   });
 }
 
+/** What to do about an error the command line gets from the API. */
+const HINTS: Partial<Record<string, string>> = {
+  WM_ERR_AUTH_REQUIRED:
+    'The API wants a token: set WORKMESH_TOKEN (or pass --token) to one of its WORKMESH_API_TOKENS.',
+  WM_ERR_AUTH_INVALID:
+    'The API does not know this token: check WORKMESH_TOKEN (or --token) against its WORKMESH_API_TOKENS.',
+  WM_ERR_AUTH_FORBIDDEN:
+    "The token's scopes do not allow this: see the scopes of WORKMESH_API_TOKENS in docs/security.md.",
+};
+
 /** Prints a WorkmeshError as one clear line (code + message), anything else with its stack. */
 export function reportError(err: unknown): number {
   // Refused credentials are a setting to fix, not a crash to debug.
@@ -58,7 +80,8 @@ export function reportError(err: unknown): number {
     );
   }
   if (isWorkmeshError(err)) {
-    process.stderr.write(`workmesh: ${err.message} [${err.code}]\n`);
+    const hint = HINTS[err.code] ?? '';
+    process.stderr.write(`workmesh: ${err.message} [${err.code}]${hint ? `\n${hint}` : ''}\n`);
     tellParent({ kind: 'error', code: err.code, message: err.message });
     return err.code === 'WM_ERR_CLI_USAGE' || err.code === 'WM_ERR_CONFIG_INVALID' ? 2 : 1;
   }

@@ -31,6 +31,9 @@ export interface JobState {
   readonly finishedAt?: string;
   readonly acceptedBy: string;
   readonly workedBy?: string;
+  readonly webhookStatus?: 'delivered' | 'failed';
+  readonly webhookAttempts?: number;
+  readonly webhookError?: string;
 }
 
 export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];

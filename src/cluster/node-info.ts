@@ -22,7 +22,7 @@ export interface NodeInfo {
   readonly version: string;
   /** ms since the epoch. */
   readonly startedAt: number;
-  /** Job types this node runs and at what concurrency (workers); empty otherwise. */
+  /** Job types (queues) this node runs and how many jobs at once over all of them (workers). */
   readonly offers: { readonly types: readonly string[]; readonly concurrency: number };
   readonly figures: Figures;
   /** Its registration lapses this long after a heartbeat (WORKMESH_NODE_TTL_MS). */

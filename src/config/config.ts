@@ -113,6 +113,12 @@ function parseValue(spec: OptionSpec, raw: string): unknown {
   }
 }
 
+/** An address this machine's clients reach a server bound to host on. */
+function loopbackOf(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /**
  * Builds the one config object of a process: flags win over the environment, the
  * environment over defaults. Throws WM_ERR_CONFIG_INVALID naming the setting at fault.
@@ -127,6 +133,10 @@ export function loadConfig(
     const raw = flags[spec.flag] ?? env[spec.env];
     out[spec.key] = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw);
   }
+  // The CLI's API is the one this machine's settings describe, unless told otherwise (port 0,
+  // "any free one", tells nothing: the default port then).
+  if (out.apiUrl === undefined)
+    out.apiUrl = `http://${loopbackOf(out.host as string)}:${(out.apiPort as number) || 5983}`;
   for (const key of [
     'types',
     'jobModules',

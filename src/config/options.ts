@@ -261,7 +261,7 @@ export const options = [
     flag: 'cluster-secret',
     kind: 'string',
     default: undefined,
-    doc: "Shared secret that signs every message between nodes (the seed's COOKIE). Unset: a fixed development secret, with a warning.",
+    doc: "Shared secret that signs every message between nodes (the seed's COOKIE). Unset: `up` makes up a random one for the processes it starts and keeps it in <data dir>/up.json (owner-only), where `shell`, `nodes`, `sysmon`, `worker` and `submit` run from the same folder find it; otherwise a fixed, public development secret, with a warning.",
   },
   {
     key: 'callTimeoutMs',
@@ -369,15 +369,15 @@ export const options = [
     flag: 'data-dir',
     kind: 'string',
     default: '.workmesh',
-    doc: "Folder of the private redis-server's data (AOF) when `up` starts one.",
+    doc: "Folder of the private redis-server's data (AOF) when `up` starts one, and of up.json: the running `up`'s Redis URL, cluster secret and API URL, which the other commands run from the same folder read when given no REDIS_URL.",
   },
   {
     key: 'apiUrl',
     env: 'WORKMESH_API_URL',
     flag: 'api',
     kind: 'url',
-    default: 'http://127.0.0.1:5983',
-    doc: 'API that `submit` and `status` talk to.',
+    default: undefined,
+    doc: 'API that `submit`, `status`, `cancel` and `dead` talk to. Unset: the API of the `up` running from this folder (<data dir>/up.json), else http://127.0.0.1:<WORKMESH_API_PORT>.',
   },
   {
     key: 'apiToken',

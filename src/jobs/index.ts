@@ -1,11 +1,15 @@
 export {
   defineJob,
+  UnrecoverableError,
+  isUnrecoverable,
+  Type,
   type JobContext,
   type JobDefinition,
   type AnyJobDefinition,
   type JobSettings,
   type SetupContext,
-} from './define.js';
+  type Static,
+  type TSchema,
+} from './authoring.js';
 export { JobRegistry, createRegistry, builtinJobs } from './registry.js';
 export { permuteString } from './permute.js';
-export { UnrecoverableError, isUnrecoverable } from './errors.js';

@@ -1,10 +1,9 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { WorkmeshError } from '../errors/index.js';
+import { WorkmeshError, validationMessage } from '../errors/index.js';
 import { MAX_PARTITIONS, TYPE_NAME_RE, queuesOfType } from '../redis/index.js';
 import type { AnyJobDefinition, JobSettings } from './define.js';
 import { hash } from './hash.js';
+import { importJobModule } from './module-loader.js';
 import { permute } from './permute.js';
 import { textStats } from './text-stats.js';
 
@@ -84,18 +83,25 @@ export class JobRegistry {
 
   /** Imports a module and adds every definition it exports (default export or `jobs`). */
   async load(modulePath: string, settings: JobSettings): Promise<void> {
-    const url = pathToFileURL(resolve(modulePath)).href;
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(url)) as Record<string, unknown>;
+      mod = await importJobModule(modulePath);
     } catch (err) {
       throw invalidDefinition(modulePath, `cannot import (${(err as Error).message})`);
     }
     let exported = (mod.default ?? mod.jobs) as ModuleExport | undefined;
-    if (exported === undefined)
-      throw invalidDefinition(modulePath, 'exports neither `default` nor `jobs`');
+    if (exported === undefined) {
+      const named = Object.keys(mod).filter((k) => k !== '__esModule');
+      throw invalidDefinition(
+        modulePath,
+        `exports neither \`default\` nor \`jobs\`${named.length ? ` (it exports ${named.join(', ')})` : ''}: write \`export default [defineJob({...}), ...]\``,
+      );
+    }
     if (typeof exported === 'function') exported = await exported(settings);
     const list = Array.isArray(exported) ? exported : [exported];
+    // A module that defines nothing is a mistake, not a choice: the worker would run only
+    // the built-in types and the user would wonder why theirs never run.
+    if (list.length === 0) throw invalidDefinition(modulePath, 'defines no job types');
     for (const def of list) this.add(def as AnyJobDefinition, modulePath);
   }
 
@@ -132,11 +138,9 @@ export class JobRegistry {
       );
     }
     if (!validate(data)) {
-      const first = validate.errors?.[0];
-      const where = first?.instancePath ? `data${first.instancePath}` : 'data';
       throw new WorkmeshError(
         'WM_ERR_JOB_INVALID_DATA',
-        `${where} ${first?.message ?? 'is invalid'} (job type ${name})`,
+        `${validationMessage('data', validate.errors ?? [])} (job type ${name})`,
         {
           details: {
             type: name,

@@ -136,7 +136,7 @@ export async function checkPort(options: CheckOptions): Promise<CheckReport> {
   const wellFormed = (reply: PortReply) => describe(reply);
   if (hello && type !== undefined && child.alive) {
     await timed(
-      `answers a ${type} job`,
+      `answers ${/^[aeiou]/i.test(type) ? 'an' : 'a'} ${type} job`,
       () => child.run(request('port-check.1', type), hooks),
       wellFormed,
     );

@@ -70,7 +70,13 @@ export class PortProcess {
     // Nobody may be asking yet: a failed start must not be an unhandled rejection.
     this.helloReceived.catch(() => undefined);
     this.helloTimer = setTimeout(
-      () => this.fail(new PortFailure(`said no hello within ${spec.startTimeoutMs} ms`)),
+      () =>
+        this.fail(
+          new PortFailure(
+            // The most common cause by far: the hello was written but sits in a pipe buffer.
+            `said no hello within ${spec.startTimeoutMs} ms; if it writes one, flush stdout after every line (Python: print(..., flush=True), python3 -u or PYTHONUNBUFFERED=1; Perl: $| = 1; C: fflush(stdout))`,
+          ),
+        ),
       spec.startTimeoutMs,
     );
     const [program, ...args] = spec.command;

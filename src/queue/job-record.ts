@@ -63,6 +63,10 @@ export interface JobView {
   readonly finishedAt?: string;
   readonly acceptedBy: string;
   readonly workedBy?: string;
+  /** With a callbackUrl: `delivered` or `failed` once settled, the attempts, the last error. */
+  readonly webhookStatus?: 'delivered' | 'failed';
+  readonly webhookAttempts?: number;
+  readonly webhookError?: string;
 }
 
 function isoOf(ms: string | undefined): string | undefined {
@@ -126,6 +130,9 @@ export function jobFromHash(id: string, hash: Record<string, string>): JobView |
     finishedAt: isoOf(hash.finishedAt),
     acceptedBy: hash.acceptedBy,
     workedBy: hash.workedBy,
+    webhookStatus: hash.webhookStatus,
+    webhookAttempts: hash.webhookAttempts === undefined ? undefined : Number(hash.webhookAttempts),
+    webhookError: hash.webhookError || undefined,
   };
   for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
   return view as unknown as JobView;

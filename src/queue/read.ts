@@ -25,6 +25,9 @@ const STATUS_FIELDS = [
   'finishedAt',
   'acceptedBy',
   'workedBy',
+  'webhookStatus',
+  'webhookAttempts',
+  'webhookError',
 ] as const;
 
 /**

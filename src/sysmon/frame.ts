@@ -26,6 +26,13 @@ const NODE_RIGHT = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11]);
 const QUEUE_HEAD = ['QUEUE', 'WAITING', 'ACTIVE', 'DELAYED', 'DEAD', 'DONE', 'FAILED', 'JOBS/S'];
 const QUEUE_RIGHT = new Set([1, 2, 3, 4, 5, 6, 7]);
 
+// eslint-disable-next-line no-control-regex -- matching escape codes is the point
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+function visibleLength(line: string): number {
+  return line.replace(ANSI, '').length;
+}
+
 /**
  * The full-screen terminal view of one snapshot, exactly `height` lines of at most `width`
  * characters (ANSI codes aside), so a redraw overwrites the previous frame in place. Pure:
@@ -106,6 +113,7 @@ export function renderFrame(
   const body = lines.slice(0, Math.max(0, height - 1));
   while (body.length < height - 1) body.push('');
   body.push(footer);
-  // Pad every line: the redraw overwrites the previous frame without clearing the screen.
-  return body.map((l) => (l.includes('\x1b[') ? l : l.padEnd(width))).join('\n');
+  // Pad every line to the width it shows (escape codes take none): the redraw overwrites the
+  // previous frame without clearing the screen, so a short line would leave the old one's tail.
+  return body.map((l) => l + ' '.repeat(Math.max(0, width - visibleLength(l)))).join('\n');
 }

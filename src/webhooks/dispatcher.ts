@@ -72,9 +72,12 @@ export class WebhookDispatcher {
           [this.options.keys.webhooks(queue)],
           [Date.now(), LEASE_MS, 50],
         )) as [string[], number];
-        await Promise.all(ids.map((id) => this.deliver(queue, id)));
+        const retryAts = await Promise.all(ids.map((id) => this.deliver(queue, id)));
         if (ids.length === 50) nextMs = 0;
-        else if (nextDue >= 0) nextMs = Math.min(nextMs, Math.max(0, nextDue - Date.now()));
+        // The retries just scheduled count too: nextDue was read before them, and the idle
+        // timer alone made a 300 ms retry wait 2 s.
+        for (const at of [nextDue, ...retryAts])
+          if (at !== undefined && at >= 0) nextMs = Math.min(nextMs, Math.max(0, at - Date.now()));
       }
     } catch (err) {
       if (!redisOutage.failed(this.options.log, 'webhooks', err))
@@ -86,7 +89,8 @@ export class WebhookDispatcher {
     }
   }
 
-  private async deliver(queue: string, id: string): Promise<void> {
+  /** Delivers one webhook; answers when its retry is due, if it failed and has one left. */
+  private async deliver(queue: string, id: string): Promise<number | undefined> {
     const { redis, keys, allow, secret, log } = this.options;
     const zset = keys.webhooks(queue);
     const jobKey = keys.job(id);
@@ -102,7 +106,7 @@ export class WebhookDispatcher {
     const url = job ? await redis.hget(jobKey, 'webhook') : null;
     if (!job || !url) {
       await redis.zrem(zset, id);
-      return;
+      return undefined;
     }
     const attempt = Number((await redis.hget(jobKey, 'webhookAttempts')) ?? 0) + 1;
     const giveUp = async (reason: string): Promise<void> => {
@@ -114,7 +118,7 @@ export class WebhookDispatcher {
     let failure: string | undefined;
     if (!verdict.ok) {
       // A transient DNS failure (EAI_AGAIN) is an attempt that failed, retried as any other.
-      if (!verdict.transient) return giveUp(verdict.reason);
+      if (!verdict.transient) return void (await giveUp(verdict.reason));
       failure = verdict.reason;
     } else {
       const { data, events, ...status } = job;
@@ -141,12 +145,14 @@ export class WebhookDispatcher {
     if (failure === undefined) {
       this.counts.delivered += 1;
       await record('delivered', attempt, 0, '');
-      return;
+      return undefined;
     }
     this.counts.failedAttempts += 1;
-    if (attempt >= MAX_ATTEMPTS) return giveUp(`${MAX_ATTEMPTS} attempts failed; last: ${failure}`);
+    if (attempt >= MAX_ATTEMPTS)
+      return void (await giveUp(`${MAX_ATTEMPTS} attempts failed; last: ${failure}`));
     const retryAt = Date.now() + this.options.retryMs * 2 ** (attempt - 1);
     log.info({ jobId: id, attempt, failure }, 'webhook delivery failed; will retry');
     await record('retry', attempt, retryAt, failure);
+    return retryAt;
   }
 }

@@ -81,6 +81,18 @@ export class QueueRunner {
     this.loop = this.claimLoop();
   }
 
+  get concurrency(): number {
+    return this.settings.concurrency;
+  }
+
+  /** Claims again after stop() (a drain) has finished. */
+  resume(): void {
+    if (!this.stopping) return;
+    this.stopping = false;
+    this.timers = [];
+    this.start();
+  }
+
   /** Aborts a running job of this queue (it was cancelled); false if it does not run here. */
   cancel(id: string): boolean {
     const running = this.running.get(id);

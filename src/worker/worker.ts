@@ -21,8 +21,12 @@ export interface WorkerHandle {
    * connected and in the cluster (the console's "drain"). Resolves once none runs.
    */
   drain(): Promise<void>;
-  /** True once drain() was called. */
+  /** True once drain() was called, until resume(). */
   readonly draining: boolean;
+  /** After a drain: claims again. Resolves once it does. */
+  resume(): Promise<void>;
+  /** Jobs it runs at once at most, over all its queues. */
+  readonly concurrency: number;
   /** Graceful: stop claiming, finish running jobs within graceMs, write outcomes, disconnect. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -119,6 +123,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   return {
     nodeId,
     types: queues,
+    concurrency: runners.reduce((sum, r) => sum + r.concurrency, 0),
     counts() {
       const total: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, retried: 0, refused: 0 };
       for (const r of runners) {
@@ -156,6 +161,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         log.info('drained'),
       );
       return drained;
+    },
+    async resume() {
+      if (drained === undefined) return;
+      await drained;
+      drained = undefined;
+      for (const runner of runners) runner.resume();
+      log.info('resumed: claiming again');
     },
     async stop(graceMs = config.shutdownGraceMs) {
       // Also ends a drain in progress: past the grace, its unfinished jobs are handed back.

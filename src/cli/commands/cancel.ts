@@ -7,6 +7,7 @@ export const cancelCommand: Command = {
   summary: 'Cancel a job: a queued one never runs, a running one is aborted.',
   usage: 'cancel <callback-id> [options]',
   description: 'Exit code: 0 cancelled, 1 not found or already final.',
+  joinsLocalUp: true,
   settings: ['apiUrl', 'apiToken'],
   async run({ config, positionals }) {
     const id = onlyArgument(cancelCommand, positionals, '<callback-id>');

@@ -12,6 +12,7 @@ export const deadCommand: Command = {
   usage,
   description:
     'list (the default) prints the newest dead letters as JSON lines; show prints one with its error history; retry puts jobs back in their queue with fresh attempts; purge deletes them. --all acts on every dead letter (of --type, or of all types).',
+  joinsLocalUp: true,
   settings: ['apiUrl', 'apiToken'],
   flags: {
     type: { type: 'string', short: 't', doc: 'Only this job type.' },

@@ -2,6 +2,7 @@ import { readMembers } from '../../cluster/index.js';
 import { createLogger } from '../../log/index.js';
 import { Keys, connectRedis } from '../../redis/index.js';
 import type { Command } from '../command.js';
+import { reachRedis } from '../redis-reach.js';
 
 const mib = (bytes: number): string => `${Math.round(bytes / 1048576)}M`;
 
@@ -9,13 +10,15 @@ export const nodesCommand: Command = {
   name: 'nodes',
   summary: 'List the live cluster members, read from Redis.',
   usage: 'nodes [--json] [options]',
+  joinsLocalUp: true,
   settings: ['redisUrl', 'prefix', 'logLevel'],
   flags: { json: { type: 'boolean', doc: 'Print the members as JSON.' } },
   async run({ config, flags }) {
-    const redis = connectRedis(config.redisUrl, createLogger(config.logLevel), {
+    const redis = connectRedis(config.redisUrl, createLogger(config.logLevel, {}, 2), {
       name: 'wm-cli-nodes',
     });
     try {
+      await reachRedis(redis, config.redisUrl);
       const members = await readMembers(redis, new Keys(config.prefix));
       if (flags.json === true) {
         process.stdout.write(`${JSON.stringify(members, null, 2)}\n`);
@@ -25,6 +28,7 @@ export const nodesCommand: Command = {
         [
           'ID',
           'ROLE',
+          'STATE',
           'HOST',
           'PID',
           'HEARTBEAT',
@@ -39,6 +43,8 @@ export const nodesCommand: Command = {
         ...members.map((m) => [
           m.id,
           m.role,
+          // Workers say running, draining, drained...; other roles just run.
+          m.meta?.state ?? 'running',
           m.host,
           String(m.pid),
           `${(m.heartbeatAgeMs / 1000).toFixed(1)}s`,

@@ -1,5 +1,7 @@
+import { isWorkmeshError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import type { Command } from '../command.js';
+import { checkRedis } from '../redis-reach.js';
 
 export const shellCommand: Command = {
   name: 'shell',
@@ -7,6 +9,7 @@ export const shellCommand: Command = {
   usage: 'shell [-e <expression>] [options]',
   description:
     'Helpers: nodes() queues() submit(type, data) status(id) wait(id) call(node, name, ...args) broadcast(msg) on(event, fn) dead() retry(id) cancel(id) stats(); .help lists them. With -e it evaluates one expression (awaited), prints the result as JSON and exits: 0 on success, 1 on error. History in ~/.workmesh_history (WORKMESH_HISTORY=off keeps none).',
+  joinsLocalUp: true,
   settings: [
     'redisUrl',
     'prefix',
@@ -30,6 +33,8 @@ export const shellCommand: Command = {
     const log = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel, {
       role: 'shell',
     });
+    // A shell that cannot reach Redis would hang silently: say so and exit non-zero instead.
+    await checkRedis(config.redisUrl, log);
     const session = await openShell({
       config,
       log,
@@ -45,7 +50,8 @@ export const shellCommand: Command = {
           process.stdout.write(`${toJson(await session.evaluate(flags.eval))}\n`);
           return 0;
         } catch (err) {
-          process.stderr.write(`workmesh shell: ${(err as Error).message}\n`);
+          const code = isWorkmeshError(err) ? ` [${err.code}]` : '';
+          process.stderr.write(`workmesh shell: ${(err as Error).message}${code}\n`);
           return 1;
         }
       }

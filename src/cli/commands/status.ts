@@ -7,6 +7,7 @@ export const statusCommand: Command = {
   summary: 'Print the status of a job by its callback id.',
   usage: 'status <callback-id> [options]',
   description: 'Exit code: 0 found, 1 not found (unknown, or its result TTL has passed).',
+  joinsLocalUp: true,
   settings: ['apiUrl', 'apiToken'],
   async run({ config, positionals }) {
     const id = onlyArgument(statusCommand, positionals, '<callback-id>');

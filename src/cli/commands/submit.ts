@@ -22,7 +22,8 @@ export const submitCommand: Command = {
   usage: 'submit <data> [--type T] [--wait] [options]',
   description:
     'Exit code: 0 accepted (or done with --wait), 1 failed or cancelled, 3 still running at the --timeout.',
-  settings: ['apiUrl', 'apiToken', 'resultTtlSec'],
+  joinsLocalUp: true,
+  settings: ['apiUrl', 'apiToken'],
   flags: {
     type: { type: 'string', short: 't', doc: 'Job type.', default: 'permute' },
     wait: {
@@ -46,6 +47,10 @@ export const submitCommand: Command = {
       type: 'string',
       doc: "Attempts before the job fails for good (default: the type's or the API's).",
     },
+    'result-ttl': {
+      type: 'string',
+      doc: "Keep the finished job this many seconds (default: the type's or the API's).",
+    },
   },
   async run({ config, positionals, flags }) {
     const raw = onlyArgument(submitCommand, positionals, '<data> argument');
@@ -64,8 +69,10 @@ export const submitCommand: Command = {
     };
     const delayMs = positive('delay');
     const maxAttempts = positive('attempts');
+    // Sent only when asked for: the type's own TTL, or else the API's default, applies.
+    const resultTtlSec = positive('result-ttl');
     const accepted = await client.submit(type, parseData(raw, flags.string === true), {
-      resultTtlSec: config.resultTtlSec,
+      ...(resultTtlSec === undefined ? {} : { resultTtlSec }),
       ...(typeof flags.key === 'string' ? { key: flags.key } : {}),
       ...(delayMs === undefined ? {} : { delayMs }),
       ...(maxAttempts === undefined ? {} : { maxAttempts }),

@@ -1,11 +1,13 @@
 import { ClusterNode, newNodeId } from '../../cluster/index.js';
-import { startConsole, type ConsoleHandle } from '../../console/index.js';
+import { checkListenAllowed, startConsole, type ConsoleHandle } from '../../console/index.js';
 import { createRegistry } from '../../jobs/index.js';
 import { createLogger } from '../../log/index.js';
+import { loadPorts } from '../../ports/index.js';
 import { Monitor, type MonitorSnapshot } from '../../monitor/index.js';
 import { Keys, connectRedis } from '../../redis/index.js';
 import { TerminalView, renderFrame, statusLine } from '../../sysmon/index.js';
 import type { Command } from '../command.js';
+import { reachRedis } from '../redis-reach.js';
 import { stopOnSignals, tellParent } from '../lifecycle.js';
 
 export const sysmonCommand: Command = {
@@ -14,6 +16,7 @@ export const sysmonCommand: Command = {
   usage: 'sysmon [--once] [--json] [--no-console] [--headless] [options]',
   description:
     'Joins the cluster as a node (role sysmon) and reads it every WORKMESH_SYSMON_INTERVAL_MS. On a terminal: a full-screen view redrawn in place (nodes, queues, membership events); otherwise one status line per interval. Serves the web console on WORKMESH_HOST:WORKMESH_CONSOLE_PORT; beyond loopback it needs WORKMESH_CONSOLE_TOKEN. Logs go to stderr.',
+  joinsLocalUp: true,
   settings: [
     'redisUrl',
     'prefix',
@@ -24,6 +27,7 @@ export const sysmonCommand: Command = {
     'insecure',
     'sysmonIntervalMs',
     'jobModules',
+    'portFiles',
     'resultTtlSec',
     'maxAttempts',
     'backoffMs',
@@ -54,7 +58,8 @@ export const sysmonCommand: Command = {
     const nodeId = newNodeId('sysmon');
     // stdout is the view: logs go to stderr, and a full-screen view shows only fatal ones.
     const log = createLogger(tty ? 'fatal' : config.logLevel, { nodeId, role: 'sysmon' }, 2);
-    const registry = await createRegistry(config, config.jobModules);
+    // The console's Submit form and queue list show every type the workers run, ports too.
+    const registry = await createRegistry(config, config.jobModules, loadPorts(config.portFiles));
     const redis = connectRedis(config.redisUrl, log, { name: `wm-sysmon-${nodeId}` });
     const subscriber = connectRedis(config.redisUrl, log, {
       blocking: true,
@@ -71,6 +76,12 @@ export const sysmonCommand: Command = {
     };
     const closeRedis = (): Promise<unknown> => redis.quit().catch(() => redis.disconnect());
     if (once) {
+      try {
+        await reachRedis(redis, config.redisUrl);
+      } catch (err) {
+        subscriber.disconnect();
+        throw err;
+      }
       const monitor = new Monitor(monitorOptions);
       // A one-off read: no need to join the cluster, and no console.
       await monitor.start();
@@ -86,6 +97,8 @@ export const sysmonCommand: Command = {
       await closeRedis();
       return s.redisOk ? 0 : 1;
     }
+    // Refuse an unsafe console before joining: others would see a node come and go.
+    if (flags['no-console'] !== true) checkListenAllowed(config, log);
     const node = new ClusterNode({ config, nodeId, role: 'sysmon', log });
     const monitor = new Monitor({ ...monitorOptions, node });
     await node.start();

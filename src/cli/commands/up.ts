@@ -1,11 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { configToEnv } from '../../config/index.js';
+import { WorkmeshError } from '../../errors/index.js';
 import { redactRedisUrl, startRedisServer, type RedisServerHandle } from '../../redis/index.js';
 import type { Command } from '../command.js';
 import { Supervisor } from '../supervisor.js';
+import { readLocalState, removeLocalState, writeLocalState } from '../local-state.js';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/**
+ * How to run the next commands: `npx workmesh` finds the installed package's command and, in
+ * this repository, its own; from the sources (`npm run dev`), the same entry through tsx.
+ */
+function invocation(): string {
+  const script = process.argv[1] ?? '';
+  if (!script.endsWith('.ts')) return 'npx workmesh';
+  return `npx tsx ${relative(process.cwd(), script) || script}`;
+}
 
 export const upCommand: Command = {
   name: 'up',
@@ -51,6 +63,13 @@ export const upCommand: Command = {
     },
   },
   async run({ config, flags }) {
+    const running = readLocalState(config.dataDir);
+    if (running) {
+      throw new WorkmeshError(
+        'WM_ERR_CLI_USAGE',
+        `a workmesh up (pid ${running.pid}) is already running from ${config.dataDir}: stop it first, or give this one another --data-dir`,
+      );
+    }
     let redis: RedisServerHandle | undefined;
     let redisUrl = config.redisUrl;
     if (redisUrl === undefined) {
@@ -61,16 +80,18 @@ export const upCommand: Command = {
     } else {
       say(`redis    ${redactRedisUrl(redisUrl)}`);
     }
+    // The processes of one `up` share a fresh secret unless one is given.
+    const clusterSecret = config.clusterSecret ?? randomBytes(24).toString('base64url');
     const env = {
       ...process.env,
       ...configToEnv(config),
-      // The processes of one `up` share a fresh secret unless one is given.
-      WORKMESH_CLUSTER_SECRET: config.clusterSecret ?? randomBytes(24).toString('base64url'),
+      WORKMESH_CLUSTER_SECRET: clusterSecret,
       REDIS_URL: redisUrl,
       WORKMESH_LOG_LEVEL: flags.verbose === true ? config.logLevel : 'warn',
     };
     const supervisor = new Supervisor(env, (line) => say(`up: ${line}`));
     const stopAll = async (): Promise<void> => {
+      removeLocalState(config.dataDir);
       await supervisor.stopAll(config.shutdownGraceMs + 5000);
       await redis?.stop();
     };
@@ -94,10 +115,25 @@ export const upCommand: Command = {
       say(`workers  ${workers.length}: ${workers.map((w) => w.nodeId).join(', ')}`);
       const sysmon = await supervisor.start('sysmon', ['--headless']);
       say(`console  ${sysmon.url ?? ''} (${sysmon.nodeId})`);
+      const statePath = writeLocalState(config.dataDir, {
+        pid: process.pid,
+        redisUrl,
+        clusterSecret,
+        prefix: config.prefix,
+        apiUrl: api.url ?? config.apiUrl,
+        ...(sysmon.url ? { consoleUrl: sysmon.url } : {}),
+      });
+      const wm = invocation();
       say('');
       say('Try:');
       say(`  curl -X POST '${api.url ?? ''}/api/work?data=some-string-goes-here'`);
       say(`  curl ${api.url ?? ''}/api/status/<callback>`);
+      say(`Next, from another terminal in this folder (they find this cluster in ${statePath}):`);
+      say(`  ${wm} submit hello --wait`);
+      say(`  ${wm} shell -e "await call('worker', 'ping')"`);
+      say(`  ${wm} nodes`);
+      say(`  ${wm} sysmon`);
+      say('  (that file holds the cluster secret: only you can read it)');
       say('Ctrl-C stops everything.');
     } catch (err) {
       await stopAll();

@@ -7,7 +7,7 @@ import { Metrics, redisSources, startMetricsServer } from '../../metrics/index.j
 import { Keys, connectRedis, onRedisError } from '../../redis/index.js';
 import { runCallable, startWorker } from '../../worker/index.js';
 import type { Command } from '../command.js';
-import { stopOnSignals, tellParent } from '../lifecycle.js';
+import { stopOnSignals, stopSelf, tellParent } from '../lifecycle.js';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -15,6 +15,7 @@ export const workerCommand: Command = {
   usage: 'worker [options]',
   description:
     'Start as many as you like, on any machine that reaches the same Redis. Each worker is a cluster node: it registers, heartbeats, and answers calls (ping, info, stats, run, drain, stop). On SIGTERM it stops claiming, lets running jobs finish (WORKMESH_SHUTDOWN_GRACE_MS), hands the rest back to the queue, leaves the cluster and exits; a second signal exits at once.',
+  joinsLocalUp: true,
   settings: [
     'redisUrl',
     'prefix',
@@ -51,7 +52,7 @@ export const workerCommand: Command = {
       nodeId,
       role: 'worker',
       log,
-      offers: { types: worker.types, concurrency: config.concurrency },
+      offers: { types: worker.types, concurrency: worker.concurrency },
       jobFigures: () => worker.counts(),
       meta,
     });
@@ -65,11 +66,19 @@ export const workerCommand: Command = {
       }
       return { draining: true, inFlight: worker.counts().inFlight };
     });
+    node.register('resume', (_args, from) => {
+      if (worker.draining) {
+        log.info({ from }, 'asked to resume');
+        meta.state = 'resuming';
+        void worker.resume().then(() => (meta.state = 'running'));
+      }
+      return { resuming: true };
+    });
     node.register('stop', (_args, from) => {
       log.info({ from }, 'asked to stop');
       meta.state = 'stopping';
       // After the reply is on its way; the same path as SIGTERM (drain with a deadline, leave).
-      setTimeout(() => process.kill(process.pid, 'SIGTERM'), 50);
+      setTimeout(() => stopSelf(`asked by ${from}`), 50);
       return { stopping: true, inFlight: worker.counts().inFlight };
     });
     node.on('message', (message: { type?: string; id?: string }) => {

@@ -190,13 +190,18 @@
         const stat = (label, value, id) =>
           `<div class="panel stat"><div class="value" id="${id}">${esc(value)}</div><div class="label">${esc(label)}</div></div>`;
         const recent = s.recentJobs.slice(0, 10);
+        // The latest known p50, as the latency chart's legend shows it: an interval in which
+        // no job finished has none.
+        const lastP50 = [t, ...[...s.history.throughput].reverse()]
+          .map((p) => p.latencyP50Ms)
+          .find((v) => v !== null && v !== undefined);
         page.innerHTML = `
           <div class="grid cols-4">
             ${stat('nodes', s.nodes.length, 'stat-nodes')}
             ${stat('workers', s.nodes.filter((n) => n.role === 'worker').length, 'stat-workers')}
             ${stat('waiting', waiting, 'stat-waiting')}
             ${stat('done / s', rate(t.donePerSec), 'stat-done')}
-            ${stat('latency p50', t.latencyP50Ms === null ? '–' : ms(t.latencyP50Ms), 'stat-latency')}
+            ${stat('latency p50', lastP50 === undefined ? '–' : ms(lastP50), 'stat-latency')}
             ${stat('dead letters', dead, 'stat-dead')}
           </div>
           <div class="section">${topology(s)}</div>
@@ -235,7 +240,7 @@
     const worker = n.role === 'worker';
     return `<div class="actions">
       <button data-action="ping" data-id="${esc(n.id)}">Ping</button>
-      ${worker ? `<button data-action="drain" data-id="${esc(n.id)}">Drain</button><button class="danger" data-action="stop" data-id="${esc(n.id)}">Stop</button>` : ''}
+      ${worker ? `${n.meta && (n.meta.state === 'draining' || n.meta.state === 'drained') ? `<button data-action="resume" data-id="${esc(n.id)}">Resume</button>` : `<button data-action="drain" data-id="${esc(n.id)}">Drain</button>`}<button class="danger" data-action="stop" data-id="${esc(n.id)}">Stop</button>` : ''}
     </div>`;
   }
 
@@ -244,6 +249,7 @@
     try {
       const r = await api('POST', `/console/api/nodes/${encodeURIComponent(id)}/${action}`);
       if (action === 'ping') toast(`pong from ${id} in ${r.ms} ms`);
+      else if (action === 'resume') toast(`${id}: resuming`);
       else
         toast(
           `${id}: ${action === 'drain' ? 'draining' : 'stopping'} (${r.result.inFlight} in flight)`,
@@ -305,7 +311,7 @@
           [
             'offers',
             n.offers.types.length
-              ? `${n.offers.types.map(esc).join(', ')} × ${n.offers.concurrency}`
+              ? `${n.offers.types.map(esc).join(', ')} (${n.offers.concurrency} at once)`
               : '–',
           ],
           [

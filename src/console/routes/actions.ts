@@ -6,7 +6,7 @@ import { queueOfJobId } from '../../redis/index.js';
 import type { ConsoleContext } from '../context.js';
 import { checkedJobId, checkedType } from './data.js';
 
-const NODE_ACTIONS = new Set(['ping', 'drain', 'stop']);
+const NODE_ACTIONS = new Set(['ping', 'drain', 'resume', 'stop']);
 
 /**
  * What the console changes: submit work, retry or purge dead letters, ping, drain or stop a

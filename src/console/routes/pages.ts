@@ -25,11 +25,14 @@ export function pageRoutes(
     return reply.status(status).type(asset.type).send(asset.body);
   };
 
-  const authorized = (request: FastifyRequest): boolean => {
+  /** Whether the request may pass; 'locked' while guessing is being limited. */
+  const authorized = (request: FastifyRequest): boolean | 'locked' => {
     if (!sessions || !gate) return true;
     const auth = request.headers.authorization;
     if (auth?.startsWith('Bearer ')) {
-      if (!limit.blocked() && gate.accepts(auth.slice(7))) return true;
+      // Locked out, even the right token waits: a guess must not learn it was right.
+      if (limit.blocked()) return 'locked';
+      if (gate.accepts(auth.slice(7))) return true;
       limit.fail();
       return false;
     }
@@ -38,7 +41,16 @@ export function pageRoutes(
 
   app.addHook('onRequest', (request, reply, done) => {
     const path = request.url.split('?')[0] ?? '';
-    if (PUBLIC.has(path) || authorized(request)) return done();
+    const verdict = PUBLIC.has(path) || authorized(request);
+    if (verdict === true) return done();
+    if (verdict === 'locked') {
+      const err = new WorkmeshError(
+        'WM_ERR_API_RATE_LIMITED',
+        'too many wrong tokens in the last minute; wait a minute',
+      );
+      void reply.status(429).header('retry-after', '60').send({ error: err.toJSON() });
+      return;
+    }
     if (path.startsWith('/console/api/')) {
       const err = new WorkmeshError(
         'WM_ERR_CONSOLE_UNAUTHORIZED',
@@ -50,7 +62,14 @@ export function pageRoutes(
     void reply.redirect('/login', 302);
   });
 
-  app.get('/', (_request, reply) => send(reply, 'index.html'));
+  // An open console (loopback, no token) has no login, so no "Log out" either.
+  const openIndex = assets
+    .get('index.html')!
+    .body.toString('utf8')
+    .replace(/\s*<form method="post" action="\/logout"[\s\S]*?<\/form>/, '');
+  app.get('/', (_request, reply) =>
+    sessions ? send(reply, 'index.html') : reply.type('text/html; charset=utf-8').send(openIndex),
+  );
   app.get('/favicon.svg', (_request, reply) => send(reply, 'favicon.svg'));
   app.get<{ Params: { name: string } }>('/assets/:name', (request, reply) => {
     const name = request.params.name;
