@@ -145,7 +145,7 @@ describe('workmesh CLI', () => {
     const members = JSON.parse(json.stdout) as { role: string; heartbeatAgeMs: number }[];
     assert.deepEqual(members.map((m) => m.role).sort(), ['api', 'worker']);
     const table = await runCliToEnd(['nodes'], { REDIS_URL: redis.url });
-    assert.match(table.stdout, /^ID\s+ROLE\s+HOST\s+PID\s+HEARTBEAT/);
+    assert.match(table.stdout, /^ID\s+ROLE\s+STATE\s+HOST\s+PID\s+HEARTBEAT/);
     assert.match(table.stdout, /^2 node\(s\)$/m);
   });
 

@@ -99,6 +99,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     WORKMESH_CLAIM_TIMEOUT_MS: '5000',
     WORKMESH_CONCURRENCY: '20',
     WORKMESH_MAX_ATTEMPTS: '20',
+    // Workers die here far more often than anywhere real: no job should reach the poison rule.
+    WORKMESH_MAX_RECOVERIES: '20',
     WORKMESH_BACKOFF_MS: '100',
     WORKMESH_CLUSTER_SECRET: 'chaos',
     WORKMESH_LOG_LEVEL: 'error',
@@ -268,7 +270,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   report.accepted = accepted.length;
   for (const state of finals.values()) {
     if (state.status === 'done') report.done += 1;
-    else report.failed += 1;
+    else {
+      report.failed += 1;
+      say(`chaos: ${state.status}: ${state.callback} ${JSON.stringify(state.error)}`);
+    }
   }
   const runs = new Map<string, number[]>();
   const finished = new Set<string>();

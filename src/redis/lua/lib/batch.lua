@@ -6,8 +6,17 @@
 -- reply (`-WM_ERR_JOB_ITEM_REFUSED <why>`), which clients read as that item's error. Each item
 -- checks its input before its first write, so a refused item writes nothing, and the items
 -- before and after it are written and published as usual.
+--
+-- An error of Redis' own state (out of memory, a read-only replica, a failover, a busy or
+-- loading server) is not the item's fault: it is raised again, so the whole call fails as it
+-- would without the pcall and the caller sees the Redis error (503 WM_ERR_REDIS_FULL or
+-- WM_ERR_REDIS_UNAVAILABLE), never a 400 for the item.
+local server_states = { OOM = true, READONLY = true, MASTERDOWN = true, LOADING = true, BUSY = true,
+  MISCONF = true, NOREPLICAS = true, CLUSTERDOWN = true, TRYAGAIN = true }
+
 local function item_error(e)
   if type(e) == 'table' then e = e.err end
+  if server_states[string.match(tostring(e), '^(%u+) ')] then error(e, 0) end
   return { err = 'WM_ERR_JOB_ITEM_REFUSED ' .. string.gsub(tostring(e), '^user_script:%d+: ', '') }
 end
 
