@@ -83,11 +83,13 @@ describe('job types', () => {
         isWorkmeshError(e, 'WM_ERR_JOB_DEFINITION_INVALID') &&
         /exports neither `default` nor `jobs` \(it exports resize\)/.test(e.message),
     );
+    // Another file: a process imports a module once (Node caches it by its URL).
+    const fixed = join(dir, 'fixed.ts');
     writeFileSync(
-      file,
+      fixed,
       'export default [{ name: "resize", input: {}, handler: (d: unknown) => d }];',
     );
-    const registry = await createRegistry(settings, [file]);
+    const registry = await createRegistry(settings, [fixed]);
     assert.ok(registry.get('resize'));
   });
 
