@@ -41,6 +41,22 @@ after(async () => {
 });
 
 describe('retries and dead letters', () => {
+  it('waiting on a retried dead letter ends with its new outcome, not its earlier failure', async () => {
+    const f = file();
+    const { callback } = await client.submit(
+      'flaky',
+      { file: f, fails: 1, okMs: 1500 },
+      { maxAttempts: 1 },
+    );
+    assert.equal((await client.wait(callback, { timeoutMs: 20_000 })).status, 'failed');
+    assert.deepEqual(await client.retryDead(callback), { retried: 1 });
+    // The event stream replays the job's log, with the failure of its first life in it; the
+    // second run takes 1.5 s, so a wait that ended on that old event would answer it running.
+    const state = await client.wait(callback, { timeoutMs: 20_000 });
+    assert.equal(state.status, 'done');
+    assert.equal(state.value, 'finally');
+  });
+
   it('retries a failing job with backoff until it succeeds, keeping every error', async () => {
     const f = file();
     const { callback } = await client.submit('flaky', { file: f, fails: 2 }, { maxAttempts: 3 });

@@ -122,7 +122,11 @@ export class WorkmeshClient {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {
       for await (const event of this.events(id, { signal })) {
-        if (FINAL_STATUSES.includes(event.status as JobStatus)) return await this.status(id);
+        if (!FINAL_STATUSES.includes(event.status as JobStatus)) continue;
+        // The stream replays the job's whole log: a final event may be of an earlier life of
+        // a retried dead letter, which runs again now. Only a final status ends the wait.
+        const state = await this.status(id);
+        if (FINAL_STATUSES.includes(state.status)) return state;
       }
     } catch (err) {
       // Not found and the like are answers; anything else falls back to long-polling.

@@ -140,7 +140,8 @@ export const catalogue = {
   WM_ERR_REDIS_UNAVAILABLE: {
     status: 503,
     retryable: true,
-    description: 'Redis did not answer in time; nothing was written. Retry later.',
+    description:
+      'Redis did not answer in time, or is failing over. Retry after Retry-After; a write may still have landed, so resend it with the Idempotency-Key of this answer and it is never done twice.',
   },
   WM_ERR_REDIS_FULL: {
     status: 503,
