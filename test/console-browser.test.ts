@@ -103,10 +103,16 @@ async function stillMarked(page: Page): Promise<boolean> {
 }
 
 describe('web console in a headless Chromium', () => {
-  it('loads every asset from the console itself: nothing from another origin', async () => {
+  it('loads every asset from the console itself: nothing from another origin, no error', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
+    // A script error, or anything the content security policy refused, shows up here.
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
     for (const view of ['#/', '#/nodes', '#/queues', '#/dead', '#/submit']) {
       await page.goto(`${consoleUrl}/${view}`);
       await page.waitForSelector('#live:not(.off)');
@@ -117,6 +123,7 @@ describe('web console in a headless Chromium', () => {
       requested.filter((url) => new URL(url).origin !== origin),
       [],
     );
+    assert.deepEqual(errors, []);
     await page.close();
   });
 
