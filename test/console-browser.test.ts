@@ -63,9 +63,9 @@ async function openPage(path: string): Promise<Page> {
  */
 async function toastSays(page: Page, text: string): Promise<void> {
   const toast = await page.waitForSelector(`#toast:text("${text}"), #toast.error:not([hidden])`);
-  assert.match((await toast.textContent()) ?? '', new RegExp(escapeRegExp(text)));
+  const shown = (await toast.textContent()) ?? '';
+  assert.ok(shown.includes(text), shown);
 }
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Resolves once the page has taken in the next snapshot of the live stream. */
 async function nextSnapshot(page: Page): Promise<void> {
