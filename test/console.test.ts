@@ -319,7 +319,12 @@ describe('console: data and actions (loopback, no token)', () => {
   it('its scripts write no HTML: every value reaches the page as text or an attribute value', async () => {
     const index = (await app.inject({ method: 'GET', url: '/' })).body;
     const scripts = [...index.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]!);
-    assert.deepEqual(scripts, ['/assets/dom.js', '/assets/charts.js', '/assets/app.js']);
+    assert.deepEqual(scripts, [
+      '/assets/dom.js',
+      '/assets/charts.js',
+      '/assets/topology.js',
+      '/assets/app.js',
+    ]);
     for (const url of scripts) {
       const script = await app.inject({ method: 'GET', url });
       assert.equal(script.statusCode, 200, url);
