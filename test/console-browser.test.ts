@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { ClusterNode } from '../src/cluster/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { createLogger } from '../src/log/index.js';
 import { launchBrowser } from './helpers/browser.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import { runCli, startWorkerProcess, stopAll, type RoleProcess } from './helpers/processes.js';
@@ -17,13 +20,14 @@ import { until } from './helpers/wait.js';
  */
 const JOBS = 'test/fixtures/jobs.ts';
 const TOKEN = 'browser-test-token-0123456789';
-const dir = mkdtempSync(join(tmpdir(), 'workmesh-console-'));
+let dir: string;
 let redis: TestRedis;
 let browser: Browser;
 let consoleUrl: string;
 let env: Record<string, string>;
 
 before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'workmesh-console-'));
   redis = await startTestRedis();
   env = {
     ...FAST_CLUSTER,
@@ -41,7 +45,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await stopAll();
-  await redis.stop();
+  await redis?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function openPage(path: string): Promise<Page> {
@@ -50,6 +55,43 @@ async function openPage(path: string): Promise<Page> {
   await page.goto(`${consoleUrl}/${path}`);
   await page.waitForSelector('#live:not(.off)');
   return page;
+}
+
+/**
+ * Waits for the toast saying `text`; an error toast instead fails at once, with its message
+ * (rather than a 30 s timeout that says nothing).
+ */
+async function toastSays(page: Page, text: string): Promise<void> {
+  const toast = await page.waitForSelector(`#toast:text("${text}"), #toast.error:not([hidden])`);
+  const shown = (await toast.textContent()) ?? '';
+  assert.ok(shown.includes(text), shown);
+}
+
+/** Resolves once the page has taken in the next snapshot of the live stream. */
+async function nextSnapshot(page: Page): Promise<void> {
+  // Every snapshot sets #live's text (a new text node, even when the words are the same),
+  // and renders the page in the same task: once #live changed, the page is redrawn too.
+  // (a string: the test files are type-checked without the DOM's types)
+  await page.evaluate(`new Promise((resolve) => {
+    const watch = new MutationObserver(() => {
+      watch.disconnect();
+      resolve();
+    });
+    watch.observe(document.getElementById('live'), { childList: true, characterData: true });
+  })`);
+}
+
+/** Submits work through the console's API (as the page's session), answers its callback id. */
+async function submit(page: Page, type: string, data: unknown): Promise<string> {
+  const res = await page.request.post(`${consoleUrl}/console/api/work`, { data: { type, data } });
+  assert.equal(res.status(), 202, await res.text());
+  return ((await res.json()) as { callback: string }).callback;
+}
+
+/** A job's status, as the console's API answers it. */
+async function status(page: Page, id: string): Promise<string> {
+  const res = await page.request.get(`${consoleUrl}/console/api/jobs/${encodeURIComponent(id)}`);
+  return ((await res.json()) as { status: string }).status;
 }
 
 /** Marks the document: still marked later means the page was updated live, not reloaded. */
@@ -61,10 +103,16 @@ async function stillMarked(page: Page): Promise<boolean> {
 }
 
 describe('web console in a headless Chromium', () => {
-  it('loads every asset from the console itself: nothing from another origin', async () => {
+  it('loads every asset from the console itself: nothing from another origin, no error', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
+    // A script error, or anything the content security policy refused, shows up here.
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
     for (const view of ['#/', '#/nodes', '#/queues', '#/dead', '#/submit']) {
       await page.goto(`${consoleUrl}/${view}`);
       await page.waitForSelector('#live:not(.off)');
@@ -75,6 +123,7 @@ describe('web console in a headless Chromium', () => {
       requested.filter((url) => new URL(url).origin !== origin),
       [],
     );
+    assert.deepEqual(errors, []);
     await page.close();
   });
 
@@ -92,7 +141,7 @@ describe('web console in a headless Chromium', () => {
     await page.waitForSelector(`#node-id:text("${nodeId}")`);
     await page.waitForSelector('text=Event-loop lag');
     await page.click('button[data-action="ping"]');
-    await page.waitForSelector(`#toast:text("pong from ${nodeId}")`);
+    await toastSays(page, `pong from ${nodeId}`);
     await page.click('button[data-action="stop"]');
     await page.waitForSelector('#node-gone');
     assert.equal(await worker.exited, 0);
@@ -107,13 +156,30 @@ describe('web console in a headless Chromium', () => {
     await page.close();
   });
 
-  it('a worker drained from the console finishes and is shown drained', async () => {
+  it('a worker drained from the console finishes its running job, then is shown drained', async () => {
     const worker = startWorkerProcess(redis.url, env);
     const { nodeId } = await worker.ready;
+    const file = join(dir, 'hold.log');
+    const release = join(dir, 'hold.release');
     const page = await openPage(`#/node/${nodeId}`);
     await page.waitForSelector(`#node-id:text("${nodeId}")`);
+    const id = await submit(page, 'hold', { file, release });
+    await until(
+      'the job running on the worker',
+      () => readExecutions(file, id).length,
+      (n) => n === 1,
+    );
+
     await page.click('button[data-action="drain"]');
+    await toastSays(page, `${nodeId}: draining (1 in flight)`);
+    // Held by its running job: the worker stays draining, and offers Resume.
+    await page.waitForSelector('dd .badge.draining');
+    await page.waitForSelector('button[data-action="resume"]');
+    writeFileSync(release, '');
     await page.waitForSelector('dd .badge.drained');
+    assert.equal(await status(page, id), 'done');
+    assert.equal(readExecutions(file, id).length, 1);
+
     worker.child.kill('SIGTERM');
     await worker.exited;
     await page.close();
@@ -154,7 +220,7 @@ describe('web console in a headless Chromium', () => {
     await page.click('a[href="#/dead"]');
     await page.waitForSelector(`tr[data-dead="${id}"]`);
     await page.click(`tr[data-dead="${id}"] button.retry`);
-    await page.waitForSelector(`#toast:text("${id} is queued again")`);
+    await toastSays(page, `${id} is queued again`);
     await page.waitForSelector(`tr[data-dead="${id}"]`, { state: 'detached' });
 
     // Back to its page through the search box (find a job by callback id).
@@ -171,6 +237,72 @@ describe('web console in a headless Chromium', () => {
     worker.child.kill('SIGTERM');
     await worker.exited;
     await page.close();
+  });
+
+  it('a button pressed while the page updates live still acts (updated in place, not rebuilt)', async () => {
+    const worker = startWorkerProcess(redis.url, env);
+    const { nodeId } = await worker.ready;
+    const page = await openPage(`#/node/${nodeId}`);
+    await page.waitForSelector(`#node-id:text("${nodeId}")`);
+    const ping = page.locator('button[data-action="ping"]');
+    const box = (await until(
+      'the Ping button laid out',
+      () => ping.boundingBox(),
+      (b) => b !== null,
+    ))!;
+    const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    // A press spans a live update: the button must be the same element when it is let go,
+    // or the browser sends no click (a rebuilt page swallowed clicks, in tests and for people).
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.evaluate(
+      `void (globalThis.pressed = document.elementFromPoint(${x}, ${y}).closest('button'))`,
+    );
+    await nextSnapshot(page);
+    await nextSnapshot(page);
+    assert.equal(
+      await page.evaluate('globalThis.pressed.isConnected'),
+      true,
+      'the button was rebuilt under the pointer',
+    );
+    await page.mouse.up();
+    await toastSays(page, `pong from ${nodeId}`);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    await page.close();
+  });
+
+  it('what a node says about itself is shown as text, never as markup', async () => {
+    const markup = '"><img src=x class=injected><b class=injected>';
+    const nodeId = `odd-${process.pid}`;
+    const node = new ClusterNode({
+      config: loadConfig({ REDIS_URL: redis.url, ...FAST_CLUSTER }),
+      nodeId,
+      role: `odd${markup}`,
+      log: createLogger('silent'),
+      meta: { [`note${markup}`]: `says${markup}` },
+    });
+    await node.start();
+    try {
+      const views: [string, string][] = [
+        ['#/', `svg a[data-node="${nodeId}"]`],
+        ['#/nodes', `#nodes tr[data-node="${nodeId}"]`],
+        [`#/node/${nodeId}`, `#node-id:text("${nodeId}")`],
+      ];
+      for (const [view, shown] of views) {
+        const page = await openPage(view);
+        await page.waitForSelector(shown);
+        assert.equal(await page.locator('#page img, #page .injected').count(), 0, view);
+        assert.ok(((await page.textContent('#page')) ?? '').includes(`odd${markup}`), view);
+        if (view.startsWith('#/node/')) {
+          const text = (await page.textContent('#page')) ?? '';
+          assert.ok(text.includes(`note${markup}`) && text.includes(`says${markup}`), text);
+        }
+        await page.close();
+      }
+    } finally {
+      await node.stop();
+    }
   });
 
   it('beyond loopback without the token: the login page and no data; with it, the console', async () => {

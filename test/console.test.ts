@@ -316,6 +316,27 @@ describe('console: data and actions (loopback, no token)', () => {
     assert.doesNotMatch(page.body, /Log out|\/logout/);
   });
 
+  it('its scripts write no HTML: every value reaches the page as text or an attribute value', async () => {
+    const index = (await app.inject({ method: 'GET', url: '/' })).body;
+    const scripts = [...index.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]!);
+    assert.deepEqual(scripts, [
+      '/assets/dom.js',
+      '/assets/charts.js',
+      '/assets/topology.js',
+      '/assets/app.js',
+    ]);
+    for (const url of scripts) {
+      const script = await app.inject({ method: 'GET', url });
+      assert.equal(script.statusCode, 200, url);
+      // Pages are built with dom.js's h()/svg() (textContent, setAttribute) only.
+      assert.doesNotMatch(
+        script.body,
+        /innerHTML|outerHTML|insertAdjacentHTML|document\.write|DOMParser|createContextualFragment/,
+        url,
+      );
+    }
+  });
+
   it('serves pages and data without a login on loopback', async () => {
     assert.equal((await app.inject({ method: 'GET', url: '/' })).statusCode, 200);
     assert.equal((await app.inject({ method: 'GET', url: '/login' })).statusCode, 302);

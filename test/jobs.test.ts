@@ -29,7 +29,18 @@ describe('job types', () => {
         .list()
         .map((d) => d.name)
         .sort(),
-      ['boom', 'crash', 'flaky', 'hash', 'permute', 'record', 'stall', 'steps', 'text-stats'],
+      [
+        'boom',
+        'crash',
+        'flaky',
+        'hash',
+        'hold',
+        'permute',
+        'record',
+        'stall',
+        'steps',
+        'text-stats',
+      ],
     );
   });
 

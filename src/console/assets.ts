@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 const FILES = {
   'index.html': 'text/html; charset=utf-8',
   'login.html': 'text/html; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'charts.js': 'text/javascript; charset=utf-8',
+  'topology.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 } as const;

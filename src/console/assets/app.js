@@ -1,8 +1,12 @@
 // The workmesh console: one page, hash routes, live from /console/api/stream (server-sent
 // events carrying the monitor's whole snapshot). Plain browser JavaScript, no build step.
+// Pages are built as elements (dom.js), never from HTML strings: a value is text wherever it
+// lands, and each snapshot patches the page in place rather than rebuilding it.
 'use strict';
 (function () {
-  const { line, esc } = window.WMCharts;
+  const { h, patch } = window.WMDom;
+  const { line } = window.WMCharts;
+  const { topology } = window.WMTopology;
   const page = document.getElementById('page');
   const live = document.getElementById('live');
   let snapshot = null;
@@ -19,9 +23,38 @@
     if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor(s / 60) % 60}m`;
     return `${Math.floor(s / 86400)}d ${Math.floor(s / 3600) % 24}h`;
   }
-  const badge = (text) => `<span class="badge ${esc(text)}">${esc(text)}</span>`;
-  const jobLink = (id) => `<a class="mono" href="#/job/${encodeURIComponent(id)}">${esc(id)}</a>`;
-  const nodeLink = (id) => `<a class="mono" href="#/node/${encodeURIComponent(id)}">${esc(id)}</a>`;
+  const show = (...children) => patch(page, children);
+  const badge = (text) => h('span', { class: `badge ${text}` }, text);
+  const jobLink = (id) => h('a', { class: 'mono', href: `#/job/${encodeURIComponent(id)}` }, id);
+  const nodeLink = (id) => h('a', { class: 'mono', href: `#/node/${encodeURIComponent(id)}` }, id);
+  const muted = (text) => h('span', { class: 'muted' }, text);
+  const empty = (text, attrs) => h('div', { class: 'empty', ...attrs }, text);
+  /** A table as the HTML parser would make it (rows in a tbody); head: labels, or [label, class]. */
+  const table = (attrs, head, rows) =>
+    h(
+      'table',
+      attrs,
+      h(
+        'tbody',
+        null,
+        h(
+          'tr',
+          null,
+          head.map((th) =>
+            Array.isArray(th) ? h('th', { class: th[1] }, th[0]) : h('th', null, th),
+          ),
+        ),
+        rows,
+      ),
+    );
+  /** A definition list of [term, description] pairs. */
+  const kv = (pairs) =>
+    h(
+      'dl',
+      { class: 'kv' },
+      pairs.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+    );
+  const num = (value) => h('td', { class: 'num' }, value);
   const rate = (n) => (n >= 100 ? Math.round(n) : Math.round(n * 10) / 10);
 
   function toast(text, error) {
@@ -75,85 +108,6 @@
   }
 
   // ---------- pages ----------
-  function nodeRole(n) {
-    return n.role;
-  }
-
-  function topology(s) {
-    const W = 900;
-    const workers = s.nodes.filter((n) => n.role === 'worker');
-    const others = s.nodes.filter((n) => n.role !== 'worker');
-    const queues = s.queues;
-    const rows = Math.max(workers.length, others.length, queues.length + 1, 2);
-    const rowH = 46;
-    const H = 30 + rows * rowH;
-    const xL = 150;
-    const xC = 450;
-    const xR = 750;
-    const yOf = (i, n) => 20 + ((i + 0.5) * (H - 40)) / n;
-    const redisY = yOf(0, queues.length + 1);
-    const queueY = new Map(queues.map((q, i) => [q.queue, yOf(i + 1, queues.length + 1)]));
-    let edges = '';
-    let shapes = '';
-    const short = (id) => (id.length > 24 ? `${id.slice(0, 10)}…${id.slice(-10)}` : id);
-    const box = (x, y, w, label, sub, cls, href) => {
-      const inner = `<rect x="${x - w / 2}" y="${y - 17}" width="${w}" height="34" rx="7" class="${cls}"/>
-        <text x="${x}" y="${y - 2}" text-anchor="middle" font-size="12" fill="#d8dee9">${esc(label)}</text>
-        <text x="${x}" y="${y + 11}" text-anchor="middle" font-size="10" fill="#8593a6">${esc(sub)}</text>`;
-      return href ? `<a href="${href}" data-node="${esc(href.slice(7))}">${inner}</a>` : inner;
-    };
-    others.forEach((n, i) => {
-      const y = yOf(i, others.length);
-      edges += `<line x1="${xL + 85}" y1="${y}" x2="${xC - 70}" y2="${redisY}" stroke="#3b4a5e" stroke-width="1.5"/>`;
-      shapes += box(
-        xL,
-        y,
-        170,
-        short(n.id),
-        `${n.role} · ${n.host}`,
-        `node ${n.role}`,
-        `#/node/${encodeURIComponent(n.id)}`,
-      );
-    });
-    workers.forEach((n, i) => {
-      const y = yOf(i, workers.length);
-      const active = n.figures.inFlight > 0;
-      for (const t of n.offers.types) {
-        const qy = queueY.get(t);
-        if (qy === undefined) continue;
-        edges += `<line x1="${xR - 85}" y1="${y}" x2="${xC + 60}" y2="${qy}" stroke="${active ? '#57c785' : '#3b4a5e'}" stroke-width="${active ? 2 : 1.2}"/>`;
-      }
-      const state =
-        n.meta && n.meta.state && n.meta.state !== 'running' ? ` · ${n.meta.state}` : '';
-      shapes += box(
-        xR,
-        y,
-        170,
-        short(n.id),
-        `${n.figures.inFlight} in flight${state}`,
-        `node worker`,
-        `#/node/${encodeURIComponent(n.id)}`,
-      );
-    });
-    shapes += box(
-      xC,
-      redisY,
-      140,
-      'Redis',
-      s.redisOk ? 'registry · streams' : 'unreachable',
-      s.redisOk ? 'redis' : 'redis down',
-    );
-    queues.forEach((q) => {
-      const y = queueY.get(q.queue);
-      edges += `<line x1="${xC}" y1="${redisY + 17}" x2="${xC}" y2="${y - 17}" stroke="#2a3544" stroke-width="1"/>`;
-      shapes += box(xC, y, 120, q.queue, `${q.waiting} waiting · ${q.active} active`, 'queue');
-    });
-    if (s.nodes.length === 0)
-      shapes += `<text x="${W / 2}" y="${H - 10}" text-anchor="middle" fill="#8593a6" font-size="12">no live node</text>`;
-    return `<div class="panel topology"><h2>Cluster</h2><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="cluster topology">
-      ${edges}${shapes}</svg></div>`;
-  }
-
   function throughputSeries(s) {
     const h = s.history.throughput;
     return [
@@ -188,60 +142,104 @@
         const waiting = s.queues.reduce((a, q) => a + q.waiting, 0);
         const dead = s.queues.reduce((a, q) => a + q.dead, 0);
         const stat = (label, value, id) =>
-          `<div class="panel stat"><div class="value" id="${id}">${esc(value)}</div><div class="label">${esc(label)}</div></div>`;
+          h(
+            'div',
+            { class: 'panel stat' },
+            h('div', { class: 'value', id }, value),
+            h('div', { class: 'label' }, label),
+          );
         const recent = s.recentJobs.slice(0, 10);
         // The latest known p50, as the latency chart's legend shows it: an interval in which
         // no job finished has none.
         const lastP50 = [t, ...[...s.history.throughput].reverse()]
           .map((p) => p.latencyP50Ms)
           .find((v) => v !== null && v !== undefined);
-        page.innerHTML = `
-          <div class="grid cols-4">
-            ${stat('nodes', s.nodes.length, 'stat-nodes')}
-            ${stat('workers', s.nodes.filter((n) => n.role === 'worker').length, 'stat-workers')}
-            ${stat('waiting', waiting, 'stat-waiting')}
-            ${stat('done / s', rate(t.donePerSec), 'stat-done')}
-            ${stat('latency p50', lastP50 === undefined ? '–' : ms(lastP50), 'stat-latency')}
-            ${stat('dead letters', dead, 'stat-dead')}
-          </div>
-          <div class="section">${topology(s)}</div>
-          <div class="grid cols-2 section">
-            ${line('Throughput', throughputSeries(s), { unit: '/s' })}
-            ${line('Latency (accepted → final)', latencySeries(s), { format: ms })}
-          </div>
-          <div class="grid cols-2 section">
-            <div class="panel"><h2>Recent jobs</h2>${
+        show(
+          h(
+            'div',
+            { class: 'grid cols-4' },
+            stat('nodes', s.nodes.length, 'stat-nodes'),
+            stat('workers', s.nodes.filter((n) => n.role === 'worker').length, 'stat-workers'),
+            stat('waiting', waiting, 'stat-waiting'),
+            stat('done / s', rate(t.donePerSec), 'stat-done'),
+            stat('latency p50', lastP50 === undefined ? '–' : ms(lastP50), 'stat-latency'),
+            stat('dead letters', dead, 'stat-dead'),
+          ),
+          h('div', { class: 'section' }, topology(s)),
+          h(
+            'div',
+            { class: 'grid cols-2 section' },
+            line('Throughput', throughputSeries(s), { unit: '/s' }),
+            line('Latency (accepted → final)', latencySeries(s), { format: ms }),
+          ),
+          h(
+            'div',
+            { class: 'grid cols-2 section' },
+            h(
+              'div',
+              { class: 'panel' },
+              h('h2', null, 'Recent jobs'),
               recent.length
-                ? `<table><tr><th>callback</th><th>status</th><th>at</th></tr>${recent
-                    .map(
-                      (j) =>
-                        `<tr><td>${jobLink(j.id)}</td><td>${badge(j.status)}</td><td class="muted">${clock(j.at)}</td></tr>`,
-                    )
-                    .join('')}</table>`
-                : '<div class="empty">No job events since the monitor started.</div>'
-            }</div>
-            <div class="panel"><h2>Membership</h2>${eventsTable(s.events.slice(-10).reverse())}</div>
-          </div>`;
+                ? table(
+                    null,
+                    ['callback', 'status', 'at'],
+                    recent.map((j) =>
+                      h(
+                        'tr',
+                        null,
+                        h('td', null, jobLink(j.id)),
+                        h('td', null, badge(j.status)),
+                        h('td', { class: 'muted' }, clock(j.at)),
+                      ),
+                    ),
+                  )
+                : empty('No job events since the monitor started.'),
+            ),
+            h(
+              'div',
+              { class: 'panel' },
+              h('h2', null, 'Membership'),
+              eventsTable(s.events.slice(-10).reverse()),
+            ),
+          ),
+        );
       },
     };
   }
 
   function eventsTable(events) {
-    if (!events.length) return '<div class="empty">No membership change yet.</div>';
-    return `<table id="events"><tr><th>at</th><th>event</th><th>node</th><th>role</th></tr>${events
-      .map(
-        (e) =>
-          `<tr><td class="muted">${clock(e.at)}</td><td>${badge(e.event)}${e.reason ? ` <span class="muted">${esc(e.reason)}</span>` : ''}</td><td class="id">${esc(e.nodeId)}</td><td>${esc(e.role)}</td></tr>`,
-      )
-      .join('')}</table>`;
+    if (!events.length) return empty('No membership change yet.');
+    return table(
+      { id: 'events' },
+      ['at', 'event', 'node', 'role'],
+      events.map((e) =>
+        h(
+          'tr',
+          null,
+          h('td', { class: 'muted' }, clock(e.at)),
+          h('td', null, badge(e.event), e.reason ? [' ', muted(e.reason)] : null),
+          h('td', { class: 'id' }, e.nodeId),
+          h('td', null, e.role),
+        ),
+      ),
+    );
   }
 
   function nodeActions(n) {
+    // Keyed by action: a press on Drain must not be let go on the Resume that replaced it.
+    const button = (action, label, cls) =>
+      h('button', { class: cls, 'data-action': action, 'data-id': n.id, key: action }, label);
     const worker = n.role === 'worker';
-    return `<div class="actions">
-      <button data-action="ping" data-id="${esc(n.id)}">Ping</button>
-      ${worker ? `${n.meta && (n.meta.state === 'draining' || n.meta.state === 'drained') ? `<button data-action="resume" data-id="${esc(n.id)}">Resume</button>` : `<button data-action="drain" data-id="${esc(n.id)}">Drain</button>`}<button class="danger" data-action="stop" data-id="${esc(n.id)}">Stop</button>` : ''}
-    </div>`;
+    const paused = n.meta && (n.meta.state === 'draining' || n.meta.state === 'drained');
+    return h(
+      'div',
+      { class: 'actions' },
+      button('ping', 'Ping'),
+      worker && [
+        paused ? button('resume', 'Resume') : button('drain', 'Drain'),
+        button('stop', 'Stop', 'danger'),
+      ],
+    );
   }
 
   async function nodeAction(action, id) {
@@ -267,22 +265,62 @@
   function nodes() {
     return {
       render(s) {
-        page.innerHTML = `<h1>Nodes</h1><div class="panel">${
-          s.nodes.length
-            ? `<table id="nodes"><tr><th>node</th><th>role</th><th>host</th><th class="num">uptime</th><th class="num">heartbeat</th><th class="num">in flight</th><th class="num">processed</th><th class="num">failed</th><th class="num">heap</th><th class="num">RSS</th><th class="num">CPU</th><th class="num">loop lag</th><th></th></tr>${s.nodes
-                .map(
-                  (
-                    n,
-                  ) => `<tr data-node="${esc(n.id)}"><td>${nodeLink(n.id)}${n.meta && n.meta.state && n.meta.state !== 'running' ? ' ' + badge(n.meta.state) : ''}</td><td>${badge(nodeRole(n))}</td><td>${esc(n.host)}</td>
-                  <td class="num">${duration(s.at - n.startedAt)}</td><td class="num">${(n.heartbeatAgeMs / 1000).toFixed(1)}s</td>
-                  <td class="num">${n.figures.inFlight}</td><td class="num">${n.figures.processed}</td><td class="num">${n.figures.failed}</td>
-                  <td class="num">${mb(n.figures.heapUsedBytes)}</td><td class="num">${mb(n.figures.rssBytes)}</td>
-                  <td class="num">${n.figures.cpuPercent.toFixed(1)}%</td><td class="num">${n.figures.eventLoopLagMs.toFixed(1)} ms</td><td>${nodeActions(n)}</td></tr>`,
-                )
-                .join('')}</table>`
-            : '<div class="empty">No live node.</div>'
-        }</div>
-        <div class="panel section"><h2>Membership</h2>${eventsTable(s.events.slice().reverse())}</div>`;
+        const head = [
+          'node',
+          'role',
+          'host',
+          ...[
+            'uptime',
+            'heartbeat',
+            'in flight',
+            'processed',
+            'failed',
+            'heap',
+            'RSS',
+            'CPU',
+            'loop lag',
+          ].map((label) => [label, 'num']),
+          '',
+        ];
+        const row = (n) =>
+          h(
+            'tr',
+            { 'data-node': n.id, key: n.id },
+            h(
+              'td',
+              null,
+              nodeLink(n.id),
+              n.meta && n.meta.state && n.meta.state !== 'running' && [' ', badge(n.meta.state)],
+            ),
+            h('td', null, badge(n.role)),
+            h('td', null, n.host),
+            num(duration(s.at - n.startedAt)),
+            num(`${(n.heartbeatAgeMs / 1000).toFixed(1)}s`),
+            num(n.figures.inFlight),
+            num(n.figures.processed),
+            num(n.figures.failed),
+            num(mb(n.figures.heapUsedBytes)),
+            num(mb(n.figures.rssBytes)),
+            num(`${n.figures.cpuPercent.toFixed(1)}%`),
+            num(`${n.figures.eventLoopLagMs.toFixed(1)} ms`),
+            h('td', null, nodeActions(n)),
+          );
+        show(
+          h('h1', null, 'Nodes'),
+          h(
+            'div',
+            { class: 'panel' },
+            s.nodes.length
+              ? table({ id: 'nodes' }, head, s.nodes.map(row))
+              : empty('No live node.'),
+          ),
+          h(
+            'div',
+            { class: 'panel section' },
+            h('h2', null, 'Membership'),
+            eventsTable(s.events.slice().reverse()),
+          ),
+        );
       },
     };
   }
@@ -292,17 +330,23 @@
       render(s) {
         const n = s.nodes.find((x) => x.id === id);
         if (!n) {
-          page.innerHTML = `<div class="page-head"><h1 class="mono">${esc(id)}</h1>${badge('left')}</div>
-            <div class="panel" id="node-gone">This node is not (or no longer) a live member of the cluster.</div>`;
+          show(
+            h('div', { class: 'page-head' }, h('h1', { class: 'mono' }, id), badge('left')),
+            h(
+              'div',
+              { class: 'panel', id: 'node-gone' },
+              'This node is not (or no longer) a live member of the cluster.',
+            ),
+          );
           return;
         }
-        const h = (s.history.nodes[id] || []).map((p) => p);
-        const pts = (f) => h.map((p) => ({ t: p.at, v: f(p) }));
+        const history = s.history.nodes[id] || [];
+        const pts = (f) => history.map((p) => ({ t: p.at, v: f(p) }));
         const info = [
           ['role', badge(n.role)],
           ['state', n.meta && n.meta.state ? badge(n.meta.state) : '–'],
-          ['host / pid', `${esc(n.host)} / ${n.pid}`],
-          ['version', esc(n.version)],
+          ['host / pid', `${n.host} / ${n.pid}`],
+          ['version', n.version],
           [
             'up since',
             `${when(new Date(n.startedAt).toISOString())} (${duration(s.at - n.startedAt)})`,
@@ -311,22 +355,30 @@
           [
             'offers',
             n.offers.types.length
-              ? `${n.offers.types.map(esc).join(', ')} (${n.offers.concurrency} at once)`
+              ? `${n.offers.types.join(', ')} (${n.offers.concurrency} at once)`
               : '–',
           ],
           [
             'jobs',
             `${n.figures.inFlight} in flight · ${n.figures.processed} processed · ${n.figures.failed} failed`,
           ],
-          ...Object.entries(n.meta || {})
-            .filter(([k]) => k !== 'state')
-            .map(([k, v]) => [esc(k), esc(v)]),
+          ...Object.entries(n.meta || {}).filter(([k]) => k !== 'state'),
         ];
-        page.innerHTML = `<div class="page-head"><h1 class="mono" id="node-id">${esc(n.id)}</h1>${nodeActions(n)}</div>
-          <div class="grid cols-2">
-            <div class="panel"><h2>Node</h2><dl class="kv">${info.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></div>
-            ${line('Active jobs', [{ name: 'in flight', color: '#e3b341', points: pts((p) => p.inFlight) }])}
-            ${line(
+        show(
+          h(
+            'div',
+            { class: 'page-head' },
+            h('h1', { class: 'mono', id: 'node-id' }, n.id),
+            nodeActions(n),
+          ),
+          h(
+            'div',
+            { class: 'grid cols-2' },
+            h('div', { class: 'panel' }, h('h2', null, 'Node'), kv(info)),
+            line('Active jobs', [
+              { name: 'in flight', color: '#e3b341', points: pts((p) => p.inFlight) },
+            ]),
+            line(
               'Memory',
               [
                 { name: 'RSS', color: '#b392f0', points: pts((p) => p.rssBytes / 1048576) },
@@ -337,10 +389,17 @@
                 },
               ],
               { unit: 'MB', format: (v) => String(Math.round(v)) },
-            )}
-            ${line('CPU', [{ name: 'CPU', color: '#57c785', points: pts((p) => p.cpuPercent) }], { unit: '%' })}
-            ${line('Event-loop lag (p99)', [{ name: 'lag', color: '#e5534b', points: pts((p) => p.eventLoopLagMs) }], { unit: 'ms' })}
-          </div>`;
+            ),
+            line('CPU', [{ name: 'CPU', color: '#57c785', points: pts((p) => p.cpuPercent) }], {
+              unit: '%',
+            }),
+            line(
+              'Event-loop lag (p99)',
+              [{ name: 'lag', color: '#e5534b', points: pts((p) => p.eventLoopLagMs) }],
+              { unit: 'ms' },
+            ),
+          ),
+        );
       },
     };
   }
@@ -348,30 +407,59 @@
   function queues() {
     return {
       render(s) {
-        page.innerHTML = `<h1>Queues</h1><div class="panel">${
-          s.queues.length
-            ? `<table id="queues"><tr><th>queue</th><th class="num">waiting</th><th class="num">active</th><th class="num">delayed</th><th class="num">dead</th><th class="num">accepted</th><th class="num">done</th><th class="num">failed</th><th class="num">jobs/s</th><th>workers</th></tr>${s.queues
-                .map((q) => {
-                  const w = s.nodes.filter(
-                    (n) => n.role === 'worker' && n.offers.types.includes(q.queue),
-                  ).length;
-                  return `<tr data-queue="${esc(q.queue)}"><td><b>${esc(q.queue)}</b></td><td class="num">${q.waiting}</td><td class="num">${q.active}</td><td class="num">${q.delayed}</td>
-                    <td class="num">${q.dead ? `<a href="#/dead">${q.dead}</a>` : 0}</td><td class="num">${q.accepted}</td><td class="num">${q.done}</td><td class="num">${q.failed}</td><td class="num">${rate(q.perSec)}</td><td>${w}</td></tr>`;
-                })
-                .join('')}</table>`
-            : '<div class="empty">No queue yet.</div>'
-        }</div>`;
+        const head = [
+          'queue',
+          ...['waiting', 'active', 'delayed', 'dead', 'accepted', 'done', 'failed', 'jobs/s'].map(
+            (label) => [label, 'num'],
+          ),
+          'workers',
+        ];
+        const row = (q) => {
+          const w = s.nodes.filter(
+            (n) => n.role === 'worker' && n.offers.types.includes(q.queue),
+          ).length;
+          return h(
+            'tr',
+            { 'data-queue': q.queue, key: q.queue },
+            h('td', null, h('b', null, q.queue)),
+            num(q.waiting),
+            num(q.active),
+            num(q.delayed),
+            num(q.dead ? h('a', { href: '#/dead' }, q.dead) : 0),
+            num(q.accepted),
+            num(q.done),
+            num(q.failed),
+            num(rate(q.perSec)),
+            h('td', null, w),
+          );
+        };
+        show(
+          h('h1', null, 'Queues'),
+          h(
+            'div',
+            { class: 'panel' },
+            s.queues.length
+              ? table({ id: 'queues' }, head, s.queues.map(row))
+              : empty('No queue yet.'),
+          ),
+        );
       },
     };
   }
 
   function job(id) {
+    const here = current;
     let job = null;
     let loading = false;
+    let again = false;
     let missing = false;
     const FINAL = ['done', 'failed', 'cancelled'];
     async function load() {
-      if (loading) return;
+      // News heard while a read is under way may be newer than what it reads: read once more.
+      if (loading) {
+        again = true;
+        return;
+      }
       loading = true;
       try {
         job = await api('GET', `/console/api/jobs/${encodeURIComponent(id)}`);
@@ -382,67 +470,118 @@
         loading = false;
       }
       draw();
+      if (again) {
+        again = false;
+        void load();
+      }
+    }
+    function eventItem(e, first) {
+      const { n, status, at, ...extra } = e;
+      // Extras of an event (attempt, worker, progress, error): one readable line.
+      const more = Object.entries(extra).map(([k, v]) =>
+        k === 'worker' && typeof v === 'string'
+          ? [' · ', nodeLink(v)]
+          : [' · ', muted(k), ` ${typeof v === 'string' ? v : JSON.stringify(v)}`],
+      );
+      const stamp = new Date(at).toISOString().slice(11, 23);
+      return h(
+        'li',
+        null,
+        muted(`#${n}`),
+        h('span', null, badge(status)),
+        h('span', null, muted(stamp), at > first && [' ', muted(`(+${ms(at - first)})`)], more),
+      );
     }
     function draw() {
-      if (current.arg !== id) return;
+      if (current !== here) return;
       if (missing) {
-        page.innerHTML = `<h1 class="mono">${esc(id)}</h1><div class="panel" id="job-missing">${esc(missing)}</div>`;
+        show(
+          h('h1', { class: 'mono' }, id),
+          h('div', { class: 'panel', id: 'job-missing' }, missing),
+        );
         return;
       }
       if (!job) return;
       const j = job;
-      const kv = [
-        ['type', esc(j.type)],
-        ['attempts', `${j.attempts} of ${j.maxAttempts}`],
-        ['created', when(j.createdAt)],
-        ['started', when(j.startedAt)],
-        ['finished', when(j.finishedAt)],
-        ['accepted by', j.acceptedBy ? nodeLink(j.acceptedBy) : '–'],
-        ['worked by', j.workedBy ? nodeLink(j.workedBy) : '–'],
-        ['result kept', `${j.resultTtlSec} s once final`],
-      ];
       const first = j.events && j.events[0] ? j.events[0].at : 0;
-      const events = (j.events || [])
-        .map((e) => {
-          const { n, status, at, ...extra } = e;
-          // Extras of an event (attempt, worker, progress, error): one readable line.
-          const more = Object.entries(extra)
-            .map(([k, v]) =>
-              k === 'worker' && typeof v === 'string'
-                ? ` · ${nodeLink(v)}`
-                : ` · <span class="muted">${esc(k)}</span> ${esc(typeof v === 'string' ? v : JSON.stringify(v))}`,
-            )
-            .join('');
-          const stamp = new Date(at).toISOString().slice(11, 23);
-          const since = at > first ? ` <span class="muted">(+${ms(at - first)})</span>` : '';
-          return `<li><span class="muted">#${n}</span><span>${badge(status)}</span><span><span class="muted">${stamp}</span>${since}${more}</span></li>`;
-        })
-        .join('');
-      const history = (j.history || [])
-        .map(
-          (h) =>
-            `<tr><td>${h.attempt}</td><td class="muted">${when(h.at)}</td><td>${esc(h.error)}</td><td>${nodeLink(h.worker)}</td></tr>`,
-        )
-        .join('');
-      page.innerHTML = `<div class="page-head"><h1 class="mono" id="job-id">${esc(j.callback)}</h1><span id="job-status">${badge(j.status)}</span>
-          ${j.status === 'failed' ? `<button data-dead-retry="${esc(j.callback)}">Retry</button>` : ''}</div>
-        <div class="grid cols-2">
-          <div class="panel"><h2>Job</h2><dl class="kv">${kv.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></div>
-          <div class="panel"><h2>History</h2><ol class="timeline" id="job-events">${events || '<li class="muted">no events</li>'}</ol></div>
-          <div class="panel"><h2>Data</h2><pre>${esc(JSON.stringify(j.data, null, 2))}</pre></div>
-          <div class="panel"><h2>${j.error !== undefined && j.value === undefined ? 'Error' : 'Result'}</h2><pre id="job-result">${esc(
-            j.value !== undefined
-              ? JSON.stringify(j.value, null, 2)
-              : j.error !== undefined
-                ? j.error
-                : j.progress !== undefined
-                  ? `progress: ${JSON.stringify(j.progress)}`
-                  : '(not yet)',
-          )}</pre></div>
-          ${history ? `<div class="panel"><h2>Failed attempts</h2><table><tr><th>#</th><th>at</th><th>error</th><th>worker</th></tr>${history}</table></div>` : ''}
-        </div>`;
+      const events = (j.events || []).map((e) => eventItem(e, first));
+      const history = (j.history || []).map((f) =>
+        h(
+          'tr',
+          null,
+          h('td', null, f.attempt),
+          h('td', { class: 'muted' }, when(f.at)),
+          h('td', null, f.error),
+          h('td', null, nodeLink(f.worker)),
+        ),
+      );
+      const result =
+        j.value !== undefined
+          ? JSON.stringify(j.value, null, 2)
+          : j.error !== undefined
+            ? j.error
+            : j.progress !== undefined
+              ? `progress: ${JSON.stringify(j.progress)}`
+              : '(not yet)';
+      show(
+        h(
+          'div',
+          { class: 'page-head' },
+          h('h1', { class: 'mono', id: 'job-id' }, j.callback),
+          h('span', { id: 'job-status' }, badge(j.status)),
+          j.status === 'failed' && h('button', { 'data-dead-retry': j.callback }, 'Retry'),
+        ),
+        h(
+          'div',
+          { class: 'grid cols-2' },
+          h(
+            'div',
+            { class: 'panel' },
+            h('h2', null, 'Job'),
+            kv([
+              ['type', j.type],
+              ['attempts', `${j.attempts} of ${j.maxAttempts}`],
+              ['created', when(j.createdAt)],
+              ['started', when(j.startedAt)],
+              ['finished', when(j.finishedAt)],
+              ['accepted by', j.acceptedBy ? nodeLink(j.acceptedBy) : '–'],
+              ['worked by', j.workedBy ? nodeLink(j.workedBy) : '–'],
+              ['result kept', `${j.resultTtlSec} s once final`],
+            ]),
+          ),
+          h(
+            'div',
+            { class: 'panel' },
+            h('h2', null, 'History'),
+            h(
+              'ol',
+              { class: 'timeline', id: 'job-events' },
+              events.length ? events : h('li', { class: 'muted' }, 'no events'),
+            ),
+          ),
+          h(
+            'div',
+            { class: 'panel' },
+            h('h2', null, 'Data'),
+            h('pre', null, JSON.stringify(j.data, null, 2)),
+          ),
+          h(
+            'div',
+            { class: 'panel' },
+            h('h2', null, j.error !== undefined && j.value === undefined ? 'Error' : 'Result'),
+            h('pre', { id: 'job-result' }, result),
+          ),
+          history.length > 0 &&
+            h(
+              'div',
+              { class: 'panel' },
+              h('h2', null, 'Failed attempts'),
+              table(null, ['#', 'at', 'error', 'worker'], history),
+            ),
+        ),
+      );
     }
-    page.innerHTML = `<h1 class="mono">${esc(id)}</h1><p class="muted">Loading…</p>`;
+    show(h('h1', { class: 'mono' }, id), h('p', { class: 'muted' }, 'Loading…'));
     void load();
     let heardAt = 0;
     return {
@@ -458,40 +597,71 @@
   }
 
   function dead() {
-    let lastKey = '';
+    const here = current;
+    const keyOf = (s) => s.queues.map((q) => `${q.queue}:${q.dead}`).join(',');
+    // What the first load reads already: no second read when the first snapshot comes.
+    let lastKey = snapshot ? keyOf(snapshot) : '';
+    const deadRow = (j) =>
+      h(
+        'tr',
+        { 'data-dead': j.callback, key: j.callback },
+        h('td', null, jobLink(j.callback)),
+        h('td', { class: 'muted' }, when(j.finishedAt)),
+        num(j.attempts),
+        h('td', null, j.error || ''),
+        h(
+          'td',
+          null,
+          h(
+            'div',
+            { class: 'actions' },
+            h('button', { class: 'retry', 'data-dead-retry': j.callback }, 'Retry'),
+            h('button', { class: 'danger purge', 'data-dead-purge': j.callback }, 'Purge'),
+          ),
+        ),
+      );
+    const queuePanel = (q) =>
+      h(
+        'div',
+        { class: 'panel section', 'data-dead-queue': q.queue, key: q.queue },
+        h(
+          'div',
+          { class: 'page-head' },
+          h('h2', null, `${q.queue} · ${q.total}`),
+          h(
+            'div',
+            { class: 'actions' },
+            h('button', { 'data-dead-all': 'retry', 'data-queue': q.queue }, 'Retry all'),
+            h(
+              'button',
+              { class: 'danger', 'data-dead-all': 'purge', 'data-queue': q.queue },
+              'Purge all',
+            ),
+          ),
+        ),
+        table(null, ['callback', 'failed', 'attempts', 'error', ''], q.jobs.map(deadRow)),
+      );
     async function load() {
+      let body;
       try {
         const d = await api('GET', '/console/api/dead');
-        const any = d.queues.some((q) => q.jobs.length);
-        page.innerHTML = `<h1>Dead letters</h1>${
-          any
-            ? d.queues
-                .filter((q) => q.jobs.length)
-                .map(
-                  (
-                    q,
-                  ) => `<div class="panel section" data-dead-queue="${esc(q.queue)}"><div class="page-head"><h2>${esc(q.queue)} · ${q.total}</h2>
-                  <div class="actions"><button data-dead-all="retry" data-queue="${esc(q.queue)}">Retry all</button><button class="danger" data-dead-all="purge" data-queue="${esc(q.queue)}">Purge all</button></div></div>
-                  <table><tr><th>callback</th><th>failed</th><th>attempts</th><th>error</th><th></th></tr>${q.jobs
-                    .map(
-                      (
-                        j,
-                      ) => `<tr data-dead="${esc(j.callback)}"><td>${jobLink(j.callback)}</td><td class="muted">${when(j.finishedAt)}</td><td class="num">${j.attempts}</td><td>${esc(j.error || '')}</td>
-                      <td><div class="actions"><button class="retry" data-dead-retry="${esc(j.callback)}">Retry</button><button class="danger purge" data-dead-purge="${esc(j.callback)}">Purge</button></div></td></tr>`,
-                    )
-                    .join('')}</table></div>`,
-                )
-                .join('')
-            : '<div class="panel empty" id="no-dead">No dead letters. Jobs that fail for good land here, to retry or purge.</div>'
-        }`;
+        const full = d.queues.filter((q) => q.jobs.length);
+        body = full.length
+          ? full.map(queuePanel)
+          : h(
+              'div',
+              { class: 'panel empty', id: 'no-dead' },
+              'No dead letters. Jobs that fail for good land here, to retry or purge.',
+            );
       } catch (err) {
-        page.innerHTML = `<h1>Dead letters</h1><div class="panel">${esc(err.message)}</div>`;
+        body = h('div', { class: 'panel' }, err.message);
       }
+      if (current === here) show(h('h1', null, 'Dead letters'), body);
     }
     void load();
     return {
       render(s) {
-        const key = s.queues.map((q) => `${q.queue}:${q.dead}`).join(',');
+        const key = keyOf(s);
         if (key !== lastKey) {
           lastKey = key;
           void load();
@@ -532,12 +702,19 @@
   });
 
   function submit() {
-    page.innerHTML = `<h1>Submit work</h1><form id="submit" class="panel" autocomplete="off">
-        <label for="type">Job type</label><select id="type" name="type"></select>
-        <p class="muted" id="type-doc"></p>
-        <label for="data">Data (JSON)</label><textarea id="data" name="data" spellcheck="false">"some-string-goes-here"</textarea>
-        <p><button class="primary" type="submit">Submit</button></p>
-      </form>`;
+    show(
+      h('h1', null, 'Submit work'),
+      h(
+        'form',
+        { id: 'submit', class: 'panel', autocomplete: 'off' },
+        h('label', { for: 'type' }, 'Job type'),
+        h('select', { id: 'type', name: 'type' }),
+        h('p', { class: 'muted', id: 'type-doc' }),
+        h('label', { for: 'data' }, 'Data (JSON)'),
+        h('textarea', { id: 'data', name: 'data', spellcheck: 'false' }, '"some-string-goes-here"'),
+        h('p', null, h('button', { class: 'primary', type: 'submit' }, 'Submit')),
+      ),
+    );
     const form = document.getElementById('submit');
     const select = form.elements.type;
     const dataField = form.elements.data;
@@ -545,9 +722,7 @@
     api('GET', '/console/api/types').then(
       (r) => {
         types = r.types;
-        select.innerHTML = types
-          .map((t) => `<option value="${esc(t.name)}">${esc(t.name)}</option>`)
-          .join('');
+        select.replaceChildren(...types.map((t) => h('option', { value: t.name }, t.name)));
         describe();
       },
       (err) => toast(err.message, true),
@@ -587,6 +762,8 @@
       a.classList.toggle('active', nav === name || (name === 'node' && nav === 'nodes'));
     });
     current = { name, arg };
+    // A new page starts from nothing: only the page it was drawn by is patched in place.
+    page.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
     Object.assign(current, make(arg));
     if (snapshot && current.render) current.render(snapshot);
   }
