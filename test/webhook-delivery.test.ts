@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,7 +30,7 @@ let port: number;
 /** What the receiver got: path and X-Workmesh-Attempt. */
 const received: { path: string; attempt: string }[] = [];
 /** How the receiver answers POST /hook. */
-let answer: (res: import('node:http').ServerResponse) => void = (res) => res.writeHead(204).end();
+let answer: (res: ServerResponse) => void = (res) => res.writeHead(204).end();
 
 before(async () => {
   redis = await startTestRedis();

@@ -35,10 +35,10 @@ function encodePath(text: string): string {
 
 export interface Fuzzer {
   readonly rand: () => number;
-  pick<T>(xs: readonly T[]): T;
-  int(n: number): number;
+  readonly pick: <T>(xs: readonly T[]) => T;
+  readonly int: (n: number) => number;
   /** A random request; with knownIds, some name real jobs (for ?wait= and event streams). */
-  randomRequest(knownIds?: readonly string[]): FuzzRequest;
+  readonly randomRequest: (knownIds?: readonly string[]) => FuzzRequest;
 }
 
 export function fuzzer(seed: number, token: string): Fuzzer {
