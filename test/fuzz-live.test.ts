@@ -33,8 +33,12 @@ const ENV = {
   WORKMESH_RATE_LIMIT: '1000000',
   WORKMESH_WEBHOOK_ALLOW: 'hooks.example.test',
 };
-/** How long the test reads one answer: a long-poll or a stream may rightly take longer. */
-const READ_MS = 4000;
+/**
+ * How long the test reads one answer: a long-poll or a stream may rightly take longer (it is
+ * left open); any other request that has not answered in 30 s hangs.
+ */
+const WAIT_READ_MS = 3000;
+const HANG_MS = 30_000;
 
 let redis: TestRedis;
 let openUrl: string;
@@ -72,11 +76,11 @@ type Answer =
   | { kind: 'answer'; status: number; body: string }
   | { kind: 'unsendable'; why: string } // the client refuses it (a header fetch cannot carry)
   | { kind: 'closed'; why: string } // the server closed the connection
-  | { kind: 'still-waiting' }; // no end within READ_MS
+  | { kind: 'still-waiting' }; // no end within WAIT_READ_MS (or HANG_MS)
 
 async function send(base: string, req: FuzzRequest): Promise<Answer> {
   let res: Response;
-  const signal = AbortSignal.timeout(READ_MS);
+  const signal = AbortSignal.timeout(mayWait(req) ? WAIT_READ_MS : HANG_MS);
   try {
     res = await fetch(base + req.url, {
       method: req.method,
