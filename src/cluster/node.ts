@@ -30,6 +30,12 @@ export interface CallOptions {
 
 /** How often the live view is checked against Redis, to heal a missed pub/sub message. */
 const RECONCILE_MS = 5000;
+/**
+ * How long a member must have been missing from Redis (seen missing by two reconciles) before
+ * the reconcile drops it: a node leaving removes itself and then publishes `left`, so a
+ * reconcile between the two would otherwise report a clean shutdown as `expired`.
+ */
+const MISSING_GRACE_MS = 1000;
 
 /**
  * This process as a member of the cluster: registers and heartbeats, keeps a live view of the
@@ -49,6 +55,8 @@ export class ClusterNode extends EventEmitter {
   private readonly signer: Signer;
   private readonly sampler: FigureSampler;
   private readonly view = new Map<string, NodeInfo>();
+  /** Members of the view a reconcile found missing from Redis: performance.now() it did. */
+  private readonly missingSince = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAt = Date.now();
   private roundRobin = 0;
@@ -336,8 +344,18 @@ export class ClusterNode extends EventEmitter {
   private async reconcile(): Promise<void> {
     const live = await readMembers(this.redis, this.keys);
     const liveIds = new Set(live.map((m) => m.id));
+    const now = performance.now();
+    for (const id of this.missingSince.keys()) {
+      if (!this.view.has(id) || liveIds.has(id)) this.missingSince.delete(id);
+    }
     for (const [id, node] of this.view) {
-      if (!liveIds.has(id)) this.applyChange({ event: 'left', node, reason: 'expired' });
+      if (liveIds.has(id)) continue;
+      const since = this.missingSince.get(id);
+      if (since === undefined) this.missingSince.set(id, now);
+      else if (now - since >= MISSING_GRACE_MS) {
+        this.missingSince.delete(id);
+        this.applyChange({ event: 'left', node, reason: 'expired' });
+      }
     }
     for (const member of live) {
       const { heartbeatAgeMs: _age, ...node } = member;
