@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient, type JobState } from '../src/client/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
-import { startApiProcess, startWorkerProcess, stopAll, stopProcess } from './helpers/processes.js';
+import {
+  startApiProcess,
+  startWorkerProcess,
+  stopAll,
+  stopProcess,
+  type RoleProcess,
+} from './helpers/processes.js';
 import { until } from './helpers/wait.js';
 
 /** The seed's demo, end to end, with real API and worker processes. */
