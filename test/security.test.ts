@@ -99,8 +99,10 @@ describe('auth matrix', () => {
         if (name === 'globex') continue; // another tenant: see the tenancy tests
         const res = await app.inject({ ...req, headers: auth(T[name]) });
         if (needs(scope, name)) {
+          // Passes auth and is served: a 4xx of the request itself (a job not cancellable
+          // any more, say) is fine, a 5xx is not.
           assert.ok(
-            ![401, 403].includes(res.statusCode),
+            ![401, 403].includes(res.statusCode) && res.statusCode < 500,
             `${key} with ${name}: ${res.statusCode} ${res.body}`,
           );
         } else {
