@@ -131,6 +131,7 @@ describe('auth matrix', () => {
 
   it('every route the API serves has a scope (a new route is closed until listed)', async () => {
     const listed = new Set(Object.keys(ROUTE_SCOPES));
+    await app.ready(); // not left to an earlier test's inject
     const spec = app.swagger() as { paths: Record<string, Record<string, unknown>> };
     for (const [path, methods] of Object.entries(spec.paths)) {
       for (const method of Object.keys(methods)) {
