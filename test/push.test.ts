@@ -53,6 +53,18 @@ describe('waiting without polling', () => {
           async (_, i) => (await apis[i % 2]!.submit('hash', { text: `w${i}` })).callback,
         ),
       );
+      // MONITOR shows every command Redis runs, from before the waiters arrive: each waiter
+      // reads its job once (after it started watching), then, until its job finishes, none may
+      // touch a job again.
+      const monitor = connect(redis.server.port, '127.0.0.1');
+      let seen = '';
+      monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+      monitor.write('MONITOR\r\n');
+      await until(
+        'MONITOR on',
+        () => seen,
+        (s) => s.startsWith('+OK'),
+      );
       let answered = 0;
       const waiters = ids.map((id, i) =>
         fetch(`${urls[i % 2]}/api/status/${id}?wait=60`).then(async (res) => {
@@ -60,23 +72,27 @@ describe('waiting without polling', () => {
           return (await res.json()) as { status: string; callback: string };
         }),
       );
-      // Let every waiter arrive and subscribe, then watch Redis while they wait.
-      await new Promise((r) => setTimeout(r, 1500));
-      assert.equal(answered, 0, 'nobody answered before any worker ran');
-      // MONITOR shows every command Redis runs: while the waiters wait, none may touch a job.
-      const monitor = connect(redis.server.port, '127.0.0.1');
-      let seen = '';
-      monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-      monitor.write('MONITOR\r\n');
-      await new Promise((r) => setTimeout(r, 2000));
+      const readJobs = (text: string): Set<string> =>
+        new Set([...text.matchAll(/"(?:hmget|hgetall)" "[^"]*:job:([^"]+)"/gi)].map((m) => m[1]!));
+      await until(
+        'every waiter to read its job once (it watches from then on)',
+        () => readJobs(seen).size,
+        (n) => n === ids.length,
+        60_000,
+      );
+      const mark = seen.lastIndexOf('\r\n') + 2;
+      await new Promise((r) => setTimeout(r, 2000)); // the window in which nothing may poll
       monitor.destroy();
-      assert.match(seen, /^\+OK/, 'MONITOR is on');
+      assert.equal(answered, 0, 'nobody answered before any worker ran');
       assert.match(
-        seen,
+        seen.slice(mark),
         /"evalsha"/i,
         'MONITOR sees the cluster heartbeats: it would see polling too',
       );
-      const touched = seen.split('\r\n').filter((line) => line.includes(':job:'));
+      const touched = seen
+        .slice(mark)
+        .split('\r\n')
+        .filter((line) => line.includes(':job:'));
       assert.deepEqual(touched, [], 'no job read while waiting: no polling');
       await redis.client.config('RESETSTAT');
 
