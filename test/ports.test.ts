@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient, type JobState } from '../src/client/index.js';
@@ -17,11 +16,12 @@ import {
 } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const FIXTURE_PORTS = join(ROOT, 'test/fixtures/ports/ports.json');
 const EXAMPLE_PORTS = join(ROOT, 'examples/ports/ports.json');
 const FIXTURE = join(ROOT, 'test/fixtures/ports/fixture.mjs');
-const dir = mkdtempSync(join(tmpdir(), 'workmesh-ports-'));
+const dir = tempDir('ports');
 const ENV = {
   ...FAST_CLUSTER,
   WORKMESH_PORTS: `${FIXTURE_PORTS},${EXAMPLE_PORTS}`,

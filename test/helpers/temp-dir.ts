@@ -13,6 +13,11 @@ export function tempDir(name: string, t?: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), `workmesh-${name}-`));
   const remove = (): void => rmSync(dir, { recursive: true, force: true });
   if (t) t.after(remove);
-  else after(remove);
+  else {
+    after(remove);
+    // Again as the file's process exits: a process the file started may still have been
+    // writing into it when after() ran.
+    process.once('exit', remove);
+  }
   return dir;
 }
