@@ -350,7 +350,11 @@ describe('crashes and shutdown', () => {
     const api = startApiProcess(redis.url, ENV);
     client = new WorkmeshClient({ baseUrl: (await api.ready).url! });
     const f = file();
-    const slow = startWorkerProcess(redis.url, { ...ENV, WORKMESH_SHUTDOWN_GRACE_MS: '600000' });
+    const slow = startWorkerProcess(redis.url, {
+      ...ENV,
+      WORKMESH_SHUTDOWN_GRACE_MS: '600000',
+      WORKMESH_LOG_LEVEL: 'info', // to see it start stopping
+    });
     await slow.ready;
     await client.submit('record', { file: f, ms: 60_000 });
     await until(
@@ -359,7 +363,12 @@ describe('crashes and shutdown', () => {
       (c) => c === 1,
     );
     slow.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    // The first signal taken: it is stopping, and draining for up to its 10-minute grace.
+    await until(
+      'the worker to start stopping',
+      () => slow.output(),
+      (out) => out.includes('"msg":"stopping"'),
+    );
     assert.equal(slow.child.exitCode, null, 'still draining after the first signal');
     slow.child.kill('SIGTERM');
     assert.equal(await slow.exited, 130);

@@ -135,12 +135,16 @@ describe('ports: job types run by external programs', () => {
     assert.equal((await run('fixture', { do: 'ok' })).status, 'done');
   });
 
-  it('restarts a broken program with a backoff that doubles each time', () => {
-    const waits = worker
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('"port":"fixture-broken"') && l.includes('port failed to start'))
-      .map((l) => (JSON.parse(l) as { backoffMs: number }).backoffMs);
+  it('restarts a broken program with a backoff that doubles each time', async () => {
+    const backoffs = (): number[] =>
+      worker
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"port":"fixture-broken"') && l.includes('port failed to start'))
+        .map((l) => (JSON.parse(l) as { backoffMs: number }).backoffMs);
+    // Run alone, nothing has used the broken program yet beyond the pool's first start.
+    if (backoffs().length < 3) await run('fixture-broken', {});
+    const waits = backoffs();
     // One failed start when the worker opened the pool, one per attempt of the job.
     assert.ok(waits.length >= 3, waits.join(','));
     assert.deepEqual(waits.slice(0, 3), [200, 400, 800]);
