@@ -84,6 +84,8 @@ export function runCli(
 export async function runCliToEnd(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
+  /** A command still running after this is killed with its group: its code is then null. */
+  timeoutMs = 120_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: ROOT,
@@ -96,7 +98,12 @@ export async function runCliToEnd(
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => {
+    stderr += `\n[runCliToEnd: still running after ${timeoutMs} ms: killed]`;
+    killGroup(child, 'SIGKILL');
+  }, timeoutMs);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(timer);
   return { code, stdout, stderr };
 }
 
