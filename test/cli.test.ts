@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Keys } from '../src/redis/index.js';
@@ -12,15 +11,17 @@ import {
   startWorkerProcess,
   stopAll,
 } from './helpers/processes.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const COMMANDS = ['up', 'api', 'worker', 'submit', 'status', 'cancel', 'dead', 'nodes'];
 let redis: TestRedis;
 let apiUrl: string;
 
+const cliDir = tempDir('cli');
 before(async () => {
   redis = await startTestRedis();
   // A type that keeps its results 120 s, not the API's default hour.
-  const ttlJobs = join(mkdtempSync(join(tmpdir(), 'workmesh-cli-')), 'ttl-jobs.mjs');
+  const ttlJobs = join(cliDir, 'ttl-jobs.mjs');
   writeFileSync(
     ttlJobs,
     'export default [{ name: "brief", input: {}, resultTtlSec: 120, handler: (d) => d }];',

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
 import { Producer, QueueConsumer, type ClaimedJob } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
+import { until } from './helpers/wait.js';
 
 // The queue's own classes against a real Redis: the orders and invariants the worker's speed
 // relies on (docs/protocol.md), without a worker process around them.
@@ -33,6 +34,22 @@ after(async () => {
   blocking.disconnect();
   await redis.stop();
 });
+
+/** Connections of this file's consumer blocked in Redis in a stream read (CLIENT LIST). */
+async function blockedReads(): Promise<number> {
+  const servers = ON_CLUSTER
+    ? (redis.client as unknown as Cluster).nodes('master')
+    : [redis.client];
+  const lists = await Promise.all(servers.map((r) => r.client('LIST') as Promise<string>));
+  return lists
+    .flatMap((list) => list.split('\n'))
+    .filter(
+      (line) =>
+        / name=consumer-test-blocking /.test(line) &&
+        / flags=\w*b/.test(line) &&
+        / cmd=xread(group)? /.test(line),
+    ).length;
+}
 
 async function enqueue(n: number): Promise<string[]> {
   const made = await Promise.all(
@@ -96,7 +113,14 @@ describe('queue consumer', () => {
     // The queue is empty: the read waits on the blocking connection with its claim behind it.
     assert.deepEqual(await consumer.read(10, 50), []);
     const waiting = consumer.read(10, 5000);
-    await new Promise((r) => setTimeout(r, 100));
+    // Inside the wait for sure: Redis shows the blocking connection blocked (flags b) in its
+    // read. Were the job added before, a claim without waiting would take it, and this test
+    // would not test a claim behind a wait.
+    await until(
+      'the read blocked in Redis',
+      () => blockedReads(),
+      (n) => n === 1,
+    );
     const [id] = await enqueue(1);
     const jobs = await waiting;
     assert.deepEqual(

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient } from '../src/client/index.js';
@@ -8,11 +6,12 @@ import { readExecutions } from './helpers/records.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { ROOT, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
 import { until } from './helpers/wait.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const JOBS = join(ROOT, 'test/fixtures/jobs.ts');
 let redis: TestRedis;
 let client: WorkmeshClient;
-const dir = mkdtempSync(join(tmpdir(), 'workmesh-delivery-'));
+const dir = tempDir('delivery');
 
 before(async () => {
   redis = await startTestRedis();

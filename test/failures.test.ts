@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient } from '../src/client/index.js';
@@ -10,9 +8,10 @@ import { readAborted, readExecutions } from './helpers/records.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { ROOT, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
 import { until } from './helpers/wait.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const JOBS = join(ROOT, 'test/fixtures/jobs.ts');
-const dir = mkdtempSync(join(tmpdir(), 'workmesh-failures-'));
+const dir = tempDir('failures');
 const ENV = {
   ...FAST_CLUSTER,
   WORKMESH_JOBS: JOBS,
@@ -351,7 +350,11 @@ describe('crashes and shutdown', () => {
     const api = startApiProcess(redis.url, ENV);
     client = new WorkmeshClient({ baseUrl: (await api.ready).url! });
     const f = file();
-    const slow = startWorkerProcess(redis.url, { ...ENV, WORKMESH_SHUTDOWN_GRACE_MS: '600000' });
+    const slow = startWorkerProcess(redis.url, {
+      ...ENV,
+      WORKMESH_SHUTDOWN_GRACE_MS: '600000',
+      WORKMESH_LOG_LEVEL: 'info', // to see it start stopping
+    });
     await slow.ready;
     await client.submit('record', { file: f, ms: 60_000 });
     await until(
@@ -360,7 +363,12 @@ describe('crashes and shutdown', () => {
       (c) => c === 1,
     );
     slow.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    // The first signal taken: it is stopping, and draining for up to its 10-minute grace.
+    await until(
+      'the worker to start stopping',
+      () => slow.output(),
+      (out) => out.includes('"msg":"stopping"'),
+    );
     assert.equal(slow.child.exitCode, null, 'still draining after the first signal');
     slow.child.kill('SIGTERM');
     assert.equal(await slow.exited, 130);

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient, type JobState } from '../src/client/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
-import { startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
+import {
+  startApiProcess,
+  startWorkerProcess,
+  stopAll,
+  stopProcess,
+  type RoleProcess,
+} from './helpers/processes.js';
 import { until } from './helpers/wait.js';
 
 /** The seed's demo, end to end, with real API and worker processes. */
@@ -20,6 +26,13 @@ after(async () => {
   await redis.stop();
 });
 
+/** The file's worker: the first test starts it (after checking a job waits without one). */
+let worker: RoleProcess | undefined;
+async function ensureWorker(env: Record<string, string> = {}): Promise<string> {
+  worker ??= startWorkerProcess(redis.url, env);
+  return (await worker.ready).nodeId;
+}
+
 function sortChars(s: string): string {
   return Array.from(s).sort().join('');
 }
@@ -32,8 +45,7 @@ describe('the seed flow', () => {
     // No worker yet: the job waits in the queue.
     assert.equal((await client.status(accepted.callback)).status, 'accepted');
 
-    const worker = startWorkerProcess(redis.url, { WORKMESH_PERMUTE_DELAY_MS: '1500' });
-    const { nodeId } = await worker.ready;
+    const nodeId = await ensureWorker({ WORKMESH_PERMUTE_DELAY_MS: '1500' });
     const pending = await until(
       'pending',
       () => client.status(accepted.callback),
@@ -51,6 +63,7 @@ describe('the seed flow', () => {
   });
 
   it('runs every built-in type through the JSON form', async () => {
+    await ensureWorker();
     const jobs = await Promise.all([
       client.submit('permute', 'héllo wörld 🎉'),
       client.submit('hash', { text: 'hello world' }),
@@ -81,6 +94,7 @@ describe('the seed flow', () => {
   });
 
   it('forgets a finished job after its result TTL: then 404', async () => {
+    await ensureWorker();
     const accepted = await client.submit('hash', { text: 'short-lived' }, { resultTtlSec: 1 });
     const done = await client.wait(accepted.callback, { timeoutMs: 20_000 });
     assert.equal(done.status, 'done');
@@ -99,17 +113,46 @@ describe('the seed flow', () => {
     assert.equal(gone, 'WM_ERR_JOB_NOT_FOUND');
   });
 
-  it('keeps queued jobs without expiry', async () => {
-    const accepted = await client.submit('hash', { text: 'x' }, { resultTtlSec: 1 });
-    const state = await client.wait(accepted.callback, { timeoutMs: 20_000 });
-    assert.equal(state.status, 'done');
-    const queued = await redis.keys('wm:*:job:*');
-    for (const key of queued) {
-      const status = await redis.client.hget(key, 'status');
-      const ttl = await redis.client.ttl(key);
-      if (status === null || ttl === -2) continue; // expired between the reads: it had a TTL
-      if (status === 'accepted' || status === 'pending') assert.equal(ttl, -1, key);
-      else assert.ok(ttl > 0, `${key} (${status}) has a TTL`);
+  it('keeps queued, running and delayed jobs without expiry', async (t) => {
+    // A Redis of its own: a worker that runs permute only, one at a time, for 10 minutes. So
+    // a hash job stays queued, a permute job stays running, and a delayed one stays delayed.
+    const own = await startTestRedis();
+    t.after(() => own.stop());
+    const api = startApiProcess(own.url);
+    t.after(() => stopProcess(api));
+    const worker = startWorkerProcess(own.url, {
+      WORKMESH_TYPES: 'permute',
+      WORKMESH_CONCURRENCY: '1',
+      WORKMESH_PERMUTE_DELAY_MS: '600000',
+    });
+    t.after(() => stopProcess(worker, 'SIGKILL'));
+    const ownClient = new WorkmeshClient({ baseUrl: (await api.ready).url! });
+    const { nodeId } = await worker.ready;
+
+    const running = await ownClient.submitData('running');
+    await until(
+      'the permute job to run',
+      () => ownClient.status(running.callback),
+      (s) => s.status === 'pending',
+    );
+    const queued = await ownClient.submit('hash', { text: 'x' }, { resultTtlSec: 1 });
+    const delayed = await ownClient.submit('permute', 'later', { delayMs: 3_600_000 });
+    const jobs = [
+      { id: running.callback, type: 'permute', status: 'pending', workedBy: nodeId },
+      { id: queued.callback, type: 'hash', status: 'accepted', workedBy: undefined },
+      { id: delayed.callback, type: 'permute', status: 'accepted', workedBy: undefined },
+    ];
+    for (const job of jobs) {
+      const state = await ownClient.status(job.id);
+      assert.equal(state.status, job.status, job.id);
+      assert.equal(state.workedBy, job.workedBy, job.id);
+      assert.equal(
+        await own.client.ttl(`wm:{${job.type}}:job:${job.id}`),
+        -1,
+        `${job.id} (${job.status}) expires`,
+      );
     }
+    assert.ok((await ownClient.status(delayed.callback)).runAt, 'the delayed job has a runAt');
+    assert.notEqual(await own.client.zscore('wm:{permute}:delayed', delayed.callback), null);
   });
 });

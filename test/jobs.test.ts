@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isWorkmeshError } from '../src/errors/index.js';
 import { createRegistry, permuteString } from '../src/jobs/index.js';
 import { ROOT } from './helpers/processes.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const settings = { permuteDelayMs: 0 };
 
@@ -57,8 +57,8 @@ describe('job types', () => {
     );
   });
 
-  it('refuses a module with a bad definition, saying why', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'workmesh-jobs-'));
+  it('refuses a module with a bad definition, saying why', async (t) => {
+    const dir = tempDir('jobs', t);
     const cases: [string, RegExp][] = [
       [
         'export default { name: "Bad Name", input: {}, handler() {} };',
@@ -80,8 +80,8 @@ describe('job types', () => {
     }
   });
 
-  it('says which names a TypeScript module of a CommonJS project exports instead of a default', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'workmesh-jobs-'));
+  it('says which names a TypeScript module of a CommonJS project exports instead of a default', async (t) => {
+    const dir = tempDir('jobs', t);
     writeFileSync(join(dir, 'package.json'), '{"type": "commonjs"}');
     const file = join(dir, 'named.ts');
     writeFileSync(
@@ -104,8 +104,8 @@ describe('job types', () => {
     assert.ok(registry.get('resize'));
   });
 
-  it('accepts a factory export that reads the settings', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'workmesh-jobs-'));
+  it('accepts a factory export that reads the settings', async (t) => {
+    const dir = tempDir('jobs', t);
     const file = join(dir, 'factory.mjs');
     writeFileSync(
       file,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, statSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/log/index.js';
 import { CLI, ROOT } from './helpers/processes.js';
 import { until } from './helpers/wait.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 /**
  * The one-machine path as a newcomer takes it: `workmesh up` in one terminal, the other
@@ -73,7 +74,7 @@ after(() => {
 });
 
 describe('a second terminal joins the running up', () => {
-  const folder = mkdtempSync(join(tmpdir(), 'workmesh-local-up-'));
+  const folder = tempDir('local-up');
   let up: Run;
   let watcher: ClusterNode;
   const left: MembershipChange[] = [];

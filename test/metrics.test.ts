@@ -29,12 +29,23 @@ async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-/** The value of one sample, e.g. sample(text, 'workmesh_jobs_accepted_total{type="permute"}'). */
+/**
+ * The value of one sample, e.g. sample(text, 'workmesh_jobs_accepted_total{type="permute"}'); a
+ * series missing from the scrape is an error (never read as 0: a metric that doesn't exist
+ * would pass every `=== 0`).
+ */
 function sample(text: string, series: string): number {
+  const value = findSample(text, series);
+  assert.notEqual(value, undefined, `no series ${series} in the scrape:\n${text}`);
+  return value!;
+}
+
+/** The value of one sample, or undefined when the scrape has no such series. */
+function findSample(text: string, series: string): number | undefined {
   for (const line of text.split('\n')) {
     if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
   }
-  return 0;
+  return undefined;
 }
 
 /** A series' name as the exposition writes it. */
@@ -46,7 +57,9 @@ describe('/metrics', () => {
   it('counts accepted on the API, completed and failed on the worker, with depth and nodes', async () => {
     const before = await scrape(apiUrl);
     const acceptedKey = series('workmesh_jobs_accepted_total', 'type="permute"');
-    assert.equal(sample(before, acceptedKey), 0);
+    // Nothing of that type accepted yet: no series (prom-client writes a labelled one at its
+    // first count).
+    assert.equal(findSample(before, acceptedKey), undefined);
 
     // Queued before any worker runs: the depth shows them waiting.
     const jobs = await Promise.all(
@@ -106,7 +119,7 @@ describe('/metrics', () => {
 
   it('a resend of a known idempotency key is not counted again', async () => {
     const key = series('workmesh_jobs_accepted_total', 'type="hash"');
-    const first = sample(await scrape(apiUrl), key);
+    const first = findSample(await scrape(apiUrl), key) ?? 0; // absent: none accepted yet
     await client.submit('hash', { text: 'x' }, { key: 'same-key' });
     await client.submit('hash', { text: 'x' }, { key: 'same-key' });
     assert.equal(sample(await scrape(apiUrl), key), first + 1);

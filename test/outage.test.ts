@@ -63,8 +63,18 @@ describe('Redis outage', () => {
 
     await redis.server.stop();
     const acceptedBeforeOutage = accepted.length;
+    // Once the API has seen its connection drop, a request is refused at once, before any
+    // Redis call: nothing waits in the client's offline queue to be written when Redis is
+    // back (checked after the outage: no job holds this data), which a 503 that came from the
+    // call timeout instead would leave behind.
+    await until(
+      'the API to see Redis down',
+      async () => (await fetch(`${apiUrl}/readyz`)).status,
+      (s) => s === 503,
+    );
+    const refusedData = `during-outage-${process.pid}`;
     const started = performance.now();
-    const res = await fetch(`${apiUrl}/api/work?data=during-outage`, { method: 'POST' });
+    const res = await fetch(`${apiUrl}/api/work?data=${refusedData}`, { method: 'POST' });
     const answeredMs = performance.now() - started;
     assert.equal(res.status, 503);
     assert.equal(res.headers.get('retry-after'), '1', 'a 503 says when to retry');
@@ -97,6 +107,13 @@ describe('Redis outage', () => {
       `accepted ${accepted.length} jobs, ${rejected} submissions refused with 503 during the outage`,
     );
     const finals = await Promise.all(accepted.map((id) => client.wait(id, { timeoutMs: 60_000 })));
+    const jobKeys = await redis.keys('wm:{permute}:job:*');
+    const data = await Promise.all(jobKeys.map((key) => redis.client.hget(key, 'data')));
+    assert.equal(
+      data.filter((d) => d?.includes(refusedData)).length,
+      0,
+      'the request answered 503 at once was not written later',
+    );
     assert.deepEqual(
       [...new Set(finals.map((f) => f.status))],
       ['done'],

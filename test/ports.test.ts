@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient, type JobState } from '../src/client/index.js';
@@ -17,11 +16,12 @@ import {
 } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const FIXTURE_PORTS = join(ROOT, 'test/fixtures/ports/ports.json');
 const EXAMPLE_PORTS = join(ROOT, 'examples/ports/ports.json');
 const FIXTURE = join(ROOT, 'test/fixtures/ports/fixture.mjs');
-const dir = mkdtempSync(join(tmpdir(), 'workmesh-ports-'));
+const dir = tempDir('ports');
 const ENV = {
   ...FAST_CLUSTER,
   WORKMESH_PORTS: `${FIXTURE_PORTS},${EXAMPLE_PORTS}`,
@@ -135,12 +135,16 @@ describe('ports: job types run by external programs', () => {
     assert.equal((await run('fixture', { do: 'ok' })).status, 'done');
   });
 
-  it('restarts a broken program with a backoff that doubles each time', () => {
-    const waits = worker
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('"port":"fixture-broken"') && l.includes('port failed to start'))
-      .map((l) => (JSON.parse(l) as { backoffMs: number }).backoffMs);
+  it('restarts a broken program with a backoff that doubles each time', async () => {
+    const backoffs = (): number[] =>
+      worker
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"port":"fixture-broken"') && l.includes('port failed to start'))
+        .map((l) => (JSON.parse(l) as { backoffMs: number }).backoffMs);
+    // Run alone, nothing has used the broken program yet beyond the pool's first start.
+    if (backoffs().length < 3) await run('fixture-broken', {});
+    const waits = backoffs();
     // One failed start when the worker opened the pool, one per attempt of the job.
     assert.ok(waits.length >= 3, waits.join(','));
     assert.deepEqual(waits.slice(0, 3), [200, 400, 800]);

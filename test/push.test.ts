@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient, type JobEventMessage } from '../src/client/index.js';
@@ -11,6 +9,7 @@ import { verifyWebhook } from '../src/webhooks/index.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
 import { ROOT, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
+import { tempDir } from './helpers/temp-dir.js';
 import { until } from './helpers/wait.js';
 
 const ENV = {
@@ -36,6 +35,13 @@ after(async () => {
   await redis.stop();
 });
 
+/** The file's worker, started by the first test that needs one (the first test waits first). */
+let worker: Promise<unknown> | undefined;
+function ensureWorker(): Promise<unknown> {
+  worker ??= startWorkerProcess(redis.url, ENV).ready;
+  return worker;
+}
+
 async function commandCalls(command: string): Promise<number> {
   const info = await redis.client.info('commandstats');
   return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
@@ -53,6 +59,18 @@ describe('waiting without polling', () => {
           async (_, i) => (await apis[i % 2]!.submit('hash', { text: `w${i}` })).callback,
         ),
       );
+      // MONITOR shows every command Redis runs, from before the waiters arrive: each waiter
+      // reads its job once (after it started watching), then, until its job finishes, none may
+      // touch a job again.
+      const monitor = connect(redis.server.port, '127.0.0.1');
+      let seen = '';
+      monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+      monitor.write('MONITOR\r\n');
+      await until(
+        'MONITOR on',
+        () => seen,
+        (s) => s.startsWith('+OK'),
+      );
       let answered = 0;
       const waiters = ids.map((id, i) =>
         fetch(`${urls[i % 2]}/api/status/${id}?wait=60`).then(async (res) => {
@@ -60,27 +78,31 @@ describe('waiting without polling', () => {
           return (await res.json()) as { status: string; callback: string };
         }),
       );
-      // Let every waiter arrive and subscribe, then watch Redis while they wait.
-      await new Promise((r) => setTimeout(r, 1500));
-      assert.equal(answered, 0, 'nobody answered before any worker ran');
-      // MONITOR shows every command Redis runs: while the waiters wait, none may touch a job.
-      const monitor = connect(redis.server.port, '127.0.0.1');
-      let seen = '';
-      monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-      monitor.write('MONITOR\r\n');
-      await new Promise((r) => setTimeout(r, 2000));
+      const readJobs = (text: string): Set<string> =>
+        new Set([...text.matchAll(/"(?:hmget|hgetall)" "[^"]*:job:([^"]+)"/gi)].map((m) => m[1]!));
+      await until(
+        'every waiter to read its job once (it watches from then on)',
+        () => readJobs(seen).size,
+        (n) => n === ids.length,
+        60_000,
+      );
+      const mark = seen.lastIndexOf('\r\n') + 2;
+      await new Promise((r) => setTimeout(r, 2000)); // the window in which nothing may poll
       monitor.destroy();
-      assert.match(seen, /^\+OK/, 'MONITOR is on');
+      assert.equal(answered, 0, 'nobody answered before any worker ran');
       assert.match(
-        seen,
+        seen.slice(mark),
         /"evalsha"/i,
         'MONITOR sees the cluster heartbeats: it would see polling too',
       );
-      const touched = seen.split('\r\n').filter((line) => line.includes(':job:'));
+      const touched = seen
+        .slice(mark)
+        .split('\r\n')
+        .filter((line) => line.includes(':job:'));
       assert.deepEqual(touched, [], 'no job read while waiting: no polling');
       await redis.client.config('RESETSTAT');
 
-      await startWorkerProcess(redis.url, ENV).ready;
+      await ensureWorker();
       const results = await Promise.all(waiters);
       assert.equal(results.filter((r) => r.status === 'done').length, 1000);
       assert.deepEqual(
@@ -108,10 +130,7 @@ describe('waiting without polling', () => {
 });
 
 describe('server-sent events', () => {
-  // The worker these tests need is started by the first test, skipped on a cluster.
-  before(async () => {
-    if (ON_CLUSTER) await startWorkerProcess(redis.url, ENV).ready;
-  });
+  before(() => ensureWorker());
   it('stream accepted -> pending -> progress -> done in order; a reconnect with Last-Event-ID misses nothing', async () => {
     const { callback } = await apis[0]!.submit('steps', { steps: 3, ms: 300 });
     const seen: JobEventMessage[] = [];
@@ -152,7 +171,7 @@ describe('server-sent events', () => {
     assert.deepEqual(state.progress, { step: 3, of: 3 });
   });
 
-  it('a plain job keeps its log implicit and replays it; a retried one writes its log out whole', async () => {
+  it('a plain job keeps its log implicit and replays it; a retried one writes its log out whole', async (t) => {
     const keys = new Keys('wm');
     const events = async (id: string) => {
       const out: JobEventMessage[] = [];
@@ -186,7 +205,7 @@ describe('server-sent events', () => {
       ],
     );
 
-    const file = join(mkdtempSync(join(tmpdir(), 'wm-implicit-')), 'runs');
+    const file = join(tempDir('implicit', t), 'runs');
     const retried = (
       await apis[0]!.submit(
         'flaky',
@@ -231,15 +250,20 @@ describe('webhooks', () => {
   let port: number;
   const received: { body: string; headers: IncomingMessage['headers']; at: number }[] = [];
   let failuresLeft = 0;
+  let slowAnswered = 0;
 
   before(async () => {
+    await ensureWorker();
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         received.push({ body, headers: req.headers, at: performance.now() });
         if (req.url === '/slow') {
-          setTimeout(() => res.writeHead(500).end(), 2500);
+          setTimeout(() => {
+            res.writeHead(500).end();
+            slowAnswered += 1;
+          }, 2500);
         } else if (failuresLeft > 0) {
           failuresLeft -= 1;
           res.writeHead(500).end();
@@ -263,7 +287,12 @@ describe('webhooks', () => {
       () => received.length,
       (n) => n >= 1,
     );
-    await new Promise((r) => setTimeout(r, 500));
+    // Delivered and booked: a second delivery would have come before (or counted an attempt).
+    await until(
+      'the delivery booked',
+      () => apis[0]!.status(callback),
+      (s) => s.webhookStatus === 'delivered',
+    );
     assert.equal(received.length, 1, 'exactly once');
     const [hook] = received;
     const body = JSON.parse(hook!.body) as {
@@ -301,7 +330,11 @@ describe('webhooks', () => {
       () => received.length,
       (n) => n >= 3,
     );
-    await new Promise((r) => setTimeout(r, 800));
+    await until(
+      'the third try booked',
+      () => apis[1]!.status(callback),
+      (s) => s.webhookStatus === 'delivered',
+    );
     assert.equal(received.length, 3);
     assert.deepEqual(
       received.map((r) => r.headers['x-workmesh-attempt']),
@@ -341,7 +374,18 @@ describe('webhooks', () => {
       (n) => n === 0,
       10_000,
     );
-    await new Promise((r) => setTimeout(r, 2500)); // the receiver answers 500 meanwhile
+    // The receiver answers 500 after the record is gone; then the dispatcher books the try.
+    const answeredBefore = slowAnswered;
+    await until(
+      'the slow receiver to answer',
+      () => slowAnswered,
+      (n) => n > answeredBefore,
+    );
+    await until(
+      'the try booked: its webhook dropped',
+      () => redis.client.zscore('wm:{hash}:webhooks', callback),
+      (score) => score === null,
+    );
     assert.equal(await redis.client.exists(key), 0, 'not recreated by the delivery bookkeeping');
     assert.equal(
       await redis.client.zscore('wm:{hash}:webhooks', callback),
@@ -368,7 +412,20 @@ describe('webhooks', () => {
         'WM_ERR_WEBHOOK_NOT_ALLOWED',
       );
     }
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(received.length, 0);
+    // An allowed one after them is delivered; nothing else is.
+    const { callback } = await apis[0]!.submit(
+      'hash',
+      { text: 'allowed' },
+      { callbackUrl: `http://127.0.0.1:${port}/allowed` },
+    );
+    await until(
+      'the allowed delivery booked',
+      () => apis[0]!.status(callback),
+      (s) => s.webhookStatus === 'delivered',
+    );
+    assert.deepEqual(
+      received.map((r) => (JSON.parse(r.body) as { callback: string }).callback),
+      [callback],
+    );
   });
 });

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient } from '../src/client/index.js';
@@ -16,6 +14,7 @@ import {
   stopAll,
 } from './helpers/processes.js';
 import { until } from './helpers/wait.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 /**
  * Recoveries (issue 16, item 1): an attempt taken over before it reported an outcome (its
@@ -24,7 +23,7 @@ import { until } from './helpers/wait.js';
  * result is refused.
  */
 const JOBS = join(ROOT, 'test/fixtures/jobs.ts');
-const dir = mkdtempSync(join(tmpdir(), 'workmesh-recovery-'));
+const dir = tempDir('recovery');
 const ENV = {
   ...FAST_CLUSTER,
   WORKMESH_JOBS: JOBS,

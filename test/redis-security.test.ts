@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -11,6 +10,7 @@ import { buildTestApi } from './helpers/api.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import { runCliToEnd, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const started: TestRedis[] = [];
 after(async () => {
@@ -77,9 +77,39 @@ describe('Redis credentials', () => {
   });
 });
 
-/** A test CA and a server certificate for 127.0.0.1 in a temp folder; undefined without openssl. */
-function makeTestCerts(): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'workmesh-tls-'));
+/**
+ * Whether this redis-server was built with TLS, asked precisely: `tls-port` followed by a
+ * directive no build knows. A build without TLS stops at `tls-port` (no such directive); one
+ * with TLS takes it and stops at the unknown one. Nothing starts either way. Any other
+ * answer is an error, never a skip.
+ */
+function redisServerHasTls(): boolean {
+  const probe = 'workmesh-probe-not-a-directive';
+  const r = spawnSync(ensureRedisServerBinary(), ['--tls-port', '0', `--${probe}`, 'x'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  const out = `${r.stdout}${r.stderr}`;
+  if (out.includes(`'tls-port "0"'`)) return false;
+  if (out.includes(`'${probe} "x"'`)) return true;
+  throw new Error(`cannot tell whether redis-server has TLS:\n${out}`);
+}
+
+/** Whether openssl is on the PATH (to make test certificates). */
+function hasOpenssl(): boolean {
+  return spawnSync('openssl', ['version'], { stdio: 'ignore' }).error === undefined;
+}
+
+/** Why the TLS tests cannot run here, or undefined when they must run (and pass). */
+function tlsSkipReason(): string | undefined {
+  if (!hasOpenssl()) return 'openssl is not installed: cannot make test certificates';
+  if (!redisServerHasTls()) return 'this redis-server was built without TLS';
+  return undefined;
+}
+
+/** A test CA and a server certificate for 127.0.0.1 in a temp folder (removed after the file). */
+function makeTestCerts(): string {
+  const dir = tempDir('tls');
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   try {
     ssl(
@@ -127,19 +157,18 @@ function makeTestCerts(): string | undefined {
       '-out',
       'server.crt',
     );
-  } catch {
-    return undefined;
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new Error(`openssl failed to make the test certificates: ${stderr}`, { cause: err });
   }
   return dir;
 }
 
 describe('Redis over TLS', () => {
   it('runs the whole flow over rediss:// with the CA in NODE_EXTRA_CA_CERTS', async (t) => {
+    const skip = tlsSkipReason();
+    if (skip !== undefined) return t.skip(skip);
     const dir = makeTestCerts();
-    if (dir === undefined) {
-      t.skip('openssl is not installed: cannot make test certificates');
-      return;
-    }
     const { createServer } = await import('node:net');
     const tlsPort = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, '127.0.0.1', () => {
@@ -147,35 +176,26 @@ describe('Redis over TLS', () => {
         s.close(() => resolve(port));
       });
     });
-    let redis: TestRedis;
-    try {
-      redis = await redisWith([
-        '--tls-port',
-        String(tlsPort),
-        '--tls-cert-file',
-        join(dir, 'server.crt'),
-        '--tls-key-file',
-        join(dir, 'server.key'),
-        '--tls-ca-cert-file',
-        join(dir, 'ca.crt'),
-        '--tls-auth-clients',
-        'no',
-      ]);
-    } catch (err) {
-      t.skip(`this redis-server has no TLS support (${(err as Error).message.split('\n')[0]})`);
-      return;
-    }
-    void redis;
+    await redisWith([
+      '--tls-port',
+      String(tlsPort),
+      '--tls-cert-file',
+      join(dir, 'server.crt'),
+      '--tls-key-file',
+      join(dir, 'server.key'),
+      '--tls-ca-cert-file',
+      join(dir, 'ca.crt'),
+      '--tls-auth-clients',
+      'no',
+    ]);
     await flowThrough(`rediss://127.0.0.1:${tlsPort}`, {
       NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt'),
     });
   });
   it('runs the whole flow over rediss+sentinel:// (TLS to the sentinel and to the master)', async (t) => {
+    const skip = tlsSkipReason();
+    if (skip !== undefined) return t.skip(skip);
     const dir = makeTestCerts();
-    if (dir === undefined) {
-      t.skip('openssl is not installed: cannot make test certificates');
-      return;
-    }
     const tls = (port: number) => [
       `tls-port ${port}`,
       `tls-cert-file ${join(dir, 'server.crt')}`,
@@ -184,16 +204,9 @@ describe('Redis over TLS', () => {
       'tls-auth-clients no',
     ];
     const masterTlsPort = await freePort();
-    try {
-      await redisWith(
-        tls(masterTlsPort).flatMap((line) =>
-          line.split(' ').map((w, i) => (i === 0 ? `--${w}` : w)),
-        ),
-      );
-    } catch (err) {
-      t.skip(`this redis-server has no TLS support (${(err as Error).message.split('\n')[0]})`);
-      return;
-    }
+    await redisWith(
+      tls(masterTlsPort).flatMap((line) => line.split(' ').map((w, i) => (i === 0 ? `--${w}` : w))),
+    );
     const sentinelPort = await freePort();
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(

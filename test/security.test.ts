@@ -99,8 +99,10 @@ describe('auth matrix', () => {
         if (name === 'globex') continue; // another tenant: see the tenancy tests
         const res = await app.inject({ ...req, headers: auth(T[name]) });
         if (needs(scope, name)) {
+          // Passes auth and is served: a 4xx of the request itself (a job not cancellable
+          // any more, say) is fine, a 5xx is not.
           assert.ok(
-            ![401, 403].includes(res.statusCode),
+            ![401, 403].includes(res.statusCode) && res.statusCode < 500,
             `${key} with ${name}: ${res.statusCode} ${res.body}`,
           );
         } else {
@@ -129,6 +131,7 @@ describe('auth matrix', () => {
 
   it('every route the API serves has a scope (a new route is closed until listed)', async () => {
     const listed = new Set(Object.keys(ROUTE_SCOPES));
+    await app.ready(); // not left to an earlier test's inject
     const spec = app.swagger() as { paths: Record<string, Record<string, unknown>> };
     for (const [path, methods] of Object.entries(spec.paths)) {
       for (const method of Object.keys(methods)) {

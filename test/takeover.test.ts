@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient } from '../src/client/index.js';
@@ -9,10 +7,11 @@ import { FAST_CLUSTER, nextChange, startTestNode } from './helpers/cluster.js';
 import { readExecutions } from './helpers/records.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { ROOT, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
+import { tempDir } from './helpers/temp-dir.js';
 import { until } from './helpers/wait.js';
 
 const JOBS = join(ROOT, 'test/fixtures/jobs.ts');
-const dir = mkdtempSync(join(tmpdir(), 'workmesh-takeover-'));
+const dir = tempDir('takeover');
 let redis: TestRedis;
 let client: WorkmeshClient;
 
@@ -62,7 +61,9 @@ describe('takeover', () => {
         'all 20 restarted elsewhere',
         () => readExecutions(file).length,
         (n) => n === 40,
-        30_000,
+        // Past the claim timeout (30 s): if failure detection broke, the claim timeout takes
+        // them over within this, and the path check below says which one did.
+        60_000,
         20,
       );
       const takeoverMs = performance.now() - killedAt;
@@ -76,7 +77,19 @@ describe('takeover', () => {
         assert.equal(state.attempts, 2);
         assert.ok(otherIds.includes(state.workedBy!), state.workedBy);
       }
-      assert.ok(takeoverMs < 30_000, 'takeover came before the claim timeout');
+      // Which path took them over: failure detection requeues a gone node's jobs (an
+      // `accepted` event marked requeued between the two starts); the claim timeout would move
+      // the entry straight to the new worker (pending, then pending again).
+      for (const id of ids) {
+        const events = JSON.parse(
+          (await redis.client.hget(`wm:{record}:job:${id}`, 'events')) ?? '[]',
+        ) as { status: string; requeued?: boolean }[];
+        assert.deepEqual(
+          events.map((e) => (e.requeued ? 'requeued' : e.status)),
+          ['accepted', 'pending', 'requeued', 'pending', 'done'],
+          `${id}: taken over by failure detection, not by the claim timeout`,
+        );
+      }
     } finally {
       await watcher.stop();
       await stopAll();

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { WorkmeshClient } from '../src/client/index.js';
 import { CLI, ROOT, isAlive, runCliToEnd } from './helpers/processes.js';
 import { until } from './helpers/wait.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 function childrenOf(pid: number): number[] {
   try {
@@ -20,7 +18,7 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'workmesh-up-'));
+const dataDir = tempDir('up');
 const env = {
   ...process.env,
   WORKMESH_DATA_DIR: dataDir,

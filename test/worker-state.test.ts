@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterNode } from '../src/cluster/index.js';
@@ -11,6 +10,7 @@ import { FAST_CLUSTER, startTestNode } from './helpers/cluster.js';
 import { runCli, runCliToEnd, stopAll, type RoleProcess } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 /** A worker's state as `nodes` and the console see it: drain, resume, stop, its concurrency. */
 
@@ -21,11 +21,12 @@ let worker: RoleProcess;
 let workerId: string;
 const keys = new Keys('wm');
 
+const jobsDir = tempDir('state');
 before(async () => {
   redis = await startTestRedis();
   node = await startTestNode(redis.url);
   conn = connectRedis(redis.url, createLogger('silent'));
-  const jobs = join(mkdtempSync(join(tmpdir(), 'workmesh-state-')), 'quad.mjs');
+  const jobs = join(jobsDir, 'quad.mjs');
   writeFileSync(
     jobs,
     'export default [{ name: "quad", input: {}, concurrency: 4, handler: (d) => d }];',
