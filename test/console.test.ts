@@ -10,7 +10,7 @@ import { createRegistry } from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';
 import { Monitor } from '../src/monitor/index.js';
 import { Producer, QueueConsumer } from '../src/queue/index.js';
-import { Keys } from '../src/redis/index.js';
+import { Keys, queueOfJobId } from '../src/redis/index.js';
 import { buildTestApi } from './helpers/api.js';
 import { FAST_CLUSTER, startTestNode } from './helpers/cluster.js';
 import { ROOT, runCli, runCliToEnd, stopAll } from './helpers/processes.js';
@@ -32,13 +32,16 @@ after(async () => {
 });
 
 /** A console in this process (app.inject), with its own monitor, on the test Redis. */
-async function consoleApp(env: Record<string, string> = {}): Promise<FastifyInstance> {
+async function consoleApp(
+  env: Record<string, string> = {},
+  jobModules: readonly string[] = [],
+): Promise<FastifyInstance> {
   const config = loadConfig({ REDIS_URL: redis.url, ...FAST_CLUSTER, ...env });
   const log = createLogger('silent');
   const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
   const subscriber = new Redis(redis.url, { maxRetriesPerRequest: null });
   const keys = new Keys(config.prefix);
-  const registry = await createRegistry(config, []);
+  const registry = await createRegistry(config, jobModules);
   const monitor = new Monitor({
     redis: conn,
     subscriber,
@@ -354,6 +357,21 @@ describe('console: data and actions (loopback, no token)', () => {
       ).statusCode,
       404,
     );
+  });
+
+  it('submits a partitioned type to one of its partitions, where its workers read', async () => {
+    const partitioned = await consoleApp({}, ['test/fixtures/partitioned.ts']);
+    const res = await partitioned.inject({
+      method: 'POST',
+      url: '/console/api/work',
+      payload: { type: 'spread', data: { file: '/dev/null' } },
+    });
+    assert.equal(res.statusCode, 202);
+    const { callback } = res.json<{ callback: string }>();
+    // Workers of a type split in 6 read only spread~0 .. spread~5: a job in "spread" is stranded.
+    assert.match(queueOfJobId(callback) ?? '', /^spread~[0-5]$/, callback);
+    const job = await partitioned.inject({ method: 'GET', url: `/console/api/jobs/${callback}` });
+    assert.equal(job.json<{ type: string }>().type, 'spread');
   });
 
   it('lists, retries and purges dead letters', async () => {

@@ -3,8 +3,7 @@ import { ownedBy, tenantJobId } from '../auth/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import { JOB_ID_RE, newJobId, queueOfJobId, runScript } from '../redis/index.js';
 import type { ApiContext } from './context.js';
-import { withRedis } from './redis-guard.js';
-import { mintRetryKey, mintedValue } from './retry-key.js';
+import { withRedis, mintRetryKey, mintedValue } from '../http/index.js';
 
 /** How long an idempotency key is remembered after its first use (plus the job's delay). */
 export const IDEMPOTENCY_TTL_SEC = 24 * 3600;

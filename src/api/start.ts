@@ -8,8 +8,8 @@ import type { Logger } from '../log/index.js';
 import { Metrics, redisSources } from '../metrics/index.js';
 import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { CountingProducer } from './counting-producer.js';
-import { JobWatcher } from './job-watcher.js';
-import { listenOn } from './listen.js';
+import { JobWatcher } from '../queue/index.js';
+import { listenOn } from '../http/index.js';
 import { buildApi } from './server.js';
 
 export interface ApiHandle {

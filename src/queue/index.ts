@@ -27,3 +27,4 @@ export {
   type DeadPage,
 } from './admin.js';
 export { requeueHeldBy, requeueEntries, type HeldEntry } from './requeue.js';
+export { JobWatcher, isFinalStatus, RESYNC, type JobEventListener } from './job-watcher.js';

@@ -1,11 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { JobWatcher } from '../api/index.js';
-import type { ClusterNode, Member } from '../cluster/index.js';
-import type { Config } from '../config/index.js';
-import { WorkmeshError } from '../errors/index.js';
-import type { JobRegistry } from '../jobs/index.js';
 import {
+  type JobWatcher,
   cancelJob,
   getJob,
   listDead,
@@ -14,6 +10,10 @@ import {
   type Producer,
   type QueueCounts,
 } from '../queue/index.js';
+import type { ClusterNode, Member } from '../cluster/index.js';
+import type { Config } from '../config/index.js';
+import { WorkmeshError } from '../errors/index.js';
+import type { JobRegistry } from '../jobs/index.js';
 import { JOB_ID_RE, queueOfJobId, type Keys } from '../redis/index.js';
 
 export interface ShellDeps {

@@ -1,12 +1,10 @@
-import type { Static } from '@sinclair/typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
 import { buryDead, listDead, reviveDead, type JobView } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
-import { withRedis } from '../redis-guard.js';
-import { mintRetryKey, mintedValue, setRetryKey } from '../retry-key.js';
+import { withRedis, mintRetryKey, mintedValue, setRetryKey } from '../../http/index.js';
 import { DeadQuery, ErrorBody, JobStatusBody, TypeQuery } from '../schemas.js';
 
 const Count = (name: string) => Type.Object({ [name]: Type.Integer() });

@@ -1,13 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import type { Static } from '@sinclair/typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
-import { getJobStatus } from '../../queue/index.js';
+import { getJobStatus, type JobWatcher } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
-import type { JobWatcher } from '../job-watcher.js';
 import { checkedId } from '../job-id.js';
-import { withRedis } from '../redis-guard.js';
+import { withRedis } from '../../http/index.js';
 import { ErrorBody, IdParams, JobStatusBody } from '../schemas.js';
 
 const StatusQuery = Type.Object(

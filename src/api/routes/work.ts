@@ -7,8 +7,7 @@ import { WebhookAllowList } from '../../webhooks/index.js';
 import type { ApiContext } from '../context.js';
 import { chooseJobId, mismatch } from '../idempotency.js';
 import { checkedId } from '../job-id.js';
-import { withRedis } from '../redis-guard.js';
-import { setRetryKey } from '../retry-key.js';
+import { withRedis, setRetryKey } from '../../http/index.js';
 import { tenantOf } from '../security.js';
 import {
   Accepted,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { withRedis } from '../../api/index.js';
+import { withRedis } from '../../http/index.js';
 import { WorkmeshError } from '../../errors/index.js';
 import { buryDead, reviveDead } from '../../queue/index.js';
 import { queueOfJobId } from '../../redis/index.js';
