@@ -7,7 +7,14 @@ export {
   type FinishResult,
 } from './consumer.js';
 export { retryDelayMs, type Backoff, type JobOptions } from './job-options.js';
-export { getJob, getJobStatus, queueCounts, type QueueCounts } from './read.js';
+export {
+  getJob,
+  getJobStatus,
+  queueCounts,
+  queueFigures,
+  type QueueCounts,
+  type QueueFigures,
+} from './read.js';
 export {
   jobFromHash,
   JOB_FIELDS,
@@ -26,5 +33,5 @@ export {
   type CancelOutcome,
   type DeadPage,
 } from './admin.js';
-export { requeueHeldBy, requeueEntries, type HeldEntry } from './requeue.js';
+export { requeueHeldBy, requeueEntries, requeueGoneNode, type HeldEntry } from './requeue.js';
 export { JobWatcher, isFinalStatus, RESYNC, type JobEventListener } from './job-watcher.js';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { GROUP, type Keys } from '../redis/index.js';
+import { countDead } from './admin.js';
 import { jobFromHash, type JobView } from './job-record.js';
 
 /** The job with this (well-formed) callback id, or undefined once it is gone. */
@@ -79,4 +80,22 @@ export async function queueCounts(redis: Redis, keys: Keys, queue: string): Prom
     done: Number(stats.done ?? 0),
     failed: Number(stats.failed ?? 0),
   };
+}
+
+/** A queue as monitors show it: depth, counters since creation, delayed and dead. */
+export interface QueueFigures extends QueueCounts {
+  /** Jobs not due yet (retry backoff, delayMs, runAt). */
+  readonly delayed: number;
+  /** Dead letters (failed for good, kept to retry or purge). */
+  readonly dead: number;
+}
+
+/** Everything a monitor shows of one queue: the one read behind the console, sysmon and /metrics. */
+export async function queueFigures(redis: Redis, keys: Keys, queue: string): Promise<QueueFigures> {
+  const [counts, delayed, dead] = await Promise.all([
+    queueCounts(redis, keys, queue),
+    redis.zcard(keys.delayed(queue)),
+    countDead(redis, keys, queue),
+  ]);
+  return { ...counts, delayed, dead };
 }
