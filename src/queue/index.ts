@@ -15,13 +15,7 @@ export {
   type QueueCounts,
   type QueueFigures,
 } from './read.js';
-export {
-  jobFromHash,
-  JOB_FIELDS,
-  type JobEvent,
-  type JobStatus,
-  type JobView,
-} from './job-record.js';
+export { jobFromHash, JOB_FIELDS } from './job-record.js';
 export { TurnBatcher } from './turn-batcher.js';
 export {
   cancelJob,
@@ -34,4 +28,4 @@ export {
   type DeadPage,
 } from './admin.js';
 export { requeueHeldBy, requeueEntries, requeueGoneNode, type HeldEntry } from './requeue.js';
-export { JobWatcher, isFinalStatus, RESYNC, type JobEventListener } from './job-watcher.js';
+export { JobWatcher, RESYNC, type JobEventListener } from './job-watcher.js';

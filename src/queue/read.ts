@@ -1,35 +1,16 @@
 import type { Redis } from 'ioredis';
 import { GROUP, type Keys } from '../redis/index.js';
+import { JOB_STATE_FIELDS, type JobView } from '../job-schema/index.js';
 import { countDead } from './admin.js';
-import { jobFromHash, type JobView } from './job-record.js';
+import { jobFromHash, type JOB_FIELDS } from './job-record.js';
 
 /** The job with this (well-formed) callback id, or undefined once it is gone. */
 export async function getJob(redis: Redis, keys: Keys, id: string): Promise<JobView | undefined> {
   return jobFromHash(id, await redis.hgetall(keys.job(id)));
 }
 
-/** What GET /api/status shows: every field but the input and the event log. */
-const STATUS_FIELDS = [
-  'type',
-  'status',
-  'value',
-  'error',
-  'attempts',
-  'recoveries',
-  'maxAttempts',
-  'runAt',
-  'progress',
-  'history',
-  'resultTtlSec',
-  'createdAt',
-  'startedAt',
-  'finishedAt',
-  'acceptedBy',
-  'workedBy',
-  'webhookStatus',
-  'webhookAttempts',
-  'webhookError',
-] as const;
+/** What GET /api/status shows: every field but the input and the event log (each a hash field). */
+const STATUS_FIELDS: readonly (keyof typeof JOB_FIELDS)[] = JOB_STATE_FIELDS;
 
 /**
  * The job without its `data` and `events` (HMGET of the other fields): the status route reads

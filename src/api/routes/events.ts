@@ -1,7 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
-import { getJob, type JobEvent, isFinalStatus } from '../../queue/index.js';
+import { isFinalStatus, type JobEvent } from '../../job-schema/index.js';
+import { getJob } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../../http/index.js';

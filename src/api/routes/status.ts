@@ -2,11 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
+import { JobStateSchema } from '../../job-schema/index.js';
 import { getJobStatus, type JobWatcher } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../../http/index.js';
-import { ErrorBody, IdParams, JobStatusBody } from '../schemas.js';
+import { ErrorBody, IdParams } from '../schemas.js';
 
 const StatusQuery = Type.Object(
   {
@@ -51,7 +52,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
           '`accepted` (queued), `pending` (a worker is on it), `done` (with `value`), `failed` (with `error`) or `cancelled`. 404 once the result TTL has passed. With `?wait=<seconds>`, answers as soon as the job is final (long-poll).',
         params: IdParams,
         querystring: StatusQuery,
-        response: { 200: JobStatusBody, '4xx': ErrorBody, 503: ErrorBody },
+        response: { 200: JobStateSchema, '4xx': ErrorBody, 503: ErrorBody },
       },
     },
     async (request) => {
