@@ -38,7 +38,7 @@ try {
       await Promise.all(
         Array.from({ length: 1000 }, () =>
           producer.enqueue({
-            type: QUEUE,
+            queue: QUEUE,
             data: { t: Date.now() },
             resultTtlSec: 600,
             maxAttempts: 3,

@@ -47,7 +47,7 @@ after(async () => {
 async function enqueueAndClaim(n: number): Promise<ClaimedJob[]> {
   const made = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      producer.enqueue({ type: QUEUE, data: { i }, resultTtlSec: 600, maxAttempts: 3 }),
+      producer.enqueue({ queue: QUEUE, data: { i }, resultTtlSec: 600, maxAttempts: 3 }),
     ),
   );
   const jobs: ClaimedJob[] = [];
@@ -142,17 +142,17 @@ describe('one bad item of a batch fails that item alone', () => {
   });
 
   it('enqueue: a job whose runAt is not a number fails alone; its batch-mates are created', async () => {
-    const first = producer.enqueue({ type: QUEUE, data: 1, resultTtlSec: 60, maxAttempts: 1 });
+    const first = producer.enqueue({ queue: QUEUE, data: 1, resultTtlSec: 60, maxAttempts: 1 });
     const results = await Promise.allSettled([
-      producer.enqueue({ type: QUEUE, data: 2, resultTtlSec: 60, maxAttempts: 1 }),
+      producer.enqueue({ queue: QUEUE, data: 2, resultTtlSec: 60, maxAttempts: 1 }),
       producer.enqueue({
-        type: QUEUE,
+        queue: QUEUE,
         data: 3,
         resultTtlSec: 60,
         maxAttempts: 1,
         runAt: Number.NaN,
       }),
-      producer.enqueue({ type: QUEUE, data: 4, resultTtlSec: 60, maxAttempts: 1 }),
+      producer.enqueue({ queue: QUEUE, data: 4, resultTtlSec: 60, maxAttempts: 1 }),
     ]);
     assert.equal((await first).created, true);
     assert.equal(results[0].status === 'fulfilled' && results[0].value.created, true);

@@ -385,7 +385,7 @@ describe('console: data and actions (loopback, no token)', () => {
           async (d) =>
             (
               await producer.enqueue({
-                type: 'hash',
+                queue: 'hash',
                 data: { text: d },
                 resultTtlSec: 60,
                 maxAttempts: 1,

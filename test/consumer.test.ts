@@ -37,7 +37,7 @@ after(async () => {
 async function enqueue(n: number): Promise<string[]> {
   const made = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      producer.enqueue({ type: QUEUE, data: { i }, resultTtlSec: 600, maxAttempts: 3 }),
+      producer.enqueue({ queue: QUEUE, data: { i }, resultTtlSec: 600, maxAttempts: 3 }),
     ),
   );
   return made.map((m) => m.id);

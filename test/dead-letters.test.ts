@@ -46,7 +46,7 @@ async function killJobs(queue: string, n: number, deadTtlSec: number): Promise<s
   await consumer.ensureGroup();
   await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      producer.enqueue({ type: queue, data: { i }, resultTtlSec: 600, maxAttempts: 1 }),
+      producer.enqueue({ queue: queue, data: { i }, resultTtlSec: 600, maxAttempts: 1 }),
     ),
   );
   const jobs: ClaimedJob[] = [];

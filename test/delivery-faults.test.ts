@@ -45,7 +45,7 @@ async function consumerFor(queue: string, name: string): Promise<QueueConsumer> 
 
 function enqueue(queue: string, data: unknown, id?: string): Promise<string> {
   return producer
-    .enqueue({ type: queue, data, resultTtlSec: 600, maxAttempts: 3, ...(id ? { id } : {}) })
+    .enqueue({ queue: queue, data, resultTtlSec: 600, maxAttempts: 3, ...(id ? { id } : {}) })
     .then((e) => e.id);
 }
 

@@ -91,7 +91,7 @@ describe('docs match the code', () => {
     const blocking = redis.client.duplicate();
     const producer = new Producer(conn, keys, 'api-docs');
     const { id } = await producer.enqueue({
-      type: 'permute',
+      queue: 'permute',
       data: 'abc',
       resultTtlSec: 60,
       maxAttempts: 1,

@@ -46,7 +46,7 @@ after(async () => {
 
 async function runningJob(): Promise<ClaimedJob> {
   const { id } = await producer.enqueue({
-    type: QUEUE,
+    queue: QUEUE,
     data: { text: 'abc' },
     resultTtlSec: 600,
     maxAttempts: 1,

@@ -58,7 +58,7 @@ describe('Lua scripts declare their keys', { skip: ON_CLUSTER && 'MONITOR on one
     const hook = 'http://127.0.0.1:9/hook';
     const enqueue = (extra: object = {}) =>
       producer
-        .enqueue({ type: QUEUE, data: 1, resultTtlSec: 600, maxAttempts: 1, ...extra })
+        .enqueue({ queue: QUEUE, data: 1, resultTtlSec: 600, maxAttempts: 1, ...extra })
         .then((e) => e.id);
     const [a, b, c, d] = [
       await enqueue({ webhook: hook }),

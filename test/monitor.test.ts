@@ -61,7 +61,7 @@ describe('Monitor against a real Redis', () => {
       const producer = new Producer(conn, keys, 'api-test');
       const ids = await Promise.all(
         [1, 2, 3].map(async (i) => {
-          const job = { type: 'permute', data: `x${i}`, resultTtlSec: 60, maxAttempts: 1 };
+          const job = { queue: 'permute', data: `x${i}`, resultTtlSec: 60, maxAttempts: 1 };
           return (await producer.enqueue(job)).id;
         }),
       );

@@ -119,7 +119,7 @@ describe('webhook delivery', () => {
     const queue = 'hooked';
     const producer = new Producer(conn, keys, 'hooks-test');
     const { id } = await producer.enqueue({
-      type: queue,
+      queue: queue,
       data: 1,
       resultTtlSec: 600,
       maxAttempts: 1,

@@ -109,7 +109,7 @@ export class Submitter {
     onRetryKey?.(choice.retryKey);
     const { id, created } = await this.store.guard(() =>
       this.options.producer.enqueue({
-        type: queueOfJobId(choice.id)!,
+        queue: queueOfJobId(choice.id)!,
         data: job.data,
         resultTtlSec: job.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
         maxAttempts: job.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,
