@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { isWorkmeshError } from '../src/errors/index.js';
 import { createLogger } from '../src/log/index.js';
-import { Producer, QueueConsumer, type ClaimedJob } from '../src/queue/index.js';
+import { Producer, StreamConsumer, type ClaimedJob } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
@@ -17,7 +17,7 @@ let conn: Redis;
 let blocking: Redis;
 let subscriber: Redis;
 let producer: Producer;
-let consumer: QueueConsumer;
+let consumer: StreamConsumer;
 const published: [string, number, string][] = [];
 
 before(async () => {
@@ -31,7 +31,7 @@ before(async () => {
   );
   await subscriber.subscribe(`wm:{${QUEUE}}:events`);
   producer = new Producer(conn, keys, 'api-test');
-  consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-test', {
+  consumer = new StreamConsumer(conn, blocking, keys, QUEUE, 'worker-test', {
     deadTtlSec: 3600,
     maxRecoveries: 2,
   });
@@ -51,7 +51,7 @@ async function enqueueAndClaim(n: number): Promise<ClaimedJob[]> {
     ),
   );
   const jobs: ClaimedJob[] = [];
-  while (jobs.length < n) jobs.push(...(await consumer.read(n - jobs.length, 1000)));
+  while (jobs.length < n) jobs.push(...(await consumer.claimOrWait(n - jobs.length, 1000)));
   const order = made.map((m) => m.id);
   return jobs.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 }

@@ -9,7 +9,7 @@ import { isWorkmeshError } from '../src/errors/index.js';
 import { createRegistry } from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';
 import { Monitor } from '../src/monitor/index.js';
-import { Producer, QueueConsumer } from '../src/queue/index.js';
+import { Producer, StreamConsumer } from '../src/queue/index.js';
 import { Keys, queueOfJobId } from '../src/redis/index.js';
 import { buildTestApi } from './helpers/api.js';
 import { FAST_CLUSTER, startTestNode } from './helpers/cluster.js';
@@ -393,12 +393,12 @@ describe('console: data and actions (loopback, no token)', () => {
             ).id,
         ),
       );
-      const consumer = new QueueConsumer(conn, blocking, keys, 'hash', 'w-test', {
+      const consumer = new StreamConsumer(conn, blocking, keys, 'hash', 'w-test', {
         deadTtlSec: 60,
         maxRecoveries: 2,
       });
       await consumer.ensureGroup();
-      for (const job of await consumer.read(2, 100))
+      for (const job of await consumer.claimOrWait(2, 100))
         await consumer.finish(job, { kind: 'fatal', error: 'broken on purpose' });
       const list = (await app.inject({ method: 'GET', url: '/console/api/dead?type=hash' })).json<{
         queues: { queue: string; total: number; jobs: { callback: string; error: string }[] }[];

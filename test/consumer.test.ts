@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
-import { Producer, QueueConsumer, type ClaimedJob } from '../src/queue/index.js';
+import { Producer, StreamConsumer, type ClaimedJob } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
@@ -14,7 +14,7 @@ let redis: TestRedis;
 let conn: Redis;
 let blocking: Redis;
 let producer: Producer;
-let consumer: QueueConsumer;
+let consumer: StreamConsumer;
 
 before(async () => {
   redis = await startTestRedis();
@@ -22,7 +22,7 @@ before(async () => {
   conn = connectRedis(redis.url, log, { name: 'consumer-test' });
   blocking = connectRedis(redis.url, log, { name: 'consumer-test-blocking', blocking: true });
   producer = new Producer(conn, keys, 'api-test');
-  consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-test', {
+  consumer = new StreamConsumer(conn, blocking, keys, QUEUE, 'worker-test', {
     deadTtlSec: 3600,
     maxRecoveries: 2,
   });
@@ -45,7 +45,7 @@ async function enqueue(n: number): Promise<string[]> {
 
 async function claimAll(n: number): Promise<ClaimedJob[]> {
   const jobs: ClaimedJob[] = [];
-  while (jobs.length < n) jobs.push(...(await consumer.read(n - jobs.length, 1000)));
+  while (jobs.length < n) jobs.push(...(await consumer.claimOrWait(n - jobs.length, 1000)));
   return jobs;
 }
 
@@ -94,8 +94,8 @@ describe('queue consumer', () => {
 
   it('a job added while the worker waits is claimed, data and all, when the wait ends', async () => {
     // The queue is empty: the read waits on the blocking connection with its claim behind it.
-    assert.deepEqual(await consumer.read(10, 50), []);
-    const waiting = consumer.read(10, 5000);
+    assert.deepEqual(await consumer.claimOrWait(10, 50), []);
+    const waiting = consumer.claimOrWait(10, 5000);
     await new Promise((r) => setTimeout(r, 100));
     const [id] = await enqueue(1);
     const jobs = await waiting;

@@ -1,11 +1,11 @@
 export { Producer, type NewJob, type Enqueued } from './producer.js';
 export {
-  QueueConsumer,
+  StreamConsumer,
   type ClaimedJob,
   type ConsumerLimits,
   type Outcome,
   type FinishResult,
-} from './consumer.js';
+} from './stream-consumer.js';
 export { retryDelayMs, type Backoff, type JobOptions } from './job-options.js';
 export {
   getJob,
