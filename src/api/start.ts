@@ -101,7 +101,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
     role: 'api',
     log,
     meta: { url },
-    onNodeGone: requeueGoneNode(keys, log),
+    onNodeGone: requeueGoneNode(log),
   });
   await member.start();
   cluster.node = member;

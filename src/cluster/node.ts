@@ -22,14 +22,14 @@ export interface ClusterNodeOptions {
   readonly jobFigures?: () => JobFigures;
   readonly meta?: Record<string, string>;
   /**
-   * Called for each node this one declares gone (its heartbeat lapsed), on this node's Redis
-   * connection: the queue side hands the jobs it held back to their queues (requeueGoneNode).
+   * Called for each node this one declares gone (its heartbeat lapsed): the queue side hands the jobs it held back to their queues (requeueGoneNode).
    * An error fails that reap (counted in loopErrors.reap, logged), as any other reap error.
    */
   readonly onNodeGone?: NodeGoneHook;
 }
 
-export type NodeGoneHook = (gone: NodeInfo, redis: Redis) => Promise<void>;
+/** Called with the gone node, and this node's Redis connection and keys to act with. */
+export type NodeGoneHook = (gone: NodeInfo, on: { redis: Redis; keys: Keys }) => Promise<void>;
 
 export interface CallOptions {
   readonly timeoutMs?: number;
@@ -329,7 +329,7 @@ export class ClusterNode extends EventEmitter {
       });
       if (closed > 0)
         this.options.log.warn({ node: id, closed }, 'closed the Redis connections of a gone node');
-      await this.options.onNodeGone?.(node, this.redis);
+      await this.options.onNodeGone?.(node, { redis: this.redis, keys: this.keys });
     }
   }
 

@@ -90,13 +90,12 @@ export async function dropConsumer(
  * claim timeout.
  */
 export function requeueGoneNode(
-  keys: Keys,
   log: Logger,
 ): (
   gone: { readonly id: string; readonly offers: { readonly types: readonly string[] } },
-  redis: Redis,
+  on: { readonly redis: Redis; readonly keys: Keys },
 ) => Promise<void> {
-  return async (gone, redis) => {
+  return async (gone, { redis, keys }) => {
     for (const queue of gone.offers.types) {
       const requeued = await requeueHeldBy(redis, keys, queue, gone.id);
       if (requeued > 0)

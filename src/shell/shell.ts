@@ -55,7 +55,7 @@ export async function openShell(options: ShellOptions): Promise<ShellSession> {
     nodeId,
     role: 'shell',
     log,
-    onNodeGone: requeueGoneNode(keys, log),
+    onNodeGone: requeueGoneNode(log),
   });
   let down = false;
   redis.on('reconnecting', () => {

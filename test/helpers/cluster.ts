@@ -2,7 +2,6 @@ import { loadConfig } from '../../src/config/index.js';
 import { ClusterNode, type MembershipChange } from '../../src/cluster/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { requeueGoneNode } from '../../src/queue/index.js';
-import { Keys } from '../../src/redis/index.js';
 
 /** Short cluster timers for tests (the defaults are 2 s / 6 s). */
 export const FAST_CLUSTER = {
@@ -25,7 +24,7 @@ export async function startTestNode(
     nodeId,
     role: 'test',
     log,
-    onNodeGone: requeueGoneNode(new Keys(config.prefix), log),
+    onNodeGone: requeueGoneNode(log),
   });
   await node.start();
   return node;

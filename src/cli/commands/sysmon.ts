@@ -105,7 +105,7 @@ export const sysmonCommand: Command = {
       nodeId,
       role: 'sysmon',
       log,
-      onNodeGone: requeueGoneNode(monitorOptions.keys, log),
+      onNodeGone: requeueGoneNode(log),
     });
     const monitor = new Monitor({ ...monitorOptions, node });
     await node.start();

@@ -56,7 +56,7 @@ export const workerCommand: Command = {
       offers: { types: worker.types, concurrency: worker.concurrency },
       jobFigures: () => worker.counts(),
       meta,
-      onNodeGone: requeueGoneNode(new Keys(config.prefix), log),
+      onNodeGone: requeueGoneNode(log),
     });
     node.register('run', runCallable(registry, log));
     // Console actions. Both answer at once: a drain or a stop may take longer than a call.
