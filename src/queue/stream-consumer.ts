@@ -88,9 +88,10 @@ function isNoGroup(err: unknown): boolean {
 }
 
 /**
- * One worker's side of one queue: claim (blocking read or takeover of idle claims), renew
- * claims of running jobs, promote due delayed jobs, and write outcomes, each state change
- * through its Lua script.
+ * This worker as a consumer of one queue's stream group (the Redis side of running its jobs):
+ * claim new jobs (claimNow, or claimOrWait on an empty queue), take over claims left idle
+ * (reclaimIdle), renew the claims of running jobs, promote due delayed jobs, and write
+ * outcomes, each state change through its Lua script.
  */
 export class StreamConsumer {
   private readonly stream: string;
