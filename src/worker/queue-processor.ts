@@ -44,10 +44,10 @@ function errorMessage(err: unknown): string {
 
 /**
  * Processes one queue (a type, or one partition of it) on one worker process, through its
- * StreamConsumer: claims work up to its concurrency, runs each job's
- * handler (aborting it past its timeout), renews the claims of running jobs, takes over claims
- * left idle by dead workers, promotes due delayed jobs, and writes outcomes. Every loop logs
- * and survives its errors (a Redis outage included).
+ * StreamConsumer: claims work up to its concurrency, runs each job's handler (aborting it past
+ * its timeout), renews the claims of running jobs, takes over claims left idle by dead
+ * workers, promotes due delayed jobs, and writes outcomes. Every loop logs and survives its
+ * errors (a Redis outage included).
  */
 export class QueueProcessor {
   readonly counts: ProcessorCounts = {
