@@ -7,7 +7,7 @@
  *   npx tsx bench/script-cost.ts [jobs=20000] [rounds=3]
  */
 import { createLogger } from '../src/log/index.js';
-import { Producer, QueueConsumer } from '../src/queue/index.js';
+import { Producer, StreamConsumer } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { startBenchRedis } from './redis.js';
 
@@ -38,7 +38,7 @@ try {
       await Promise.all(
         Array.from({ length: 1000 }, () =>
           producer.enqueue({
-            type: QUEUE,
+            queue: QUEUE,
             data: { t: Date.now() },
             resultTtlSec: 600,
             maxAttempts: 3,
@@ -47,7 +47,7 @@ try {
       );
     }
     const enq = (await usecPerCall()).get('evalsha') ?? 0;
-    const consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-1', {
+    const consumer = new StreamConsumer(conn, blocking, keys, QUEUE, 'worker-1', {
       deadTtlSec: 86_400,
       maxRecoveries: 2,
     });
@@ -58,7 +58,7 @@ try {
     let finished = 0;
     const finishBy = new Map<string, number>();
     while (finished < jobs) {
-      const batch = await consumer.read(100, 1);
+      const batch = await consumer.claimOrWait(100, 1);
       claimUs += (await usecPerCall()).get('evalsha') ?? 0;
       await redis.resetStats();
       const results = await Promise.all(

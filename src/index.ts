@@ -18,6 +18,8 @@ export {
   readMembers,
   type NodeInfo,
   type Member,
+  type NodeGoneHook,
 } from './cluster/index.js';
+export { requeueGoneNode } from './queue/index.js';
 export { createLogger } from './log/index.js';
 export { verifyWebhook, signWebhook, webhookSigningKey } from './webhooks/index.js';

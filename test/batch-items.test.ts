@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { isWorkmeshError } from '../src/errors/index.js';
 import { createLogger } from '../src/log/index.js';
-import { Producer, QueueConsumer, type ClaimedJob } from '../src/queue/index.js';
+import { Producer, StreamConsumer, type ClaimedJob } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
@@ -17,7 +17,7 @@ let conn: Redis;
 let blocking: Redis;
 let subscriber: Redis;
 let producer: Producer;
-let consumer: QueueConsumer;
+let consumer: StreamConsumer;
 const published: [string, number, string][] = [];
 
 before(async () => {
@@ -31,7 +31,7 @@ before(async () => {
   );
   await subscriber.subscribe(`wm:{${QUEUE}}:events`);
   producer = new Producer(conn, keys, 'api-test');
-  consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-test', {
+  consumer = new StreamConsumer(conn, blocking, keys, QUEUE, 'worker-test', {
     deadTtlSec: 3600,
     maxRecoveries: 2,
   });
@@ -47,11 +47,11 @@ after(async () => {
 async function enqueueAndClaim(n: number): Promise<ClaimedJob[]> {
   const made = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      producer.enqueue({ type: QUEUE, data: { i }, resultTtlSec: 600, maxAttempts: 3 }),
+      producer.enqueue({ queue: QUEUE, data: { i }, resultTtlSec: 600, maxAttempts: 3 }),
     ),
   );
   const jobs: ClaimedJob[] = [];
-  while (jobs.length < n) jobs.push(...(await consumer.read(n - jobs.length, 1000)));
+  while (jobs.length < n) jobs.push(...(await consumer.claimOrWait(n - jobs.length, 1000)));
   const order = made.map((m) => m.id);
   return jobs.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 }
@@ -142,17 +142,17 @@ describe('one bad item of a batch fails that item alone', () => {
   });
 
   it('enqueue: a job whose runAt is not a number fails alone; its batch-mates are created', async () => {
-    const first = producer.enqueue({ type: QUEUE, data: 1, resultTtlSec: 60, maxAttempts: 1 });
+    const first = producer.enqueue({ queue: QUEUE, data: 1, resultTtlSec: 60, maxAttempts: 1 });
     const results = await Promise.allSettled([
-      producer.enqueue({ type: QUEUE, data: 2, resultTtlSec: 60, maxAttempts: 1 }),
+      producer.enqueue({ queue: QUEUE, data: 2, resultTtlSec: 60, maxAttempts: 1 }),
       producer.enqueue({
-        type: QUEUE,
+        queue: QUEUE,
         data: 3,
         resultTtlSec: 60,
         maxAttempts: 1,
         runAt: Number.NaN,
       }),
-      producer.enqueue({ type: QUEUE, data: 4, resultTtlSec: 60, maxAttempts: 1 }),
+      producer.enqueue({ queue: QUEUE, data: 4, resultTtlSec: 60, maxAttempts: 1 }),
     ]);
     assert.equal((await first).created, true);
     assert.equal(results[0].status === 'fulfilled' && results[0].value.created, true);

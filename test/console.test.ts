@@ -9,8 +9,8 @@ import { isWorkmeshError } from '../src/errors/index.js';
 import { createRegistry } from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';
 import { Monitor } from '../src/monitor/index.js';
-import { Producer, QueueConsumer } from '../src/queue/index.js';
-import { Keys } from '../src/redis/index.js';
+import { Producer, StreamConsumer } from '../src/queue/index.js';
+import { Keys, queueOfJobId } from '../src/redis/index.js';
 import { buildTestApi } from './helpers/api.js';
 import { FAST_CLUSTER, startTestNode } from './helpers/cluster.js';
 import { ROOT, runCli, runCliToEnd, stopAll } from './helpers/processes.js';
@@ -32,13 +32,16 @@ after(async () => {
 });
 
 /** A console in this process (app.inject), with its own monitor, on the test Redis. */
-async function consoleApp(env: Record<string, string> = {}): Promise<FastifyInstance> {
+async function consoleApp(
+  env: Record<string, string> = {},
+  jobModules: readonly string[] = [],
+): Promise<FastifyInstance> {
   const config = loadConfig({ REDIS_URL: redis.url, ...FAST_CLUSTER, ...env });
   const log = createLogger('silent');
   const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
   const subscriber = new Redis(redis.url, { maxRetriesPerRequest: null });
   const keys = new Keys(config.prefix);
-  const registry = await createRegistry(config, []);
+  const registry = await createRegistry(config, jobModules);
   const monitor = new Monitor({
     redis: conn,
     subscriber,
@@ -377,6 +380,21 @@ describe('console: data and actions (loopback, no token)', () => {
     );
   });
 
+  it('submits a partitioned type to one of its partitions, where its workers read', async () => {
+    const partitioned = await consoleApp({}, ['test/fixtures/partitioned.ts']);
+    const res = await partitioned.inject({
+      method: 'POST',
+      url: '/console/api/work',
+      payload: { type: 'spread', data: { file: '/dev/null' } },
+    });
+    assert.equal(res.statusCode, 202);
+    const { callback } = res.json<{ callback: string }>();
+    // Workers of a type split in 6 read only spread~0 .. spread~5: a job in "spread" is stranded.
+    assert.match(queueOfJobId(callback) ?? '', /^spread~[0-5]$/, callback);
+    const job = await partitioned.inject({ method: 'GET', url: `/console/api/jobs/${callback}` });
+    assert.equal(job.json<{ type: string }>().type, 'spread');
+  });
+
   it('lists, retries and purges dead letters', async () => {
     const keys = new Keys('wm');
     const conn = redis.client.duplicate();
@@ -388,7 +406,7 @@ describe('console: data and actions (loopback, no token)', () => {
           async (d) =>
             (
               await producer.enqueue({
-                type: 'hash',
+                queue: 'hash',
                 data: { text: d },
                 resultTtlSec: 60,
                 maxAttempts: 1,
@@ -396,12 +414,12 @@ describe('console: data and actions (loopback, no token)', () => {
             ).id,
         ),
       );
-      const consumer = new QueueConsumer(conn, blocking, keys, 'hash', 'w-test', {
+      const consumer = new StreamConsumer(conn, blocking, keys, 'hash', 'w-test', {
         deadTtlSec: 60,
         maxRecoveries: 2,
       });
       await consumer.ensureGroup();
-      for (const job of await consumer.read(2, 100))
+      for (const job of await consumer.claimOrWait(2, 100))
         await consumer.finish(job, { kind: 'fatal', error: 'broken on purpose' });
       const list = (await app.inject({ method: 'GET', url: '/console/api/dead?type=hash' })).json<{
         queues: { queue: string; total: number; jobs: { callback: string; error: string }[] }[];

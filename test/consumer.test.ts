@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster, Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
-import { Producer, QueueConsumer, type ClaimedJob } from '../src/queue/index.js';
+import { Producer, StreamConsumer, type ClaimedJob } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
@@ -15,7 +15,7 @@ let redis: TestRedis;
 let conn: Redis;
 let blocking: Redis;
 let producer: Producer;
-let consumer: QueueConsumer;
+let consumer: StreamConsumer;
 
 before(async () => {
   redis = await startTestRedis();
@@ -23,7 +23,7 @@ before(async () => {
   conn = connectRedis(redis.url, log, { name: 'consumer-test' });
   blocking = connectRedis(redis.url, log, { name: 'consumer-test-blocking', blocking: true });
   producer = new Producer(conn, keys, 'api-test');
-  consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'worker-test', {
+  consumer = new StreamConsumer(conn, blocking, keys, QUEUE, 'worker-test', {
     deadTtlSec: 3600,
     maxRecoveries: 2,
   });
@@ -54,7 +54,7 @@ async function blockedReads(): Promise<number> {
 async function enqueue(n: number): Promise<string[]> {
   const made = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      producer.enqueue({ type: QUEUE, data: { i }, resultTtlSec: 600, maxAttempts: 3 }),
+      producer.enqueue({ queue: QUEUE, data: { i }, resultTtlSec: 600, maxAttempts: 3 }),
     ),
   );
   return made.map((m) => m.id);
@@ -62,7 +62,7 @@ async function enqueue(n: number): Promise<string[]> {
 
 async function claimAll(n: number): Promise<ClaimedJob[]> {
   const jobs: ClaimedJob[] = [];
-  while (jobs.length < n) jobs.push(...(await consumer.read(n - jobs.length, 1000)));
+  while (jobs.length < n) jobs.push(...(await consumer.claimOrWait(n - jobs.length, 1000)));
   return jobs;
 }
 
@@ -111,8 +111,8 @@ describe('queue consumer', () => {
 
   it('a job added while the worker waits is claimed, data and all, when the wait ends', async () => {
     // The queue is empty: the read waits on the blocking connection with its claim behind it.
-    assert.deepEqual(await consumer.read(10, 50), []);
-    const waiting = consumer.read(10, 5000);
+    assert.deepEqual(await consumer.claimOrWait(10, 50), []);
+    const waiting = consumer.claimOrWait(10, 5000);
     // Inside the wait for sure: Redis shows the blocking connection blocked (flags b) in its
     // read. Were the job added before, a claim without waiting would take it, and this test
     // would not test a claim behind a wait.

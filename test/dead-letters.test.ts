@@ -6,7 +6,7 @@ import { redisSources } from '../src/metrics/sources.js';
 import { readClusterSnapshot } from '../src/monitor/index.js';
 import {
   Producer,
-  QueueConsumer,
+  StreamConsumer,
   listDead,
   reviveDead,
   type ClaimedJob,
@@ -39,18 +39,18 @@ after(async () => {
 
 /** n jobs that fail for good on a worker keeping dead letters deadTtlSec; answers their ids. */
 async function killJobs(queue: string, n: number, deadTtlSec: number): Promise<string[]> {
-  const consumer = new QueueConsumer(conn, blocking, keys, queue, 'dead-test', {
+  const consumer = new StreamConsumer(conn, blocking, keys, queue, 'dead-test', {
     deadTtlSec,
     maxRecoveries: 2,
   });
   await consumer.ensureGroup();
   await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      producer.enqueue({ type: queue, data: { i }, resultTtlSec: 600, maxAttempts: 1 }),
+      producer.enqueue({ queue: queue, data: { i }, resultTtlSec: 600, maxAttempts: 1 }),
     ),
   );
   const jobs: ClaimedJob[] = [];
-  while (jobs.length < n) jobs.push(...(await consumer.read(n - jobs.length, 1000)));
+  while (jobs.length < n) jobs.push(...(await consumer.claimOrWait(n - jobs.length, 1000)));
   const results = await Promise.all(
     jobs.map((job) => consumer.finish(job, { kind: 'fatal', error: 'boom' })),
   );
@@ -99,7 +99,7 @@ describe('dead letters whose record expired', () => {
   it('a worker prunes the set of its queue by itself (promote), read or not', async () => {
     const stale = await killJobs('pruned', 150, 3600);
     await conn.del(...stale.map((id) => keys.job(id)));
-    const consumer = new QueueConsumer(conn, blocking, keys, 'pruned', 'pruner', {
+    const consumer = new StreamConsumer(conn, blocking, keys, 'pruned', 'pruner', {
       deadTtlSec: 3600,
       maxRecoveries: 2,
     });

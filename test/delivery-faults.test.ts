@@ -4,9 +4,9 @@ import { Type } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import { defineJob } from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';
-import { Producer, QueueConsumer, requeueHeldBy, type ClaimedJob } from '../src/queue/index.js';
+import { Producer, StreamConsumer, requeueHeldBy, type ClaimedJob } from '../src/queue/index.js';
 import { GROUP, Keys, connectRedis } from '../src/redis/index.js';
-import { QueueRunner } from '../src/worker/queue-runner.js';
+import { QueueProcessor } from '../src/worker/queue-processor.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
 import { startWorkerProcess } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -37,21 +37,21 @@ function connection(name: string, blocking = false): Redis {
   return c;
 }
 
-async function consumerFor(queue: string, name: string): Promise<QueueConsumer> {
-  const c = new QueueConsumer(conn, connection(`${name}-b`, true), keys, queue, name, LIMITS);
+async function consumerFor(queue: string, name: string): Promise<StreamConsumer> {
+  const c = new StreamConsumer(conn, connection(`${name}-b`, true), keys, queue, name, LIMITS);
   await c.ensureGroup();
   return c;
 }
 
 function enqueue(queue: string, data: unknown, id?: string): Promise<string> {
   return producer
-    .enqueue({ type: queue, data, resultTtlSec: 600, maxAttempts: 3, ...(id ? { id } : {}) })
+    .enqueue({ queue: queue, data, resultTtlSec: 600, maxAttempts: 3, ...(id ? { id } : {}) })
     .then((e) => e.id);
 }
 
-async function claimAll(consumer: QueueConsumer, n: number): Promise<ClaimedJob[]> {
+async function claimAll(consumer: StreamConsumer, n: number): Promise<ClaimedJob[]> {
   const jobs: ClaimedJob[] = [];
-  while (jobs.length < n) jobs.push(...(await consumer.read(n - jobs.length, 1000)));
+  while (jobs.length < n) jobs.push(...(await consumer.claimOrWait(n - jobs.length, 1000)));
   return jobs;
 }
 
@@ -81,7 +81,7 @@ describe('delivery faults', () => {
       const afterRequeue = evals > 1 || (evals === 1 && name !== 'evalsha' && name !== 'eval');
       if (!injected && afterRequeue && name !== 'xpending') {
         injected = true;
-        return gone.claim(1).then(() => send(command as never));
+        return gone.claimNow(1).then(() => send(command as never));
       }
       return send(command as never);
     };
@@ -130,7 +130,7 @@ describe('delivery faults', () => {
     await redis.client.hset(keys.job(ids[1]!), 'data', '{not json');
     const consumer = await consumerFor(queue, 'node-bad');
     const seen: unknown[] = [];
-    const runner = new QueueRunner(
+    const runner = new QueueProcessor(
       consumer,
       defineJob({
         name: queue,
@@ -177,8 +177,8 @@ describe('delivery faults', () => {
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
     let stopping = false;
-    const reclaim = consumer.reclaim.bind(consumer);
-    consumer.reclaim = async (count, minIdleMs) => {
+    const reclaim = consumer.reclaimIdle.bind(consumer);
+    consumer.reclaimIdle = async (count, minIdleMs) => {
       const jobs = await reclaim(count, minIdleMs);
       if (jobs.length > 0) {
         reclaimStarted();
@@ -186,14 +186,14 @@ describe('delivery faults', () => {
       }
       return jobs;
     };
-    const read = consumer.read.bind(consumer);
-    consumer.read = async (count, blockMs) => {
+    const read = consumer.claimOrWait.bind(consumer);
+    consumer.claimOrWait = async (count, blockMs) => {
       const jobs = await read(count, blockMs);
       if (stopping) setImmediate(openGate);
       return jobs;
     };
     let runs = 0;
-    const runner = new QueueRunner(
+    const runner = new QueueProcessor(
       consumer,
       defineJob({
         name: queue,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ROUTE_SCOPES } from '../src/api/route-scopes.js';
 import { createLogger } from '../src/log/index.js';
-import { JOB_FIELDS, Producer, QueueConsumer } from '../src/queue/index.js';
+import { JOB_FIELDS, Producer, StreamConsumer } from '../src/queue/index.js';
 import { KEY_DOCS, Keys, SCRIPT_NAMES, scriptSources } from '../src/redis/index.js';
 import { currentText, regenerated, sections } from '../scripts/docs-sections.js';
 import { ROOT } from './helpers/processes.js';
@@ -91,17 +91,17 @@ describe('docs match the code', () => {
     const blocking = redis.client.duplicate();
     const producer = new Producer(conn, keys, 'api-docs');
     const { id } = await producer.enqueue({
-      type: 'permute',
+      queue: 'permute',
       data: 'abc',
       resultTtlSec: 60,
       maxAttempts: 1,
     });
-    const consumer = new QueueConsumer(conn, blocking, keys, 'permute', 'worker-docs', {
+    const consumer = new StreamConsumer(conn, blocking, keys, 'permute', 'worker-docs', {
       deadTtlSec: 60,
       maxRecoveries: 2,
     });
     await consumer.ensureGroup();
-    const [job] = await consumer.read(10, 100);
+    const [job] = await consumer.claimOrWait(10, 100);
     assert.equal(job?.id, id);
     assert.equal(await consumer.finish(job, { kind: 'done', json: '"cab"' }), 'done');
     log.flush();

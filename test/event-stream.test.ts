@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
-import { Producer, QueueConsumer, type ClaimedJob } from '../src/queue/index.js';
+import { Producer, StreamConsumer, type ClaimedJob } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
 import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -19,7 +19,7 @@ let baseUrl: string;
 let conn: Redis;
 let blocking: Redis;
 let producer: Producer;
-let consumer: QueueConsumer;
+let consumer: StreamConsumer;
 
 before(async () => {
   redis = await startTestRedis();
@@ -31,7 +31,7 @@ before(async () => {
   conn = connectRedis(redis.url, log, { name: 'events-test' });
   blocking = connectRedis(redis.url, log, { name: 'events-test-blocking', blocking: true });
   producer = new Producer(conn, keys, 'events-test');
-  consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'events-worker', {
+  consumer = new StreamConsumer(conn, blocking, keys, QUEUE, 'events-worker', {
     deadTtlSec: 3600,
     maxRecoveries: 2,
   });
@@ -46,12 +46,12 @@ after(async () => {
 
 async function runningJob(): Promise<ClaimedJob> {
   const { id } = await producer.enqueue({
-    type: QUEUE,
+    queue: QUEUE,
     data: { text: 'abc' },
     resultTtlSec: 600,
     maxAttempts: 1,
   });
-  const jobs = await consumer.read(1, 1000);
+  const jobs = await consumer.claimOrWait(1, 1000);
   assert.equal(jobs[0]?.id, id);
   return jobs[0];
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
-import { QueueConsumer } from '../src/queue/index.js';
+import { StreamConsumer } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
 import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -134,12 +134,12 @@ describe(
       const made = await submit(onePartition, { type: 'solo', data: 'to-die', maxAttempts: 1 });
       const id = made.body.callback!;
       const blocking = connectRedis(redis.url, createLogger('error'), { blocking: true });
-      const consumer = new QueueConsumer(conn, blocking, keys, 'solo', 'idem-worker', {
+      const consumer = new StreamConsumer(conn, blocking, keys, 'solo', 'idem-worker', {
         deadTtlSec: 3600,
         maxRecoveries: 2,
       });
       const fail = async (): Promise<void> => {
-        const jobs = await consumer.read(10, 1000);
+        const jobs = await consumer.claimOrWait(10, 1000);
         const job = jobs.find((j) => j.id === id);
         assert.ok(job, 'the job was claimed');
         assert.equal(await consumer.finish(job, { kind: 'fatal', error: 'boom' }), 'failed');

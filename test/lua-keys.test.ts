@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
 import {
   Producer,
-  QueueConsumer,
+  StreamConsumer,
   cancelJob,
   buryDead,
   requeueHeldBy,
@@ -50,7 +50,7 @@ describe('Lua scripts declare their keys', { skip: ON_CLUSTER && 'MONITOR on one
   it('every key a script touches was passed in KEYS (all scripts but claim.lua, run through their paths)', async () => {
     const producer = new Producer(conn, keys, 'api-test');
     const blocking = connectRedis(redis.url, log, { name: 'lua-keys-b', blocking: true });
-    const consumer = new QueueConsumer(conn, blocking, keys, QUEUE, 'node-a', {
+    const consumer = new StreamConsumer(conn, blocking, keys, QUEUE, 'node-a', {
       deadTtlSec: 600,
       maxRecoveries: 2,
     });
@@ -58,7 +58,7 @@ describe('Lua scripts declare their keys', { skip: ON_CLUSTER && 'MONITOR on one
     const hook = 'http://127.0.0.1:9/hook';
     const enqueue = (extra: object = {}) =>
       producer
-        .enqueue({ type: QUEUE, data: 1, resultTtlSec: 600, maxAttempts: 1, ...extra })
+        .enqueue({ queue: QUEUE, data: 1, resultTtlSec: 600, maxAttempts: 1, ...extra })
         .then((e) => e.id);
     const [a, b, c, d] = [
       await enqueue({ webhook: hook }),
@@ -77,7 +77,7 @@ describe('Lua scripts declare their keys', { skip: ON_CLUSTER && 'MONITOR on one
       keys.stream(QUEUE),
       '>',
     );
-    const jobs = await consumer.reclaim(10, 0);
+    const jobs = await consumer.reclaimIdle(10, 0);
     assert.deepEqual(jobs.map((j) => j.id).sort(), [a, b, c].sort());
     const byId = new Map(jobs.map((j) => [j.id, j]));
     await consumer.renew(jobs);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
 import { CounterRates, Monitor, percentile, type QueueFigures } from '../src/monitor/index.js';
-import { Producer, QueueConsumer } from '../src/queue/index.js';
+import { Producer, StreamConsumer } from '../src/queue/index.js';
 import { Keys } from '../src/redis/index.js';
 import { startTestNode } from './helpers/cluster.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -61,7 +61,7 @@ describe('Monitor against a real Redis', () => {
       const producer = new Producer(conn, keys, 'api-test');
       const ids = await Promise.all(
         [1, 2, 3].map(async (i) => {
-          const job = { type: 'permute', data: `x${i}`, resultTtlSec: 60, maxAttempts: 1 };
+          const job = { queue: 'permute', data: `x${i}`, resultTtlSec: 60, maxAttempts: 1 };
           return (await producer.enqueue(job)).id;
         }),
       );
@@ -71,12 +71,12 @@ describe('Monitor against a real Redis', () => {
         (n) => n === 3,
       );
       blocking = conn.duplicate();
-      const consumer = new QueueConsumer(conn, blocking, keys, 'permute', 'w-test', {
+      const consumer = new StreamConsumer(conn, blocking, keys, 'permute', 'w-test', {
         deadTtlSec: 60,
         maxRecoveries: 2,
       });
       await consumer.ensureGroup();
-      for (const job of await consumer.read(3, 100))
+      for (const job of await consumer.claimOrWait(3, 100))
         await consumer.finish(job, { kind: 'done', json: '"ok"' });
       const s = await until(
         'the jobs done, seen as events and in the rates',

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { WorkmeshClient } from '../src/client/index.js';
 import { createLogger } from '../src/log/index.js';
-import { Producer, QueueConsumer } from '../src/queue/index.js';
+import { Producer, StreamConsumer } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { WebhookAllowList, WebhookDispatcher } from '../src/webhooks/index.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
@@ -62,18 +62,18 @@ let queueCount = 0;
 async function finishedWithWebhook(url: string): Promise<{ queue: string; id: string }> {
   const queue = `hooked${(queueCount += 1)}`;
   const { id } = await new Producer(conn, keys, 'hooks-test').enqueue({
-    type: queue,
+    queue: queue,
     data: 1,
     resultTtlSec: 600,
     maxAttempts: 1,
     webhook: url,
   });
-  const consumer = new QueueConsumer(conn, blocking, keys, queue, 'hooks-worker', {
+  const consumer = new StreamConsumer(conn, blocking, keys, queue, 'hooks-worker', {
     deadTtlSec: 600,
     maxRecoveries: 2,
   });
   await consumer.ensureGroup();
-  const [job] = await consumer.read(1, 1000);
+  const [job] = await consumer.claimOrWait(1, 1000);
   assert.equal(await consumer.finish(job!, { kind: 'done', json: '"ok"' }), 'done');
   return { queue, id };
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
-import { Producer, QueueConsumer } from '../src/queue/index.js';
+import { Producer, StreamConsumer } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import {
   WebhookAllowList,
@@ -119,18 +119,18 @@ describe('webhook delivery', () => {
     const queue = 'hooked';
     const producer = new Producer(conn, keys, 'hooks-test');
     const { id } = await producer.enqueue({
-      type: queue,
+      queue: queue,
       data: 1,
       resultTtlSec: 600,
       maxAttempts: 1,
       webhook: `http://hooks.example.test:${port}/hook`,
     });
-    const consumer = new QueueConsumer(conn, blocking, keys, queue, 'hooks-worker', {
+    const consumer = new StreamConsumer(conn, blocking, keys, queue, 'hooks-worker', {
       deadTtlSec: 600,
       maxRecoveries: 2,
     });
     await consumer.ensureGroup();
-    const [job] = await consumer.read(1, 1000);
+    const [job] = await consumer.claimOrWait(1, 1000);
     assert.equal(await consumer.finish(job!, { kind: 'done', json: '"ok"' }), 'done');
     const secret = webhookSigningKey(undefined, 'cluster-secret');
     const dispatcher = new WebhookDispatcher({

@@ -60,7 +60,7 @@ async function nodesRow(): Promise<Record<string, string>> {
 
 async function runJob(): Promise<string> {
   const { id } = await new Producer(conn, keys, 'test').enqueue({
-    type: 'quad',
+    queue: 'quad',
     data: 'x',
     resultTtlSec: 60,
     maxAttempts: 1,

@@ -28,7 +28,7 @@ export const workmesh: Peer = {
     await redis.ping(); // connected before it says ready, as the others wait for theirs
     const producer = new Producer(redis, new Keys(cfg.prefix), 'bench-producer');
     const job = (j: BenchJob) => ({
-      type: QUEUE,
+      queue: QUEUE,
       data: j,
       resultTtlSec: cfg.resultTtlSec,
       maxAttempts: cfg.maxAttempts,

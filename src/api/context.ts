@@ -2,9 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Metrics } from '../metrics/index.js';
-import type { Producer } from '../queue/index.js';
+import type { Producer, JobWatcher } from '../queue/index.js';
 import type { Keys } from '../redis/index.js';
-import type { JobWatcher } from './job-watcher.js';
 
 /** What the routes share: built once per API process. */
 export interface ApiContext {

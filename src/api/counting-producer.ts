@@ -15,7 +15,7 @@ export class CountingProducer extends Producer {
 
   override async enqueue(job: NewJob): Promise<Enqueued> {
     const enqueued = await super.enqueue(job);
-    if (enqueued.created) this.metrics.accepted.inc({ type: typeOfQueue(job.type) });
+    if (enqueued.created) this.metrics.accepted.inc({ type: typeOfQueue(job.queue) });
     return enqueued;
   }
 }

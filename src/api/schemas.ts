@@ -101,49 +101,6 @@ export const TypeQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const JobStatusBody = Type.Object({
-  callback: Type.String(),
-  type: Type.String(),
-  status: Type.Union(
-    ['accepted', 'pending', 'done', 'failed', 'cancelled'].map((s) => Type.Literal(s)),
-  ),
-  value: Type.Optional(Type.Unknown()),
-  error: Type.Optional(Type.String()),
-  attempts: Type.Integer(),
-  recoveries: Type.Optional(
-    Type.Integer({
-      description:
-        'Attempts taken over before they reported an outcome (worker died, froze or stalled); they do not count against maxAttempts',
-    }),
-  ),
-  maxAttempts: Type.Integer(),
-  runAt: Type.Optional(Type.String({ format: 'date-time' })),
-  progress: Type.Optional(Type.Unknown({ description: 'Latest progress the handler reported' })),
-  history: Type.Optional(
-    Type.Array(
-      Type.Object({
-        attempt: Type.Integer(),
-        error: Type.String(),
-        at: Type.String({ format: 'date-time' }),
-        worker: Type.String(),
-      }),
-    ),
-  ),
-  resultTtlSec: Type.Integer(),
-  createdAt: Type.String({ format: 'date-time' }),
-  startedAt: Type.Optional(Type.String({ format: 'date-time' })),
-  finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
-  acceptedBy: Type.String(),
-  workedBy: Type.Optional(Type.String()),
-  webhookStatus: Type.Optional(
-    Type.Union([Type.Literal('delivered'), Type.Literal('failed')], {
-      description: 'With a callbackUrl: the webhook was delivered, or given up',
-    }),
-  ),
-  webhookAttempts: Type.Optional(Type.Integer({ description: 'Webhook delivery attempts so far' })),
-  webhookError: Type.Optional(Type.String({ description: 'Why the latest delivery failed' })),
-});
-
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 128 }) });
 
 export const TypesBody = Type.Object({

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { VERSION } from '../cluster/index.js';
 import type { ApiContext } from './context.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from '../http/index.js';
 import { LazyRequestLogger } from './request-logger.js';
 import { installSecurity } from './security.js';
 import { deadRoutes } from './routes/dead.js';

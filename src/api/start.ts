@@ -8,8 +8,8 @@ import type { Logger } from '../log/index.js';
 import { Metrics, redisSources } from '../metrics/index.js';
 import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { CountingProducer } from './counting-producer.js';
-import { JobWatcher } from './job-watcher.js';
-import { listenOn } from './listen.js';
+import { JobWatcher, requeueGoneNode } from '../queue/index.js';
+import { listenOn } from '../http/index.js';
 import { buildApi } from './server.js';
 
 export interface ApiHandle {
@@ -95,7 +95,14 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   }
   const { port, url } = listening;
   log.info({ url }, 'api listening');
-  const member = new ClusterNode({ config, nodeId, role: 'api', log, meta: { url } });
+  const member = new ClusterNode({
+    config,
+    nodeId,
+    role: 'api',
+    log,
+    meta: { url },
+    onNodeGone: requeueGoneNode(log),
+  });
   await member.start();
   cluster.node = member;
   return {

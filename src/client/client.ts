@@ -1,13 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkmeshError, catalogue, type ErrorCode } from '../errors/index.js';
 import { readEventStream, type JobEventMessage } from './sse.js';
+import { isFinalStatus } from '../job-schema/index.js';
 import {
-  FINAL_STATUSES,
   type Accepted,
   type Cancelled,
   type DeadPage,
   type JobState,
-  type JobStatus,
   type SubmitOptions,
   type WaitOptions,
 } from './types.js';
@@ -104,7 +103,7 @@ export class WorkmeshClient {
         if (typeof event.n !== 'number') continue; // `gone`: the next request says 404
         last = event.n;
         yield event;
-        if (FINAL_STATUSES.includes(event.status as JobStatus)) return;
+        if (isFinalStatus(event.status)) return;
       }
     }
     throw new WorkmeshError('WM_ERR_CLIENT_HTTP', `event stream of ${id} kept dropping`);
@@ -122,11 +121,11 @@ export class WorkmeshClient {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {
       for await (const event of this.events(id, { signal })) {
-        if (!FINAL_STATUSES.includes(event.status as JobStatus)) continue;
+        if (!isFinalStatus(event.status)) continue;
         // The stream replays the job's whole log: a final event may be of an earlier life of
         // a retried dead letter, which runs again now. Only a final status ends the wait.
         const state = await this.status(id);
-        if (FINAL_STATUSES.includes(state.status)) return state;
+        if (isFinalStatus(state.status)) return state;
       }
     } catch (err) {
       // Not found and the like are answers; anything else falls back to long-polling.
@@ -135,7 +134,7 @@ export class WorkmeshClient {
     for (;;) {
       const left = deadline - performance.now();
       const state = await this.status(id, Math.max(0, Math.min(30, Math.floor(left / 1000))));
-      if (FINAL_STATUSES.includes(state.status)) return state;
+      if (isFinalStatus(state.status)) return state;
       if (performance.now() + 100 >= deadline || options.signal?.aborted) {
         throw new WorkmeshError(
           'WM_ERR_CLIENT_HTTP',

@@ -1,5 +1,7 @@
 /** Shapes of the HTTP API's answers (the OpenAPI document at /api/openapi.json is the reference). */
-export type JobStatus = 'accepted' | 'pending' | 'done' | 'failed' | 'cancelled';
+import type { JobState, JobStatus } from '../job-schema/index.js';
+
+export { FINAL_STATUSES, type JobState, type JobStatus } from '../job-schema/index.js';
 
 export interface Accepted {
   readonly callback: string;
@@ -10,33 +12,6 @@ export interface Accepted {
   readonly runAt?: string;
   readonly duplicate?: boolean;
 }
-
-export interface JobState {
-  readonly callback: string;
-  readonly type: string;
-  readonly status: JobStatus;
-  readonly value?: unknown;
-  readonly error?: string;
-  readonly attempts: number;
-  /** Attempts taken over before they reported an outcome (not counted against maxAttempts). */
-  readonly recoveries?: number;
-  readonly maxAttempts: number;
-  readonly runAt?: string;
-  /** Latest progress the handler reported. */
-  readonly progress?: unknown;
-  readonly history?: readonly { attempt: number; error: string; at: string; worker: string }[];
-  readonly resultTtlSec: number;
-  readonly createdAt: string;
-  readonly startedAt?: string;
-  readonly finishedAt?: string;
-  readonly acceptedBy: string;
-  readonly workedBy?: string;
-  readonly webhookStatus?: 'delivered' | 'failed';
-  readonly webhookAttempts?: number;
-  readonly webhookError?: string;
-}
-
-export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
 
 export interface SubmitOptions {
   readonly resultTtlSec?: number;

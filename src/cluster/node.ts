@@ -4,7 +4,6 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { requeueHeldBy } from '../queue/index.js';
 import { Keys, connectRedis, redisOutage, runScript } from '../redis/index.js';
 import { FigureSampler, type JobFigures } from './figures.js';
 import { Messaging, type Callable } from './messaging.js';
@@ -22,7 +21,15 @@ export interface ClusterNodeOptions {
   readonly offers?: NodeInfo['offers'];
   readonly jobFigures?: () => JobFigures;
   readonly meta?: Record<string, string>;
+  /**
+   * Called for each node this one declares gone (its heartbeat lapsed): the queue side hands the jobs it held back to their queues (requeueGoneNode).
+   * An error fails that reap (counted in loopErrors.reap, logged), as any other reap error.
+   */
+  readonly onNodeGone?: NodeGoneHook;
 }
+
+/** Called with the gone node, and this node's Redis connection and keys to act with. */
+export type NodeGoneHook = (gone: NodeInfo, on: { redis: Redis; keys: Keys }) => Promise<void>;
 
 export interface CallOptions {
   readonly timeoutMs?: number;
@@ -330,14 +337,7 @@ export class ClusterNode extends EventEmitter {
       });
       if (closed > 0)
         this.options.log.warn({ node: id, closed }, 'closed the Redis connections of a gone node');
-      for (const type of node.offers.types) {
-        const requeued = await requeueHeldBy(this.redis, this.keys, type, id);
-        if (requeued > 0)
-          this.options.log.warn(
-            { node: id, queue: type, requeued },
-            'took over the jobs of a gone node',
-          );
-      }
+      await this.options.onNodeGone?.(node, { redis: this.redis, keys: this.keys });
     }
   }
 

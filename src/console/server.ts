@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { installErrorHandlers } from '../api/index.js';
+import { installErrorHandlers } from '../http/index.js';
 import type { Logger } from '../log/index.js';
 import { loadAssets } from './assets.js';
 import { consoleGate } from './auth.js';

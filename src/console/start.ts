@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { listenOn } from '../api/index.js';
+import { listenOn } from '../http/index.js';
 import type { ClusterNode } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import type { JobRegistry } from '../jobs/index.js';

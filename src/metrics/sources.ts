@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { readMembers } from '../cluster/index.js';
-import { countDead, queueCounts } from '../queue/index.js';
+import { queueFigures } from '../queue/index.js';
 import { typeOfQueue, type Keys } from '../redis/index.js';
 import type { ScrapeSources } from './metrics.js';
 
@@ -19,11 +19,7 @@ export function redisSources(
       const depth = new Map<string, number>();
       await Promise.all(
         queues().map(async (queue) => {
-          const [counts, delayed, dead] = await Promise.all([
-            queueCounts(redis, keys, queue),
-            redis.zcard(keys.delayed(queue)),
-            countDead(redis, keys, queue),
-          ]);
+          const counts = await queueFigures(redis, keys, queue);
           const type = typeOfQueue(queue);
           const add = (state: string, n: number): void => {
             const k = `${type}\n${state}`;
@@ -31,8 +27,8 @@ export function redisSources(
           };
           add('waiting', counts.waiting);
           add('active', counts.active);
-          add('delayed', delayed);
-          add('dead', dead);
+          add('delayed', counts.delayed);
+          add('dead', counts.dead);
         }),
       );
       return [...depth].map(([k, count]) => {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { ClusterNode, MembershipChange } from '../cluster/index.js';
+import { isFinalStatus } from '../job-schema/index.js';
 import type { Logger } from '../log/index.js';
 import { queueOfJobId, redisOutage, type Keys } from '../redis/index.js';
 import { CounterRates, percentile, round } from './rates.js';
@@ -35,7 +36,6 @@ const RECENT_JOBS = 50;
 const EVENTS = 50;
 /** Finished jobs whose latency is read per interval; more are counted but not timed. */
 const LATENCY_SAMPLES = 200;
-const FINAL = new Set(['done', 'failed', 'cancelled']);
 
 /**
  * The live read model: reads the cluster from Redis every interval, and keeps what a single
@@ -201,7 +201,7 @@ export class Monitor extends EventEmitter {
         const oldest = this.recent.keys().next();
         if (!oldest.done) this.recent.delete(oldest.value);
       }
-      if (FINAL.has(status) && status !== 'cancelled' && this.finished.size < 10_000)
+      if (isFinalStatus(status) && status !== 'cancelled' && this.finished.size < 10_000)
         this.finished.add(id);
     }
   }

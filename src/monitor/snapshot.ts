@@ -1,17 +1,11 @@
 import type { Redis } from 'ioredis';
 import { readMembers, type Member } from '../cluster/index.js';
-import { countDead, queueCounts, type QueueCounts } from '../queue/index.js';
+import { queueFigures, type QueueFigures } from '../queue/index.js';
 import type { Keys } from '../redis/index.js';
 
-/** A queue as the monitor shows it: depth, counters since creation, delayed and dead. */
-export interface QueueFigures extends QueueCounts {
-  /** Jobs not due yet (retry backoff, delayMs, runAt). */
-  readonly delayed: number;
-  /** Dead letters (failed for good, kept to retry or purge). */
-  readonly dead: number;
-}
-
 /** What Redis says about the cluster right now: the stateless part of the read model. */
+export type { QueueFigures };
+
 export interface ClusterSnapshot {
   /** ms since the epoch, when it was read. */
   readonly at: number;
@@ -32,14 +26,7 @@ export async function readClusterSnapshot(
   const names = new Set(queueNames);
   for (const node of nodes) for (const type of node.offers.types) names.add(type);
   const queues = await Promise.all(
-    [...names].sort().map(async (name): Promise<QueueFigures> => {
-      const [counts, delayed, dead] = await Promise.all([
-        queueCounts(redis, keys, name),
-        redis.zcard(keys.delayed(name)),
-        countDead(redis, keys, name),
-      ]);
-      return { ...counts, delayed, dead };
-    }),
+    [...names].sort().map((name) => queueFigures(redis, keys, name)),
   );
   return { at: Date.now(), nodes, queues };
 }

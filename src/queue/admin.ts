@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { GROUP, runScript, type Keys } from '../redis/index.js';
-import { jobFromHash, type JobView } from './job-record.js';
+import type { JobView } from '../job-schema/index.js';
+import { jobFromHash } from './job-record.js';
 
 export type CancelOutcome = 'cancelled' | 'running' | 'final' | 'missing';
 

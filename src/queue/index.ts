@@ -1,20 +1,21 @@
 export { Producer, type NewJob, type Enqueued } from './producer.js';
 export {
-  QueueConsumer,
+  StreamConsumer,
   type ClaimedJob,
   type ConsumerLimits,
   type Outcome,
   type FinishResult,
-} from './consumer.js';
+} from './stream-consumer.js';
 export { retryDelayMs, type Backoff, type JobOptions } from './job-options.js';
-export { getJob, getJobStatus, queueCounts, type QueueCounts } from './read.js';
 export {
-  jobFromHash,
-  JOB_FIELDS,
-  type JobEvent,
-  type JobStatus,
-  type JobView,
-} from './job-record.js';
+  getJob,
+  getJobStatus,
+  queueCounts,
+  queueFigures,
+  type QueueCounts,
+  type QueueFigures,
+} from './read.js';
+export { jobFromHash, JOB_FIELDS } from './job-record.js';
 export { TurnBatcher } from './turn-batcher.js';
 export {
   cancelJob,
@@ -26,4 +27,5 @@ export {
   type CancelOutcome,
   type DeadPage,
 } from './admin.js';
-export { requeueHeldBy, requeueEntries, type HeldEntry } from './requeue.js';
+export { requeueHeldBy, requeueEntries, requeueGoneNode, type HeldEntry } from './requeue.js';
+export { JobWatcher, RESYNC, type JobEventListener } from './job-watcher.js';

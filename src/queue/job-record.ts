@@ -1,5 +1,6 @@
-/** The job record as stored in its hash (docs/protocol.md, "Job record") and as shown by the API. */
-export type JobStatus = 'accepted' | 'pending' | 'done' | 'failed' | 'cancelled';
+import type { JobEvent, JobView } from '../job-schema/index.js';
+
+/** The job record as stored in its hash (docs/protocol.md, "Job record"); its view is job-schema's. */
 
 /** Every field of the job hash and what it holds (docs/protocol.md is generated from it). */
 export const JOB_FIELDS = {
@@ -34,40 +35,6 @@ export const JOB_FIELDS = {
   workedBy: 'Node id (consumer name) of the worker holding or having run the latest attempt.',
   sid: 'Id of its entry in the queue stream.',
 } as const;
-
-/** One entry of a job's event log (the SSE stream replays these). */
-export interface JobEvent {
-  readonly n: number;
-  readonly status: string;
-  readonly at: number;
-  readonly [extra: string]: unknown;
-}
-
-export interface JobView {
-  readonly callback: string;
-  readonly type: string;
-  readonly status: JobStatus;
-  readonly data: unknown;
-  readonly value?: unknown;
-  readonly error?: string;
-  readonly attempts: number;
-  readonly recoveries?: number;
-  readonly maxAttempts: number;
-  readonly runAt?: string;
-  readonly progress?: unknown;
-  readonly events?: readonly JobEvent[];
-  readonly history?: readonly { attempt: number; error: string; at: string; worker: string }[];
-  readonly resultTtlSec: number;
-  readonly createdAt: string;
-  readonly startedAt?: string;
-  readonly finishedAt?: string;
-  readonly acceptedBy: string;
-  readonly workedBy?: string;
-  /** With a callbackUrl: `delivered` or `failed` once settled, the attempts, the last error. */
-  readonly webhookStatus?: 'delivered' | 'failed';
-  readonly webhookAttempts?: number;
-  readonly webhookError?: string;
-}
 
 function isoOf(ms: string | undefined): string | undefined {
   return ms === undefined ? undefined : new Date(Number(ms)).toISOString();

@@ -6,7 +6,7 @@ import { TurnBatcher } from './turn-batcher.js';
 
 export interface NewJob {
   /** The queue: the job type, or one of its partitions (`<type>~<n>`). */
-  readonly type: string;
+  readonly queue: string;
   readonly data: unknown;
   readonly resultTtlSec: number;
   readonly maxAttempts: number;
@@ -53,8 +53,8 @@ export class Producer {
   ) {}
 
   async enqueue(job: NewJob): Promise<Enqueued> {
-    const id = job.id ?? newJobId(job.type);
-    const created = await this.batcher(job.type).add({
+    const id = job.id ?? newJobId(job.queue);
+    const created = await this.batcher(job.queue).add({
       id,
       data: JSON.stringify(job.data),
       resultTtlSec: job.resultTtlSec,

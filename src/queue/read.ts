@@ -1,34 +1,16 @@
 import type { Redis } from 'ioredis';
 import { GROUP, type Keys } from '../redis/index.js';
-import { jobFromHash, type JobView } from './job-record.js';
+import { JOB_STATE_FIELDS, type JobView } from '../job-schema/index.js';
+import { countDead } from './admin.js';
+import { jobFromHash, type JOB_FIELDS } from './job-record.js';
 
 /** The job with this (well-formed) callback id, or undefined once it is gone. */
 export async function getJob(redis: Redis, keys: Keys, id: string): Promise<JobView | undefined> {
   return jobFromHash(id, await redis.hgetall(keys.job(id)));
 }
 
-/** What GET /api/status shows: every field but the input and the event log. */
-const STATUS_FIELDS = [
-  'type',
-  'status',
-  'value',
-  'error',
-  'attempts',
-  'recoveries',
-  'maxAttempts',
-  'runAt',
-  'progress',
-  'history',
-  'resultTtlSec',
-  'createdAt',
-  'startedAt',
-  'finishedAt',
-  'acceptedBy',
-  'workedBy',
-  'webhookStatus',
-  'webhookAttempts',
-  'webhookError',
-] as const;
+/** What GET /api/status shows: every field but the input and the event log (each a hash field). */
+const STATUS_FIELDS: readonly (keyof typeof JOB_FIELDS)[] = JOB_STATE_FIELDS;
 
 /**
  * The job without its `data` and `events` (HMGET of the other fields): the status route reads
@@ -79,4 +61,22 @@ export async function queueCounts(redis: Redis, keys: Keys, queue: string): Prom
     done: Number(stats.done ?? 0),
     failed: Number(stats.failed ?? 0),
   };
+}
+
+/** A queue as monitors show it: depth, counters since creation, delayed and dead. */
+export interface QueueFigures extends QueueCounts {
+  /** Jobs not due yet (retry backoff, delayMs, runAt). */
+  readonly delayed: number;
+  /** Dead letters (failed for good, kept to retry or purge). */
+  readonly dead: number;
+}
+
+/** Everything a monitor shows of one queue: the one read behind the console, sysmon and /metrics. */
+export async function queueFigures(redis: Redis, keys: Keys, queue: string): Promise<QueueFigures> {
+  const [counts, delayed, dead] = await Promise.all([
+    queueCounts(redis, keys, queue),
+    redis.zcard(keys.delayed(queue)),
+    countDead(redis, keys, queue),
+  ]);
+  return { ...counts, delayed, dead };
 }

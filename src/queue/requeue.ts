@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from '../log/index.js';
 import { GROUP, runScript, type Keys } from '../redis/index.js';
 
 const PAGE = 500;
@@ -81,4 +82,24 @@ export async function dropConsumer(
 ): Promise<boolean> {
   const reply = await runScript(redis, 'drop-consumer', [keys.stream(queue)], [GROUP, consumer]);
   return reply === 1;
+}
+
+/**
+ * The cluster node's "node gone" hook (ClusterNodeOptions.onNodeGone): every job the gone node
+ * held on the queues it offered goes back to its queue at once, instead of waiting for the
+ * claim timeout.
+ */
+export function requeueGoneNode(
+  log: Logger,
+): (
+  gone: { readonly id: string; readonly offers: { readonly types: readonly string[] } },
+  on: { readonly redis: Redis; readonly keys: Keys },
+) => Promise<void> {
+  return async (gone, { redis, keys }) => {
+    for (const queue of gone.offers.types) {
+      const requeued = await requeueHeldBy(redis, keys, queue, gone.id);
+      if (requeued > 0)
+        log.warn({ node: gone.id, queue, requeued }, 'took over the jobs of a gone node');
+    }
+  };
 }

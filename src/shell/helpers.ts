@@ -1,11 +1,6 @@
-import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { JobWatcher } from '../api/index.js';
-import type { ClusterNode, Member } from '../cluster/index.js';
-import type { Config } from '../config/index.js';
-import { WorkmeshError } from '../errors/index.js';
-import type { JobRegistry } from '../jobs/index.js';
 import {
+  type JobWatcher,
   cancelJob,
   getJob,
   listDead,
@@ -14,7 +9,12 @@ import {
   type Producer,
   type QueueCounts,
 } from '../queue/index.js';
+import type { ClusterNode, Member } from '../cluster/index.js';
+import type { Config } from '../config/index.js';
+import { WorkmeshError } from '../errors/index.js';
+import type { JobRegistry } from '../jobs/index.js';
 import { JOB_ID_RE, queueOfJobId, type Keys } from '../redis/index.js';
+import { Submitter } from '../submit/index.js';
 
 export interface ShellDeps {
   readonly config: Config;
@@ -36,6 +36,8 @@ function checkId(id: string): string {
 /** The functions the shell puts at hand, each with its one-line help. */
 export function shellHelpers(deps: ShellDeps) {
   const { config, node, redis, keys, producer, registry, watcher } = deps;
+  // No redisTimeoutMs: the shell waits for Redis to come back, as its other calls do.
+  const submitter = new Submitter({ config, registry, producer, redis, keys });
   const queueNames = async (): Promise<string[]> => {
     const offered = (await node.readMembers()).flatMap((m) => m.offers.types);
     return [...new Set([...registry.list().map((d) => d.name), ...offered])].sort();
@@ -57,19 +59,8 @@ export function shellHelpers(deps: ShellDeps) {
         data: unknown,
         options: { maxAttempts?: number; delayMs?: number; resultTtlSec?: number } = {},
       ) => {
-        const definition = registry.validate(type, data);
-        // A partitioned type: any one of its queues.
-        const queues = registry.queuesOf(type);
-        const { id } = await producer.enqueue({
-          type: queues[randomInt(queues.length)] ?? type,
-          data,
-          resultTtlSec: options.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
-          maxAttempts: options.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,
-          options: {
-            backoff: definition.backoff ?? { type: 'exponential', delayMs: config.backoffMs },
-          },
-          ...(options.delayMs ? { runAt: Date.now() + options.delayMs } : {}),
-        });
+        const { maxAttempts, delayMs, resultTtlSec } = options;
+        const { id } = await submitter.submit({ type, data, maxAttempts, delayMs, resultTtlSec });
         return id;
       },
     },

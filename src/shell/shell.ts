@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import { start as startRepl, type REPLServer } from 'node:repl';
 import type { Readable, Writable } from 'node:stream';
 import { inspect } from 'node:util';
-import { JobWatcher } from '../api/index.js';
+import { JobWatcher, Producer, requeueGoneNode } from '../queue/index.js';
 import { ClusterNode, newNodeId } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import { createRegistry } from '../jobs/index.js';
 import { loadPorts } from '../ports/index.js';
 import type { Logger } from '../log/index.js';
-import { Producer } from '../queue/index.js';
 import { Keys, connectRedis } from '../redis/index.js';
 import { shellHelpers, type ShellHelpers } from './helpers.js';
 
@@ -51,7 +50,13 @@ export async function openShell(options: ShellOptions): Promise<ShellSession> {
     config.prefix,
     log,
   );
-  const node = new ClusterNode({ config, nodeId, role: 'shell', log });
+  const node = new ClusterNode({
+    config,
+    nodeId,
+    role: 'shell',
+    log,
+    onNodeGone: requeueGoneNode(log),
+  });
   let down = false;
   redis.on('reconnecting', () => {
     if (!down) output.write('\n[workmesh] Redis is unavailable; reconnecting...\n');

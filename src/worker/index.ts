@@ -1,3 +1,3 @@
 export { startWorker, type WorkerHandle, type WorkerOptions } from './worker.js';
-export type { RunnerCounts } from './queue-runner.js';
+export type { ProcessorCounts } from './queue-processor.js';
 export { runCallable } from './run-callable.js';

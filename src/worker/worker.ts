@@ -3,15 +3,15 @@ import { WorkmeshError } from '../errors/index.js';
 import type { AnyJobDefinition, JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { JobTotals, Metrics } from '../metrics/index.js';
-import { QueueConsumer, type FinishResult } from '../queue/index.js';
+import { StreamConsumer, type FinishResult } from '../queue/index.js';
 import { Keys, connectRedis, queueOfJobId, typeOfQueue } from '../redis/index.js';
-import { QueueRunner, type RunnerCounts } from './queue-runner.js';
+import { QueueProcessor, type ProcessorCounts } from './queue-processor.js';
 
 export interface WorkerHandle {
   readonly nodeId: string;
   /** The queues it reads: its job types, each partition of a partitioned type apart. */
   readonly types: readonly string[];
-  counts(): RunnerCounts;
+  counts(): ProcessorCounts;
   /** The same counts per job type (for the metrics). */
   totals(): JobTotals[];
   /** Aborts a job running here because it was cancelled; false if it does not run here. */
@@ -85,7 +85,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   );
   const consumers = queues.map(
     (queue, i) =>
-      new QueueConsumer(redis, blocking[i]!, keys, queue, nodeId, {
+      new StreamConsumer(redis, blocking[i]!, keys, queue, nodeId, {
         deadTtlSec: config.deadTtlSec,
         maxRecoveries: config.maxRecoveries,
       }),
@@ -94,7 +94,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const concurrencyOf = (def: AnyJobDefinition) => def.concurrency ?? config.concurrency;
   const runners = queues.map((queue, i) => {
     const definition = registry.get(typeOfQueue(queue))!;
-    return new QueueRunner(
+    return new QueueProcessor(
       consumers[i]!,
       timed(definition, options.metrics),
       {
@@ -125,9 +125,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     types: queues,
     concurrency: runners.reduce((sum, r) => sum + r.concurrency, 0),
     counts() {
-      const total: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, retried: 0, refused: 0 };
+      const total: ProcessorCounts = {
+        inFlight: 0,
+        processed: 0,
+        failed: 0,
+        retried: 0,
+        refused: 0,
+      };
       for (const r of runners) {
-        for (const k of Object.keys(total) as (keyof RunnerCounts)[]) total[k] += r.counts[k];
+        for (const k of Object.keys(total) as (keyof ProcessorCounts)[]) total[k] += r.counts[k];
       }
       return total;
     },

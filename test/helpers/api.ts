@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { JobWatcher, buildApi } from '../../src/api/index.js';
+import { buildApi } from '../../src/api/index.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createRegistry } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { Metrics } from '../../src/metrics/index.js';
-import { Producer } from '../../src/queue/index.js';
+import { JobWatcher, Producer } from '../../src/queue/index.js';
 import { Keys, connectRedis } from '../../src/redis/index.js';
 
 export interface InProcessApi {

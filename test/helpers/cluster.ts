@@ -1,6 +1,7 @@
 import { loadConfig } from '../../src/config/index.js';
 import { ClusterNode, type MembershipChange } from '../../src/cluster/index.js';
 import { createLogger } from '../../src/log/index.js';
+import { requeueGoneNode } from '../../src/queue/index.js';
 
 /** Short cluster timers for tests (the defaults are 2 s / 6 s). */
 export const FAST_CLUSTER = {
@@ -16,7 +17,15 @@ export async function startTestNode(
   nodeId = `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
 ): Promise<ClusterNode> {
   const config = loadConfig({ REDIS_URL: redisUrl, ...env });
-  const node = new ClusterNode({ config, nodeId, role: 'test', log: createLogger('silent') });
+  const log = createLogger('silent');
+  // Like every node of the real processes, it takes over the jobs of the nodes it finds gone.
+  const node = new ClusterNode({
+    config,
+    nodeId,
+    role: 'test',
+    log,
+    onNodeGone: requeueGoneNode(log),
+  });
   await node.start();
   return node;
 }

@@ -1,13 +1,12 @@
-import type { Static } from '@sinclair/typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
-import { buryDead, listDead, reviveDead, type JobView } from '../../queue/index.js';
+import { JobStateSchema, type JobView } from '../../job-schema/index.js';
+import { buryDead, listDead, reviveDead } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
-import { withRedis } from '../redis-guard.js';
-import { mintRetryKey, mintedValue, setRetryKey } from '../retry-key.js';
-import { DeadQuery, ErrorBody, JobStatusBody, TypeQuery } from '../schemas.js';
+import { withRedis, mintRetryKey, mintedValue, setRetryKey } from '../../http/index.js';
+import { DeadQuery, ErrorBody, TypeQuery } from '../schemas.js';
 
 const Count = (name: string) => Type.Object({ [name]: Type.Integer() });
 
@@ -45,7 +44,7 @@ export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'Jobs that failed for good, newest first, with their error history. All types unless `type` is given.',
         querystring: DeadQuery,
         response: {
-          200: Type.Object({ total: Type.Integer(), jobs: Type.Array(JobStatusBody) }),
+          200: Type.Object({ total: Type.Integer(), jobs: Type.Array(JobStateSchema) }),
           '4xx': ErrorBody,
           503: ErrorBody,
         },

@@ -1,12 +1,11 @@
-import type { Static } from '@sinclair/typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
-import { getJob, type JobEvent } from '../../queue/index.js';
+import { isFinalStatus, type JobEvent } from '../../job-schema/index.js';
+import { getJob } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
-import { isFinalStatus } from '../job-watcher.js';
-import { withRedis } from '../redis-guard.js';
+import { withRedis } from '../../http/index.js';
 import { ErrorBody, IdParams } from '../schemas.js';
 
 const KEEPALIVE_MS = 15_000;

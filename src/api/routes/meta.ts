@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { readMembers } from '../../cluster/index.js';
 import { readClusterSnapshot } from '../../monitor/index.js';
-import { withRedis } from '../redis-guard.js';
+import { withRedis } from '../../http/index.js';
 import type { ApiContext } from '../context.js';
 import { ClusterBody, ErrorBody, MonitorBody, TypesBody } from '../schemas.js';
 

@@ -1,14 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import type { Static } from '@sinclair/typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
-import { getJobStatus } from '../../queue/index.js';
+import { JobStateSchema } from '../../job-schema/index.js';
+import { getJobStatus, type JobWatcher } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
-import type { JobWatcher } from '../job-watcher.js';
 import { checkedId } from '../job-id.js';
-import { withRedis } from '../redis-guard.js';
-import { ErrorBody, IdParams, JobStatusBody } from '../schemas.js';
+import { withRedis } from '../../http/index.js';
+import { ErrorBody, IdParams } from '../schemas.js';
 
 const StatusQuery = Type.Object(
   {
@@ -53,7 +52,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
           '`accepted` (queued), `pending` (a worker is on it), `done` (with `value`), `failed` (with `error`) or `cancelled`. 404 once the result TTL has passed. With `?wait=<seconds>`, answers as soon as the job is final (long-poll).',
         params: IdParams,
         querystring: StatusQuery,
-        response: { 200: JobStatusBody, '4xx': ErrorBody, 503: ErrorBody },
+        response: { 200: JobStateSchema, '4xx': ErrorBody, 503: ErrorBody },
       },
     },
     async (request) => {

@@ -1,14 +1,11 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
-import { cancelJob, getJob } from '../../queue/index.js';
-import { queueOfJobId } from '../../redis/index.js';
-import { WebhookAllowList } from '../../webhooks/index.js';
+import { cancelJob } from '../../queue/index.js';
+import { Submitter } from '../../submit/index.js';
 import type { ApiContext } from '../context.js';
-import { chooseJobId, mismatch } from '../idempotency.js';
 import { checkedId } from '../job-id.js';
-import { withRedis } from '../redis-guard.js';
-import { setRetryKey } from '../retry-key.js';
+import { withRedis, setRetryKey } from '../../http/index.js';
 import { tenantOf } from '../security.js';
 import {
   Accepted,
@@ -24,7 +21,7 @@ const DEFAULT_TYPE = 'permute';
 
 /** POST /api/work (the seed's `?data=` form and the JSON form) and DELETE /api/work/<id>. */
 export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const webhooks = new WebhookAllowList(ctx.config.webhookAllow);
+  const submitter = new Submitter(ctx);
   app.post<{
     Querystring: Static<typeof WorkQuery>;
     Body: Static<typeof WorkBody> | undefined;
@@ -64,63 +61,27 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
         );
       }
       const type = body.type ?? query.type ?? DEFAULT_TYPE;
-      const definition = ctx.registry.validate(type, data);
-      const { config } = ctx;
       const key = body.key ?? headers['idempotency-key'];
-      if (body.callbackUrl !== undefined) {
-        const verdict = webhooks.checkUrl(body.callbackUrl);
-        if (!verdict.ok) {
-          throw new WorkmeshError(
-            'WM_ERR_WEBHOOK_NOT_ALLOWED',
-            `callbackUrl refused: ${verdict.reason}`,
-          );
-        }
-      }
-      const runAt =
-        body.runAt !== undefined
-          ? Date.parse(body.runAt)
-          : body.delayMs
-            ? Date.now() + body.delayMs
-            : 0;
-      // The date-time format passes a leap second (`23:59:60Z`) that Date cannot hold (NaN):
-      // that job would run at once.
-      if (Number.isNaN(runAt)) {
-        throw new WorkmeshError(
-          'WM_ERR_API_BAD_REQUEST',
-          'body/runAt is not a time this API can hold',
-        );
-      }
-      const timeoutMs = body.timeoutMs ?? definition.timeoutMs;
       // The id is fixed before anything is written: a 5xx answer carries the key that makes
-      // a resend name this job again (retry-key.ts).
+      // a resend name this job again (http's retry keys).
       if (key !== undefined) setRetryKey(request, key);
-      const choice = await chooseJobId(ctx, {
-        type: definition.name,
-        queues: ctx.registry.queuesOf(definition.name),
-        data,
-        key,
-        tenant: tenantOf(request),
-        runAt,
-      });
-      setRetryKey(request, choice.retryKey);
-      const job = {
-        type: queueOfJobId(choice.id)!,
-        data,
-        resultTtlSec:
-          body.resultTtlSec ?? query.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
-        maxAttempts: body.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,
-        options: {
-          backoff: body.backoff ??
-            definition.backoff ?? { type: 'exponential' as const, delayMs: config.backoffMs },
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      const submitted = await submitter.submit(
+        {
+          type,
+          data,
+          key,
+          tenant: tenantOf(request),
+          runAt: body.runAt,
+          delayMs: body.delayMs,
+          resultTtlSec: body.resultTtlSec ?? query.resultTtlSec,
+          maxAttempts: body.maxAttempts,
+          backoff: body.backoff,
+          timeoutMs: body.timeoutMs,
+          callbackUrl: body.callbackUrl,
         },
-        runAt,
-        id: choice.id,
-        ...(body.callbackUrl === undefined ? {} : { webhook: body.callbackUrl }),
-      };
-      const { id, created } = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
-        ctx.producer.enqueue(job),
+        (retryKey: string) => setRetryKey(request, retryKey),
       );
+      const { id, runAt } = submitted;
       const answer = {
         callback: id,
         status: 'accepted',
@@ -128,23 +89,8 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
         statusUrl: `/api/status/${id}`,
         ...(runAt > Date.now() ? { runAt: new Date(runAt).toISOString() } : {}),
       };
-      if (created) return reply.status(202).send(answer);
-      const existing = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
-        getJob(ctx.redis, ctx.keys, id),
-      );
-      // A key whose first use was not recorded (a minted key, or its record expired): the
-      // job it names must be this request's.
-      if (
-        existing &&
-        !choice.compared &&
-        (existing.type !== definition.name ||
-          JSON.stringify(existing.data) !== JSON.stringify(data))
-      ) {
-        throw mismatch(definition.name);
-      }
-      return reply
-        .status(200)
-        .send({ ...answer, status: existing?.status ?? 'accepted', duplicate: true });
+      if (submitted.created) return reply.status(202).send(answer);
+      return reply.status(200).send({ ...answer, status: submitted.status, duplicate: true });
     },
   );
 

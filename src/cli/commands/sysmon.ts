@@ -4,6 +4,7 @@ import { createRegistry } from '../../jobs/index.js';
 import { createLogger } from '../../log/index.js';
 import { loadPorts } from '../../ports/index.js';
 import { Monitor, type MonitorSnapshot } from '../../monitor/index.js';
+import { requeueGoneNode } from '../../queue/index.js';
 import { Keys, connectRedis } from '../../redis/index.js';
 import { TerminalView, renderFrame, statusLine } from '../../sysmon/index.js';
 import type { Command } from '../command.js';
@@ -99,7 +100,13 @@ export const sysmonCommand: Command = {
     }
     // Refuse an unsafe console before joining: others would see a node come and go.
     if (flags['no-console'] !== true) checkListenAllowed(config, log);
-    const node = new ClusterNode({ config, nodeId, role: 'sysmon', log });
+    const node = new ClusterNode({
+      config,
+      nodeId,
+      role: 'sysmon',
+      log,
+      onNodeGone: requeueGoneNode(log),
+    });
     const monitor = new Monitor({ ...monitorOptions, node });
     await node.start();
     await monitor.start();

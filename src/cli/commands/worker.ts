@@ -4,6 +4,7 @@ import { createRegistry } from '../../jobs/index.js';
 import { loadPorts } from '../../ports/index.js';
 import { createLogger } from '../../log/index.js';
 import { Metrics, redisSources, startMetricsServer } from '../../metrics/index.js';
+import { requeueGoneNode } from '../../queue/index.js';
 import { Keys, connectRedis, onRedisError } from '../../redis/index.js';
 import { runCallable, startWorker } from '../../worker/index.js';
 import type { Command } from '../command.js';
@@ -55,6 +56,7 @@ export const workerCommand: Command = {
       offers: { types: worker.types, concurrency: worker.concurrency },
       jobFigures: () => worker.counts(),
       meta,
+      onNodeGone: requeueGoneNode(log),
     });
     node.register('run', runCallable(registry, log));
     // Console actions. Both answer at once: a drain or a stop may take longer than a call.

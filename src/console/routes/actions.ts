@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { withRedis } from '../../api/index.js';
+import { withRedis } from '../../http/index.js';
 import { WorkmeshError } from '../../errors/index.js';
 import { buryDead, reviveDead } from '../../queue/index.js';
 import { queueOfJobId } from '../../redis/index.js';
+import { Submitter } from '../../submit/index.js';
 import type { ConsoleContext } from '../context.js';
 import { checkedJobId, checkedType } from './data.js';
 
@@ -17,6 +18,7 @@ export function actionRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   const redis = <T>(fn: () => Promise<T>): Promise<T> =>
     withRedis(ctx.redis, ctx.redisTimeoutMs, fn);
   const queueOf = (id: string): string => queueOfJobId(checkedJobId(id))!;
+  const submitter = new Submitter(ctx);
 
   app.post<{ Body: { type?: unknown; data?: unknown } }>(
     '/console/api/work',
@@ -25,20 +27,7 @@ export function actionRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       const type = checkedType(typeof body.type === 'string' ? body.type : 'permute')!;
       if (body.data === undefined)
         throw new WorkmeshError('WM_ERR_API_NO_DATA', 'no work data: send {"type", "data"}');
-      const definition = ctx.registry.validate(type, body.data);
-      const { config } = ctx;
-      const { id } = await redis(() =>
-        ctx.producer.enqueue({
-          type,
-          data: body.data,
-          resultTtlSec: definition.resultTtlSec ?? config.resultTtlSec,
-          maxAttempts: definition.maxAttempts ?? config.maxAttempts,
-          options: {
-            backoff: definition.backoff ?? { type: 'exponential', delayMs: config.backoffMs },
-            ...(definition.timeoutMs === undefined ? {} : { timeoutMs: definition.timeoutMs }),
-          },
-        }),
-      );
+      const { id } = await submitter.submit({ type, data: body.data });
       request.log.info({ jobId: id }, 'work submitted from the console');
       return reply.status(202).send({ callback: id, status: 'accepted', type });
     },

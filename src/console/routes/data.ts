@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { withRedis } from '../../api/index.js';
+import { withRedis } from '../../http/index.js';
 import { WorkmeshError } from '../../errors/index.js';
 import type { MonitorSnapshot } from '../../monitor/index.js';
 import { getJob, listDead } from '../../queue/index.js';

@@ -7,12 +7,12 @@ import {
   type ClaimedJob,
   type FinishResult,
   type Outcome,
-  type QueueConsumer,
+  type StreamConsumer,
 } from '../queue/index.js';
 import { redisOutage } from '../redis/index.js';
 import { JobAbort, JobRun, type Settled } from './job-run.js';
 
-export interface RunnerSettings {
+export interface ProcessorSettings {
   readonly concurrency: number;
   readonly claimTimeoutMs: number;
   readonly blockMs: number;
@@ -22,7 +22,7 @@ export interface RunnerSettings {
   readonly onFinished?: (id: string, result: FinishResult) => void;
 }
 
-export interface RunnerCounts {
+export interface ProcessorCounts {
   inFlight: number;
   processed: number;
   failed: number;
@@ -43,13 +43,20 @@ function errorMessage(err: unknown): string {
 }
 
 /**
- * Runs one job type on one worker process: claims work up to its concurrency, runs each job's
- * handler (aborting it past its timeout), renews the claims of running jobs, takes over claims
- * left idle by dead workers, promotes due delayed jobs, and writes outcomes. Every loop logs
- * and survives its errors (a Redis outage included).
+ * Processes one queue (a type, or one partition of it) on one worker process, through its
+ * StreamConsumer: claims work up to its concurrency, runs each job's handler (aborting it past
+ * its timeout), renews the claims of running jobs, takes over claims left idle by dead
+ * workers, promotes due delayed jobs, and writes outcomes. Every loop logs and survives its
+ * errors (a Redis outage included).
  */
-export class QueueRunner {
-  readonly counts: RunnerCounts = { inFlight: 0, processed: 0, failed: 0, retried: 0, refused: 0 };
+export class QueueProcessor {
+  readonly counts: ProcessorCounts = {
+    inFlight: 0,
+    processed: 0,
+    failed: 0,
+    retried: 0,
+    refused: 0,
+  };
   /** Jobs held: running, or settled with their outcome being written. */
   private readonly running = new Map<string, Running>();
   /** Handlers running now: what `concurrency` limits. */
@@ -65,9 +72,9 @@ export class QueueRunner {
   private reclaiming: Promise<void> | undefined;
 
   constructor(
-    private readonly consumer: QueueConsumer,
+    private readonly consumer: StreamConsumer,
     private readonly definition: AnyJobDefinition,
-    private readonly settings: RunnerSettings,
+    private readonly settings: ProcessorSettings,
     private readonly log: Logger,
   ) {}
 
@@ -180,7 +187,7 @@ export class QueueRunner {
         const count = Math.min(free, chunk);
         this.claiming += count;
         const claim: Promise<void> = this.consumer
-          .claim(count)
+          .claimNow(count)
           .then(
             ({ read, jobs }) => {
               for (const job of jobs) this.execute(job);
@@ -202,7 +209,7 @@ export class QueueRunner {
       }
       try {
         if (failures > 0) await this.consumer.ensureGroup();
-        const jobs = await this.consumer.read(free, this.settings.blockMs);
+        const jobs = await this.consumer.claimOrWait(free, this.settings.blockMs);
         for (const job of jobs) this.execute(job);
         backlog = jobs.length >= free;
         failures = 0;
@@ -252,7 +259,7 @@ export class QueueRunner {
 
   private async reclaimIdle(free: number): Promise<void> {
     try {
-      const jobs = await this.consumer.reclaim(free, this.settings.claimTimeoutMs);
+      const jobs = await this.consumer.reclaimIdle(free, this.settings.claimTimeoutMs);
       if (this.stopping) {
         // stop() began meanwhile: these would run on connections about to close. Hand them
         // back at once, unstarted (stop() waits for this).

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { isFinalStatus } from '../job-schema/index.js';
 
 /**
  * A job event (n, status), or (0, RESYNC): the watcher's connection was lost and is back, and
@@ -9,12 +10,6 @@ export type JobEventListener = (n: number, status: string) => void;
 
 /** The status a listener gets after the watcher's pub/sub connection came back. */
 export const RESYNC = 'resync';
-
-const FINAL = new Set(['done', 'failed', 'cancelled']);
-
-export function isFinalStatus(status: string): boolean {
-  return FINAL.has(status);
-}
 
 /**
  * Tells the requests of this API process that wait on jobs (long-poll, server-sent events)
@@ -113,13 +108,13 @@ export class JobWatcher {
       wake();
     };
     const unwatch = this.watch(id, (_n, status) => {
-      if (FINAL.has(status) || status === RESYNC) wake();
+      if (isFinalStatus(status) || status === RESYNC) wake();
     });
     const timer = setTimeout(end, waitMs);
     signal?.addEventListener('abort', end, { once: true });
     try {
       let last = await read();
-      while (last && !FINAL.has(last.status) && !over) {
+      while (last && !isFinalStatus(last.status) && !over) {
         await woken;
         woken = new Promise<void>((resolve) => (wake = resolve));
         last = await read();
@@ -148,7 +143,7 @@ export class JobWatcher {
     }
     let anyFinal = false;
     for (const [id, n, status] of events) {
-      anyFinal ||= FINAL.has(status);
+      anyFinal ||= isFinalStatus(status);
       const set = this.listeners.get(id);
       if (set) for (const listener of [...set]) listener(n, status);
       for (const fn of this.onEvery) fn(id, n, status);

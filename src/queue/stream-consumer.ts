@@ -88,11 +88,12 @@ function isNoGroup(err: unknown): boolean {
 }
 
 /**
- * One worker's side of one queue: claim (blocking read or takeover of idle claims), renew
- * claims of running jobs, promote due delayed jobs, and write outcomes, each state change
- * through its Lua script.
+ * This worker as a consumer of one queue's stream group (the Redis side of running its jobs):
+ * claim new jobs (claimNow, or claimOrWait on an empty queue), take over claims left idle
+ * (reclaimIdle), renew the claims of running jobs, promote due delayed jobs, and write
+ * outcomes, each state change through its Lua script.
  */
-export class QueueConsumer {
+export class StreamConsumer {
   private readonly stream: string;
   /** On a Redis Cluster claim.lua is not used (see readThenStart). */
   private readonly onCluster: boolean;
@@ -139,7 +140,7 @@ export class QueueConsumer {
    * behind it: Redis runs the claim the moment the wait ends, and a woken worker has its jobs,
    * data included, one round trip after the entry was added, instead of two (read, then start).
    */
-  async read(count: number, blockMs: number): Promise<ClaimedJob[]> {
+  async claimOrWait(count: number, blockMs: number): Promise<ClaimedJob[]> {
     if (this.onCluster) return (await this.readThenStart(count, blockMs)).jobs;
     // Found empty by the last claim: wait at once (what came since ends the wait at once).
     while (this.emptyAfter === undefined) {
@@ -162,7 +163,7 @@ export class QueueConsumer {
    * jobs to run, and how many entries were read (skipped ones included: read = count means
    * the queue likely has more).
    */
-  async claim(count: number): Promise<Claimed> {
+  async claimNow(count: number): Promise<Claimed> {
     if (this.onCluster) return this.readThenStart(count, 0);
     return this.claimOn(this.redis, count);
   }
@@ -248,7 +249,7 @@ export class QueueConsumer {
     throw wait.status === 'rejected' ? wait.reason : claim.reason;
   }
 
-  /** Ends a read() that is blocked waiting, as if its time had run out; no entry is lost. */
+  /** Ends a claimOrWait() that is blocked waiting, as if its time had run out; no entry is lost. */
   async interrupt(): Promise<void> {
     if (this.blockingClientId !== undefined) {
       await this.redis.client('UNBLOCK', this.blockingClientId);
@@ -256,7 +257,7 @@ export class QueueConsumer {
   }
 
   /** Takes over up to count entries whose holder has not renewed them for minIdleMs. */
-  async reclaim(count: number, minIdleMs: number): Promise<ClaimedJob[]> {
+  async reclaimIdle(count: number, minIdleMs: number): Promise<ClaimedJob[]> {
     const reply = (await this.redis.xautoclaim(
       this.stream,
       GROUP,

@@ -1,10 +1,9 @@
 import { createHash, randomInt } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { ownedBy, tenantJobId } from '../auth/index.js';
 import { WorkmeshError } from '../errors/index.js';
-import { JOB_ID_RE, newJobId, queueOfJobId, runScript } from '../redis/index.js';
-import type { ApiContext } from './context.js';
-import { withRedis } from './redis-guard.js';
-import { mintRetryKey, mintedValue } from './retry-key.js';
+import { JOB_ID_RE, newJobId, queueOfJobId, runScript, type Keys } from '../redis/index.js';
+import { mintRetryKey, mintedValue } from '../http/index.js';
 
 /** How long an idempotency key is remembered after its first use (plus the job's delay). */
 export const IDEMPOTENCY_TTL_SEC = 24 * 3600;
@@ -50,6 +49,13 @@ function keyedId(queue: string, key: string, tenant: string | undefined): string
   return `${queue}.${digest(key, 16)}`;
 }
 
+/** Where a key's record is kept, and the guard every Redis call of a submission goes through. */
+export interface IdStore {
+  readonly redis: Redis;
+  readonly keys: Keys;
+  readonly guard: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
 export interface JobRequest {
   readonly type: string;
   readonly queues: readonly string[];
@@ -66,7 +72,7 @@ export interface JobRequest {
  * - a client's key: the job the key named first (idempotency.lua), whatever the partition
  *   count or tokens are now; 422 when that was another type or other data.
  */
-export async function chooseJobId(ctx: ApiContext, req: JobRequest): Promise<JobIdChoice> {
+export async function chooseJobId(store: IdStore, req: JobRequest): Promise<JobIdChoice> {
   const { key, tenant, queues } = req;
   if (key === undefined) {
     const queue = queueFor(queues, undefined);
@@ -90,11 +96,11 @@ export async function chooseJobId(ctx: ApiContext, req: JobRequest): Promise<Job
   }
   const candidate = keyedId(queueFor(queues, key), key, tenant);
   const fingerprint = jobFingerprint(req.type, req.data);
-  const recordKey = ctx.keys.idempotency(req.type, digest(key, 22));
+  const recordKey = store.keys.idempotency(req.type, digest(key, 22));
   const ttlSec = IDEMPOTENCY_TTL_SEC + Math.max(0, Math.ceil((req.runAt - Date.now()) / 1000));
-  const recorded = (await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
+  const recorded = (await store.guard(() =>
     runScript(
-      ctx.redis,
+      store.redis,
       'idempotency',
       [recordKey],
       [tenant ?? '', candidate, fingerprint, ttlSec],
@@ -109,12 +115,12 @@ export async function chooseJobId(ctx: ApiContext, req: JobRequest): Promise<Job
   if (queue !== undefined && queues.includes(queue)) return { id, retryKey: key, compared: true };
   // Its queue is no longer one of the type's (fewer partitions now): answer that job while
   // it lives; once it is gone, the key starts over in a queue that is consumed.
-  const exists = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
-    queue === undefined ? Promise.resolve(0) : ctx.redis.exists(ctx.keys.job(id)),
+  const exists = await store.guard(() =>
+    queue === undefined ? Promise.resolve(0) : store.redis.exists(store.keys.job(id)),
   );
   if (exists === 1) return { id, retryKey: key, compared: true };
-  await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
-    ctx.redis
+  await store.guard(() =>
+    store.redis
       .multi()
       .hset(recordKey, tenant ?? '', `${candidate} ${fingerprint}`)
       .expire(recordKey, ttlSec)

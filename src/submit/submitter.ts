@@ -1,0 +1,142 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
+import { WorkmeshError } from '../errors/index.js';
+import { withRedis } from '../http/index.js';
+import type { JobRegistry } from '../jobs/index.js';
+import { getJob, type Backoff, type Producer } from '../queue/index.js';
+import { queueOfJobId, type Keys } from '../redis/index.js';
+import { WebhookAllowList } from '../webhooks/index.js';
+import { chooseJobId, mismatch, type IdStore } from './job-id.js';
+
+export interface SubmitterOptions {
+  readonly config: Pick<Config, 'resultTtlSec' | 'maxAttempts' | 'backoffMs' | 'webhookAllow'>;
+  readonly registry: JobRegistry;
+  readonly producer: Producer;
+  readonly redis: Redis;
+  readonly keys: Keys;
+  /**
+   * A server's requests wait at most this long for Redis, then fail with 503 (http's
+   * withRedis); absent (the shell): a call waits for Redis as any other.
+   */
+  readonly redisTimeoutMs?: number;
+}
+
+/** A job to submit: its type and data, and what the submitter chose to set of the rest. */
+export interface Submission {
+  readonly type: string;
+  readonly data: unknown;
+  /** Idempotency key: a resend with it names the same job. */
+  readonly key?: string | undefined;
+  /** The token's tenant, when tokens are in use: the id is bound to it. */
+  readonly tenant?: string | undefined;
+  /** Run at (ISO 8601); else after delayMs; else now. */
+  readonly runAt?: string | undefined;
+  readonly delayMs?: number | undefined;
+  readonly resultTtlSec?: number | undefined;
+  readonly maxAttempts?: number | undefined;
+  readonly backoff?: Backoff | undefined;
+  readonly timeoutMs?: number | undefined;
+  /** Webhook: the final status is POSTed here (checked against WORKMESH_WEBHOOK_ALLOW). */
+  readonly callbackUrl?: string | undefined;
+}
+
+export interface Submitted {
+  /** The callback id. */
+  readonly id: string;
+  /** false: the key named a job that exists already (a resend). */
+  readonly created: boolean;
+  /** `accepted`, or the current status of the job a resend named. */
+  readonly status: string;
+  /** Due time, ms since the epoch; 0: now. */
+  readonly runAt: number;
+}
+
+/**
+ * The one way a job is submitted (the API, the console and the shell): its type's checks, the
+ * defaults (the request's, else its type's, else the settings'), the partition it goes to and
+ * its idempotent id.
+ */
+export class Submitter {
+  private readonly webhooks: WebhookAllowList;
+  private readonly store: IdStore;
+
+  constructor(private readonly options: SubmitterOptions) {
+    this.webhooks = new WebhookAllowList(options.config.webhookAllow);
+    const { redis, keys, redisTimeoutMs } = options;
+    this.store = {
+      redis,
+      keys,
+      guard:
+        redisTimeoutMs === undefined ? (fn) => fn() : (fn) => withRedis(redis, redisTimeoutMs, fn),
+    };
+  }
+
+  /**
+   * Checks and queues the job. onRetryKey gets the key that makes a resend safe as soon as the
+   * id is fixed, before the job is written (a 5xx answer carries it: http's retry keys).
+   */
+  async submit(job: Submission, onRetryKey?: (key: string) => void): Promise<Submitted> {
+    const { config, registry } = this.options;
+    const definition = registry.validate(job.type, job.data);
+    if (job.callbackUrl !== undefined) {
+      const verdict = this.webhooks.checkUrl(job.callbackUrl);
+      if (!verdict.ok) {
+        throw new WorkmeshError(
+          'WM_ERR_WEBHOOK_NOT_ALLOWED',
+          `callbackUrl refused: ${verdict.reason}`,
+        );
+      }
+    }
+    const runAt =
+      job.runAt !== undefined ? Date.parse(job.runAt) : job.delayMs ? Date.now() + job.delayMs : 0;
+    // The date-time format passes a leap second (`23:59:60Z`) that Date cannot hold (NaN):
+    // that job would run at once.
+    if (Number.isNaN(runAt)) {
+      throw new WorkmeshError(
+        'WM_ERR_API_BAD_REQUEST',
+        'body/runAt is not a time this API can hold',
+      );
+    }
+    const timeoutMs = job.timeoutMs ?? definition.timeoutMs;
+    const choice = await chooseJobId(this.store, {
+      type: definition.name,
+      queues: registry.queuesOf(definition.name),
+      data: job.data,
+      key: job.key,
+      tenant: job.tenant,
+      runAt,
+    });
+    onRetryKey?.(choice.retryKey);
+    const { id, created } = await this.store.guard(() =>
+      this.options.producer.enqueue({
+        queue: queueOfJobId(choice.id)!,
+        data: job.data,
+        resultTtlSec: job.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
+        maxAttempts: job.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,
+        options: {
+          backoff: job.backoff ??
+            definition.backoff ?? { type: 'exponential', delayMs: config.backoffMs },
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        },
+        runAt,
+        id: choice.id,
+        ...(job.callbackUrl === undefined ? {} : { webhook: job.callbackUrl }),
+      }),
+    );
+    if (created) return { id, created, status: 'accepted', runAt };
+    const existing = await this.store.guard(() =>
+      getJob(this.options.redis, this.options.keys, id),
+    );
+    // A key whose first use was not recorded (a minted key, or its record expired): the job
+    // it names must be this request's.
+    if (
+      existing &&
+      !choice.compared &&
+      (existing.type !== definition.name ||
+        JSON.stringify(existing.data) !== JSON.stringify(job.data))
+    ) {
+      throw mismatch(definition.name);
+    }
+    return { id, created, status: existing?.status ?? 'accepted', runAt };
+  }
+}
