@@ -27,6 +27,7 @@ export const SCRIPT_NAMES = [
   'heartbeat',
   'reap',
   'leave',
+  'rate-limit',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
