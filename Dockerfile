@@ -1,15 +1,17 @@
 # workmesh: one image for every role (`docker run workmesh api|worker|sysmon|shell ...`).
 # Build stage: install everything, compile TypeScript, then drop the dev dependencies.
-FROM node:20-alpine AS build
+# Node 24: the LTS line CI runs the suite on (package.json `engines` lists the supported ones).
+FROM node:24-alpine AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.ts ./scripts/build.ts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: the compiled code and production dependencies only, run as a non-root user.
-FROM node:20-alpine AS runtime
+FROM node:24-alpine AS runtime
 ENV NODE_ENV=production \
     WORKMESH_HOST=0.0.0.0
 WORKDIR /app

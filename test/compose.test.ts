@@ -187,6 +187,23 @@ describe('Dockerfile', () => {
     assert.equal(pkg.bin.workmesh, 'dist/cli/main.js');
   });
 
+  it('runs a Node line that package.json engines admits and .ci/run tests the suite on', () => {
+    const majors = lines.flatMap((l) => /^FROM\s+node:(\d+)/i.exec(l)?.[1] ?? []).map(Number);
+    assert.equal(majors.length, stages.length, 'every stage is an official node image');
+    assert.equal(new Set(majors).size, 1, 'one Node line for build and runtime');
+    const major = majors[0]!;
+    const { engines } = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+      engines: { node: string };
+    };
+    // Clauses of the forms `^M[.m]` and `>=M`: enough for what engines says.
+    const admitted = engines.node.split('||').some((clause) => {
+      const [, op, m] = /^\s*(\^|>=)(\d+)/.exec(clause) ?? [];
+      return op === '^' ? Number(m) === major : op === '>=' && Number(m) <= major;
+    });
+    assert.ok(admitted, `node:${major} within engines ${engines.node}`);
+    assert.match(readFileSync(`${ROOT}.ci/run`, 'utf8'), new RegExp(`node@${major}\\b`));
+  });
+
   it('exposes the ports the compose file uses', () => {
     const exposed = lines
       .filter((l) => /^EXPOSE\s/i.test(l))

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configToEnv, loadConfig, options } from '../src/config/index.js';
+import type { Command } from '../src/cli/command.js';
+import {
+  configToEnv,
+  loadConfig,
+  options,
+  type Config,
+  type SettingKey,
+} from '../src/config/index.js';
 import { isWorkmeshError } from '../src/errors/index.js';
 
 describe('config', () => {
@@ -66,5 +73,42 @@ describe('config', () => {
     assert.equal(envs.size, options.length);
     assert.equal(flags.size, options.length);
     for (const o of options) assert.ok(o.doc.length > 10, o.key);
+  });
+
+  // The Config type and each command's list of settings are derived from the settings table
+  // (issue 18, item 5): checked by `npm run typecheck`, which type-checks the tests. A
+  // ts-expect-error directive that finds no error is itself a compile error.
+  it("types Config and the commands' settings by the settings table", () => {
+    type Equal<A, B> =
+      (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+    const checks: [
+      Equal<Config['apiPort'], number>,
+      Equal<Config['metricsPort'], number | undefined>,
+      Equal<Config['insecure'], boolean>,
+      Equal<Config['types'], readonly string[]>,
+      Equal<Config['clusterSecret'], string | undefined>,
+      Equal<Config['apiUrl'], string>,
+      Equal<Config['logLevel'], 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>,
+      Equal<keyof Config, SettingKey>,
+    ] = [true, true, true, true, true, true, true, true];
+    assert.ok(checks.every(Boolean));
+
+    // @ts-expect-error: no such setting (the table has concurrency)
+    const misspelt: SettingKey = 'concurency';
+    const command: Pick<Command, 'settings'> = {
+      // @ts-expect-error: a misspelt setting in a command's list does not compile
+      settings: ['redisUrl', 'prefx'],
+    };
+    // @ts-expect-error: a setting read off the config must be in the table
+    const absent: unknown = loadConfig({}).apiPorts;
+    assert.deepEqual(
+      [misspelt, command.settings, absent],
+      ['concurency', ['redisUrl', 'prefx'], undefined],
+    );
+    assert.deepEqual(
+      new Set(Object.keys(loadConfig({}))),
+      new Set(options.map((o) => o.key)),
+      "the config object has exactly the table's keys",
+    );
   });
 });

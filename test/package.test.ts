@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient } from '../src/client/index.js';
 import { freePort } from '../src/redis/index.js';
@@ -73,6 +73,7 @@ function installOffline(project: string, tarball: string): void {
 
 describe("the README's own job types, from an empty project", () => {
   const project = mkdtempSync(join(tmpdir(), 'workmesh-empty-project-'));
+  const installed = join(project, 'node_modules/workmesh');
   const children: ChildProcess[] = [];
   let redis: TestRedis;
 
@@ -170,5 +171,146 @@ describe("the README's own job types, from an empty project", () => {
       'permute,hash,text-stats,resize',
       'permute,hash,text-stats,shout',
     ]);
+  });
+
+  it('ships what its exports, types and source maps point to, and the license', () => {
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+      types: string;
+      exports: Record<string, string | { types: string; default: string }>;
+      scripts: Record<string, string>;
+    };
+    for (const [path, target] of Object.entries(pkg.exports)) {
+      if (path === './package.json') continue;
+      assert.ok(typeof target === 'object', `${path}: conditions, not a bare path`);
+      assert.deepEqual(Object.keys(target), ['types', 'default'], `${path}: types first`);
+      for (const file of [target.types, target.default])
+        assert.ok(existsSync(join(installed, file)), `${path}: ${file} shipped`);
+    }
+    assert.ok(existsSync(join(installed, pkg.types)));
+    for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md'])
+      assert.ok(existsSync(join(installed, file)), file);
+    // Every source map names files that are in the package (they point into src/).
+    const maps = readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.map'),
+    );
+    assert.ok(maps.length > 50, `${maps.length} source maps`);
+    for (const map of maps) {
+      const at = dirname(join(installed, 'dist', map));
+      const { sources } = JSON.parse(readFileSync(join(installed, 'dist', map), 'utf8')) as {
+        sources: string[];
+      };
+      for (const source of sources)
+        assert.ok(existsSync(resolve(at, source)), `${map}: ${source} resolves`);
+    }
+    // The build is a node script, not rm -rf / cp -r, and publishing builds first.
+    assert.doesNotMatch(pkg.scripts.build!, /\brm\b|\bcp\b/);
+    assert.match(pkg.scripts.prepublishOnly!, /npm run build/);
+  });
+
+  it("TypeScript finds the types of workmesh/jobs, TypeBox's Type and Static included", () => {
+    writeFileSync(
+      join(project, 'typed.ts'),
+      [
+        "import { Type, defineJob, type Static } from 'workmesh/jobs';",
+        "import { WorkmeshClient } from 'workmesh/client';",
+        "import { loadConfig } from 'workmesh';",
+        'const Input = Type.Object({ email: Type.String({ format: "email" }) });',
+        "export const ok: Static<typeof Input> = { email: 'a@b.c' };",
+        '// @ts-expect-error: email is a string',
+        'export const bad: Static<typeof Input> = { email: 1 };',
+        "export const job = defineJob({ name: 'mail', description: 'Mails', input: Input, handler: (d) => d.email.length });",
+        'export const client: WorkmeshClient | undefined = undefined;',
+        'export const port: number = loadConfig({}).apiPort;',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['typed.ts'],
+      }),
+    );
+    try {
+      sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.'], project);
+    } catch (err) {
+      assert.fail(String((err as { stdout?: string }).stdout ?? err));
+    }
+  });
+
+  it("workmesh up from the package runs the seed's flow: POST /api/work, GET /api/status until done", async () => {
+    const [apiPort, consolePort] = [await freePort(), await freePort()];
+    // A terminal that was never told anything about workmesh: up starts its own redis-server.
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('WORKMESH_') && k !== 'REDIS_URL'),
+    );
+    const up = spawn(join(project, 'node_modules/.bin/workmesh'), ['up'], {
+      cwd: project,
+      env: {
+        ...env,
+        WORKMESH_API_PORT: String(apiPort),
+        WORKMESH_CONSOLE_PORT: String(consolePort),
+        WORKMESH_WORKERS: '1',
+        WORKMESH_PERMUTE_DELAY_MS: '100',
+        WORKMESH_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(up);
+    let output = '';
+    up.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    up.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((done) => up.once('exit', done));
+    const base = `http://127.0.0.1:${apiPort}`;
+    try {
+      await until(
+        'up to serve the API',
+        () =>
+          fetch(`${base}/healthz`).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        (status) => status === 200,
+        180_000,
+        250,
+      ).catch((err: Error) => assert.fail(`${err.message}\n${output}`));
+      const data = 'some-string-goes-here';
+      const posted = await fetch(`${base}/api/work?data=${data}`, { method: 'POST' });
+      assert.equal(posted.status, 202);
+      const { callback, statusUrl } = (await posted.json()) as {
+        callback: string;
+        statusUrl: string;
+      };
+      assert.match(callback, /^permute\./);
+      const done = await until(
+        'the job to be done',
+        async () =>
+          (await (await fetch(`${base}${statusUrl}`)).json()) as { status: string; value?: string },
+        (job) => job.status === 'done' || job.status === 'failed',
+        120_000,
+        200,
+      ).catch((err: Error) => assert.fail(`${err.message}\n${output}`));
+      assert.equal(done.status, 'done', output);
+      assert.equal([...done.value!].sort().join(''), [...data].sort().join(''));
+      // Stopped once all it starts is up (the console's line ends its banner).
+      await until(
+        'the console',
+        () => output,
+        (o) => /^console\s+http/m.test(o),
+        180_000,
+        250,
+      );
+    } finally {
+      up.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, output);
   });
 });

@@ -2,9 +2,10 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TokenSet, authorize, bearerToken, ownedBy, type Principal } from '../auth/index.js';
-import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import { JOB_ID_RE } from '../redis/index.js';
+import type { ApiContext } from './context.js';
+import { redisRateLimitStore } from './rate-limit-store.js';
 import { ROUTE_SCOPES, routeScope } from './route-scopes.js';
 
 declare module 'fastify' {
@@ -66,7 +67,8 @@ function authenticate(tokens: TokenSet, request: FastifyRequest): void {
  * Authentication, authorization, tenancy, body shape limits, rate limits, CORS and security
  * headers: everything a request passes before its route. Installed before the routes.
  */
-export async function installSecurity(app: FastifyInstance, config: Config): Promise<void> {
+export async function installSecurity(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const { config } = ctx;
   const tokens = new TokenSet(config.apiTokens);
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
@@ -78,6 +80,10 @@ export async function installSecurity(app: FastifyInstance, config: Config): Pro
     await app.register(rateLimit, {
       max: config.rateLimitPerMin,
       timeWindow: 60_000,
+      // Counted in Redis, so the limit holds across API processes (--procs, replicas).
+      store: redisRateLimitStore(ctx.redis, ctx.keys, ctx.redisTimeoutMs),
+      // Redis away: let the request through rather than fail it for the limiter's sake.
+      skipOnError: true,
       // Before authentication, so failed attempts count too: a valid token is its own
       // bucket, anything else its client address.
       hook: 'onRequest',

@@ -40,7 +40,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
     },
   });
   installErrorHandlers(app);
-  await installSecurity(app, ctx.config);
+  await installSecurity(app, ctx);
   workRoutes(app, ctx);
   statusRoutes(app, ctx);
   deadRoutes(app, ctx);

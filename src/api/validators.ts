@@ -1,10 +1,6 @@
-import { Ajv, type Options } from 'ajv';
-import formatsModule from 'ajv-formats';
+import type { Options } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
-
-// ajv-formats is CommonJS with a `default`: what an ES module gets depends on the loader.
-const addFormats = ((formatsModule as unknown as { default?: unknown }).default ??
-  formatsModule) as unknown as (ajv: Ajv) => Ajv;
+import { ajvWithFormats } from '../jobs/index.js';
 
 const shared: Options = { removeAdditional: false, useDefaults: true, allErrors: false };
 
@@ -14,8 +10,8 @@ const shared: Options = { removeAdditional: false, useDefaults: true, allErrors:
  * `"maxAttempts": "5"` or `true` is refused rather than guessed at, as job data is.
  */
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
-  const coercing = addFormats(new Ajv({ ...shared, coerceTypes: true }));
-  const strict = addFormats(new Ajv({ ...shared, coerceTypes: false }));
+  const coercing = ajvWithFormats({ ...shared, coerceTypes: true });
+  const strict = ajvWithFormats({ ...shared, coerceTypes: false });
   return ({ schema, httpPart }) =>
     (httpPart === 'body' ? strict : coercing).compile(schema as object) as ReturnType<
       FastifySchemaCompiler<unknown>

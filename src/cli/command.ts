@@ -4,6 +4,7 @@ import {
   options as configOptions,
   type Config,
   type OptionSpec,
+  type SettingKey,
 } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import { withLocalState } from './local-state.js';
@@ -27,8 +28,11 @@ export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly description?: string;
-  /** Keys of the settings (config/options.ts) this command reads; each gets its flag. */
-  readonly settings: readonly string[];
+  /**
+   * Keys of the settings (config/options.ts) this command reads; each gets its flag. Typed by
+   * the table, so a misspelt key does not compile.
+   */
+  readonly settings: readonly SettingKey[];
   readonly flags?: Readonly<Record<string, FlagSpec>>;
   /**
    * Given no REDIS_URL (or the same one), it joins the `workmesh up` running from this folder:
@@ -40,7 +44,7 @@ export interface Command {
 }
 
 function settingSpecs(command: Command): OptionSpec[] {
-  return (configOptions as readonly OptionSpec[]).filter((o) => command.settings.includes(o.key));
+  return configOptions.filter((o) => command.settings.includes(o.key));
 }
 
 function formatDefault(value: OptionSpec['default']): string {

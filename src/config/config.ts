@@ -2,52 +2,34 @@ import { WorkmeshError } from '../errors/index.js';
 import { parseRedisUrl, redactRedisUrl } from '../redis/index.js';
 import { options, type OptionSpec } from './options.js';
 
-type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+type Setting = (typeof options)[number];
 
-export interface Config {
-  readonly redisUrl: string | undefined;
-  readonly prefix: string;
-  readonly host: string;
-  readonly apiPort: number;
-  readonly consolePort: number;
-  readonly apiProcs: number;
-  readonly metricsPort: number | undefined;
-  readonly consoleToken: string | undefined;
-  readonly sysmonIntervalMs: number;
-  readonly resultTtlSec: number;
-  readonly deadTtlSec: number;
-  readonly maxAttempts: number;
-  readonly maxRecoveries: number;
-  readonly backoffMs: number;
-  readonly permuteDelayMs: number;
-  readonly workers: number;
-  readonly concurrency: number;
-  readonly types: readonly string[];
-  readonly jobModules: readonly string[];
-  readonly portFiles: readonly string[];
-  readonly claimTimeoutMs: number;
-  readonly blockMs: number;
-  readonly shutdownGraceMs: number;
-  readonly heartbeatMs: number;
-  readonly nodeTtlMs: number;
-  readonly clusterSecret: string | undefined;
-  readonly callTimeoutMs: number;
-  readonly webhookAllow: readonly string[];
-  readonly webhookSecret: string | undefined;
-  readonly webhookRetryMs: number;
-  readonly apiTokens: readonly string[];
-  readonly insecure: boolean;
-  readonly corsOrigins: readonly string[];
-  readonly rateLimitPerMin: number;
-  readonly maxJsonDepth: number;
-  readonly maxJsonKeys: number;
-  readonly maxBodyBytes: number;
-  readonly dataDir: string;
-  readonly apiUrl: string;
-  readonly apiToken: string | undefined;
-  readonly historyFile: string | undefined;
-  readonly logLevel: LogLevel;
-}
+/** A setting's key in the settings table (`redisUrl`, `apiPort`, ...). */
+export type SettingKey = Setting['key'];
+
+/** The value a setting of this spec parses to: by its kind, an enum to its listed values. */
+type ValueOf<S extends Setting> = S extends { readonly kind: 'int' }
+  ? number
+  : S extends { readonly kind: 'bool' }
+    ? boolean
+    : S extends { readonly kind: 'list' }
+      ? readonly string[]
+      : S extends { readonly kind: 'enum'; readonly values: readonly (infer V)[] }
+        ? V
+        : string;
+
+/** The settings of the table, each unset when it has no default. */
+type Settings = {
+  readonly [S in Setting as S['key']]:
+    ValueOf<S> | (S['default'] extends undefined ? undefined : never);
+};
+
+/**
+ * The one config object of a process, derived from the settings table (config/options.ts):
+ * a setting added there is here too, typed by its kind. apiUrl has no default in the table
+ * but is always set: loadConfig derives it from host and apiPort.
+ */
+export type Config = Omit<Settings, 'apiUrl'> & { readonly apiUrl: string };
 
 /** Values given as flags, keyed by flag name (`port`, `concurrency`, ...), as strings. */
 export type FlagValues = Readonly<Record<string, string | undefined>>;
@@ -128,38 +110,34 @@ export function loadConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
   flags: FlagValues = {},
 ): Config {
-  const out: Record<string, unknown> = {};
+  const parsed: Record<string, unknown> = {};
   for (const spec of options as readonly OptionSpec[]) {
     const raw = flags[spec.flag] ?? env[spec.env];
-    out[spec.key] = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw);
+    const value = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw);
+    parsed[spec.key] = spec.kind === 'list' ? Object.freeze(value) : value;
   }
-  // The CLI's API is the one this machine's settings describe, unless told otherwise (port 0,
-  // "any free one", tells nothing: the default port then).
-  if (out.apiUrl === undefined)
-    out.apiUrl = `http://${loopbackOf(out.host as string)}:${(out.apiPort as number) || 5983}`;
-  for (const key of [
-    'types',
-    'jobModules',
-    'portFiles',
-    'webhookAllow',
-    'apiTokens',
-    'corsOrigins',
-  ] as const)
-    out[key] = Object.freeze(out[key]);
-  if ((out.nodeTtlMs as number) < 2 * (out.heartbeatMs as number)) {
+  // parseValue gives each setting the value its kind says: the one place where the table's
+  // parse meets the type derived from it (ValueOf).
+  const settings = parsed as Settings;
+  if (settings.nodeTtlMs < 2 * settings.heartbeatMs) {
     throw new WorkmeshError(
       'WM_ERR_CONFIG_INVALID',
-      `WORKMESH_NODE_TTL_MS (${String(out.nodeTtlMs)}) must be at least twice WORKMESH_HEARTBEAT_MS (${String(out.heartbeatMs)}), or healthy nodes would be declared gone`,
+      `WORKMESH_NODE_TTL_MS (${settings.nodeTtlMs}) must be at least twice WORKMESH_HEARTBEAT_MS (${settings.heartbeatMs}), or healthy nodes would be declared gone`,
     );
   }
-  return Object.freeze(out) as unknown as Config;
+  return Object.freeze({
+    ...settings,
+    // The CLI's API is the one this machine's settings describe, unless told otherwise (port
+    // 0, "any free one", tells nothing: the default port then).
+    apiUrl: settings.apiUrl ?? `http://${loopbackOf(settings.host)}:${settings.apiPort || 5983}`,
+  });
 }
 
 /** Environment variables that reproduce this config in a child process. */
 export function configToEnv(config: Config): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const spec of options as readonly OptionSpec[]) {
-    const value = (config as unknown as Record<string, unknown>)[spec.key];
+  for (const spec of options) {
+    const value = config[spec.key];
     if (value === undefined) continue;
     if (Array.isArray(value)) env[spec.env] = value.join(',');
     else env[spec.env] = typeof value === 'string' ? value : JSON.stringify(value);

@@ -1,2 +1,8 @@
-export { loadConfig, configToEnv, type Config, type FlagValues } from './config.js';
+export {
+  loadConfig,
+  configToEnv,
+  type Config,
+  type FlagValues,
+  type SettingKey,
+} from './config.js';
 export { options, type OptionSpec } from './options.js';

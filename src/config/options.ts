@@ -331,7 +331,7 @@ export const options = [
     default: 0,
     min: 0,
     max: 100_000_000,
-    doc: 'Requests per minute each token (or, without a token, each client address) may make to one API process; over it: 429 with Retry-After. 0: no limit.',
+    doc: 'Requests per minute each token (or, without a token, each client address) may make, counted in Redis across every API process (`--procs`, replicas); over it: 429 with Retry-After. 0: no limit.',
   },
   {
     key: 'maxJsonDepth',

@@ -13,3 +13,4 @@ export {
 } from './authoring.js';
 export { JobRegistry, createRegistry, builtinJobs } from './registry.js';
 export { permuteString } from './permute.js';
+export { ajvWithFormats } from './input-validator.js';

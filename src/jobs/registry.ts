@@ -1,8 +1,9 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { WorkmeshError, validationMessage } from '../errors/index.js';
 import { MAX_PARTITIONS, TYPE_NAME_RE, queuesOfType } from '../redis/index.js';
 import type { AnyJobDefinition, JobSettings } from './define.js';
 import { hash } from './hash.js';
+import { ajvWithFormats } from './input-validator.js';
 import { importJobModule } from './module-loader.js';
 import { permute } from './permute.js';
 import { textStats } from './text-stats.js';
@@ -62,7 +63,7 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
 export class JobRegistry {
   private readonly defs = new Map<string, AnyJobDefinition>();
   private readonly validators = new Map<string, ValidateFunction>();
-  private readonly ajv = new Ajv({ strict: false, allErrors: false });
+  private readonly ajv = ajvWithFormats({ strict: false, allErrors: false });
 
   add(def: AnyJobDefinition, source = 'definition'): void {
     const checked = checkDefinition(def, source);

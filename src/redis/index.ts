@@ -11,7 +11,14 @@ export {
   newJobId,
   queueOfJobId,
 } from './keys.js';
-export { SCRIPT_NAMES, runScript, scriptSources, type ScriptName } from './scripts.js';
+export {
+  SCRIPT_NAMES,
+  assembleScript,
+  declaredIncludes,
+  runScript,
+  scriptSources,
+  type ScriptName,
+} from './scripts.js';
 export {
   connectRedis,
   onRedisError,

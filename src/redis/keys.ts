@@ -108,6 +108,15 @@ export class Keys {
     return `${this.prefix}:{${queue}}:job:${id}`;
   }
 
+  /**
+   * String: requests of one client in the current rate-limit window (rate-limit.lua). bucket
+   * is `t:<token id>` or `a:<client address>`. No hash tag: each call touches this key alone,
+   * so on a Redis Cluster the clients' counters spread over the masters.
+   */
+  rateLimit(bucket: string): string {
+    return `${this.prefix}:ratelimit:${bucket}`;
+  }
+
   // The cluster registry: its own slot, `{_cluster}` (no queue name starts with `_`).
 
   /** Sorted set: node id -> deadline of its heartbeat (ms, Redis clock). */
@@ -201,6 +210,13 @@ export const KEY_DOCS = [
     holds:
       "An idempotency key (digest: SHA-256 of the key, base64url, 22 chars): field = tenant (empty without tokens), value = `<callback id> <fingerprint of type and data>` of the job it named first. Expires 24 h after its first use (plus the job's delay).",
     example: (k: Keys) => k.idempotency('permute', 'n4bQgYhMfWWaL-qgxVrQFa'),
+  },
+  {
+    pattern: '<prefix>:ratelimit:<bucket>',
+    type: 'string',
+    holds:
+      'Requests of one client in the current window of the HTTP rate limit (`WORKMESH_RATE_LIMIT`), shared by every API process: bucket = `t:<token id>` for a valid bearer token, else `a:<client address>`. Expires with its window (60 s). Only with a rate limit set.',
+    example: (k: Keys) => k.rateLimit('a:127.0.0.1'),
   },
   {
     pattern: '<prefix>:{_cluster}:members',

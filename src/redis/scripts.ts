@@ -27,11 +27,11 @@ export const SCRIPT_NAMES = [
   'heartbeat',
   'reap',
   'leave',
+  'rate-limit',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const luaDir = fileURLToPath(new URL('./lua/', import.meta.url));
-const libDir = fileURLToPath(new URL('./lua/lib/', import.meta.url));
 let sources: ReadonlyMap<string, string> | undefined;
 
 /** Every script's source by name (the file name without `.lua`). */
@@ -45,10 +45,58 @@ export function scriptSources(): ReadonlyMap<string, string> {
 }
 
 const libs = new Map<string, string>();
-function lib(name: string): string {
-  let source = libs.get(name);
-  if (source === undefined) libs.set(name, (source = readFileSync(`${libDir}${name}.lua`, 'utf8')));
+function readLib(path: string): string | undefined {
+  let source = libs.get(path);
+  if (source === undefined) {
+    try {
+      source = readFileSync(luaDir + path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    libs.set(path, source);
+  }
   return source;
+}
+
+/**
+ * What a script or library includes: the `Includes` row of its header (a comma-separated list
+ * of `lib/<name>.lua`), as bullmq's `@include` lines. Only the header is read, never the code.
+ */
+export function declaredIncludes(source: string): string[] {
+  const header = source.startsWith('--[[')
+    ? source.slice(0, source.indexOf(']]'))
+    : (/^(?:--.*\n)*/.exec(source)?.[0] ?? '');
+  const row = /^\s*(?:--\s*)?Includes\s+(.+)$/m.exec(header)?.[1];
+  return row === undefined ? [] : row.split(',').map((s) => s.trim());
+}
+
+/**
+ * The script's source with the libraries its header names in front, each once, a library's
+ * own includes before it. An include that is not a file under lua/lib/ is an error: the
+ * script would fail only when its path reached the missing function.
+ */
+export function assembleScript(
+  name: string,
+  source: string,
+  read: (path: string) => string | undefined = readLib,
+): string {
+  const parts: string[] = [];
+  const seen = new Set<string>();
+  const add = (includer: string, text: string, stack: readonly string[]): void => {
+    for (const path of declaredIncludes(text)) {
+      if (stack.includes(path))
+        throw new Error(`Lua include cycle: ${[...stack, path].join(' -> ')}`);
+      if (seen.has(path)) continue;
+      const lib = /^lib\/[a-z0-9-]+\.lua$/.test(path) ? read(path) : undefined;
+      if (lib === undefined)
+        throw new Error(`${includer} includes ${path}: no such file in lua/lib/`);
+      add(path, lib, [...stack, path]);
+      seen.add(path);
+      parts.push(lib);
+    }
+  };
+  add(`${name}.lua`, source, []);
+  return [...parts, source].join('\n');
 }
 
 const defined = new WeakSet<Redis>();
@@ -58,20 +106,8 @@ export function defineScripts(redis: Redis): void {
   for (const name of SCRIPT_NAMES) {
     const source = scriptSources().get(name);
     if (source === undefined) throw new Error(`missing Lua script ${name}.lua in ${luaDir}`);
-    // Scripts that log job events get the shared prelude (lua/lib/events.lua) in front, and
-    // those that start claimed entries the start_entry function (lua/lib/start-entry.lua).
-    const startsEntries = /\bstart_entry\(/.test(source);
-    const logsEvents = startsEntries || /\b(note|final|publish)\(/.test(source);
-    // Batch scripts answer each item on its own (lua/lib/batch.lua).
-    const batched = /\bitem_error\(/.test(source);
-    const lua = [
-      ...(batched ? [lib('batch')] : []),
-      ...(logsEvents ? [lib('events')] : []),
-      ...(startsEntries ? [lib('start-entry')] : []),
-      source,
-    ].join('\n');
     // numberOfKeys left out: every script takes a variable number of keys (batches).
-    redis.defineCommand(`wm_${name}`, { lua });
+    redis.defineCommand(`wm_${name}`, { lua: assembleScript(name, source) });
   }
   defined.add(redis);
 }

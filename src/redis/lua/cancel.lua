@@ -1,6 +1,7 @@
 --[[
   cancel: cancel one job.
 
+  Includes    lib/events.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5]     job          <prefix>:{<queue>}:job:<id>
   KEYS[6]     webhooks     <prefix>:{<queue>}:webhooks

@@ -4,6 +4,7 @@
   start.lua does for each entry. Saves the worker a round trip per batch while the queue has
   work. On an empty queue a worker waits (below), or blocks in XREADGROUP and calls start.lua.
 
+  Includes    lib/events.lua, lib/start-entry.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5]     webhooks     <prefix>:{<queue>}:webhooks
   ARGV[1]     now          milliseconds since the epoch; 0: Redis' clock (TIME), for a claim

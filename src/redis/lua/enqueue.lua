@@ -1,6 +1,7 @@
 --[[
   enqueue: add a batch of new jobs to one queue.
 
+  Includes    lib/batch.lua, lib/events.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job, in ARGV order
   ARGV[1]     now          milliseconds since the epoch

@@ -1,6 +1,7 @@
 --[[
   finish: write the outcome of a batch of jobs a worker ran, if it still holds them.
 
+  Includes    lib/batch.lua, lib/events.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job
   KEYS[last]  webhooks     <prefix>:{<queue>}:webhooks

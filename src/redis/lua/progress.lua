@@ -2,6 +2,7 @@
   progress: record the progress a running job reported (ctx.progress), if its worker still
   holds it.
 
+  Includes    lib/batch.lua, lib/events.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job
   ARGV[1]     now          milliseconds since the epoch

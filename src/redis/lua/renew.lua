@@ -2,6 +2,7 @@
   renew: keep a worker's claims on its running jobs alive (reset their idle time), so no
   other worker takes them over while they run.
 
+  Includes    lib/batch.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per running job
   ARGV[1]     group        consumer group name

@@ -2,6 +2,7 @@
   requeue: hand jobs claimed by a consumer back to the queue at once: a worker declared gone
   (takeover), or a worker shutting down with jobs it could not finish.
 
+  Includes    lib/events.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per entry
   ARGV[1]     group        consumer group name

@@ -1,6 +1,7 @@
 --[[
   revive: retry dead letters: each job goes back to the queue with a fresh set of attempts.
 
+  Includes    lib/events.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per id in ARGV
   KEYS[last]  webhooks     <prefix>:{<queue>}:webhooks

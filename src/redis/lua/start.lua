@@ -2,6 +2,7 @@
   start: record that a worker claimed a batch of stream entries (XREADGROUP or XAUTOCLAIM)
   and hand it the jobs to run.
 
+  Includes    lib/events.lua, lib/start-entry.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per claimed entry
   KEYS[last]  webhooks     <prefix>:{<queue>}:webhooks

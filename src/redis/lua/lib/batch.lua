@@ -1,5 +1,6 @@
--- Prelude of every script that takes a batch of items (prepended at load): one item's bad
--- input fails that item alone, never its batch-mates (docs/protocol.md, "Batches").
+-- Prelude of the scripts that answer each item of a batch on its own (each names it in its
+-- header's Includes row): one item's bad input fails that item alone, never its batch-mates
+-- (docs/protocol.md, "Batches").
 --
 -- A script runs each item in a function under pcall and answers, in that item's place, what
 -- the function returned, or item_error(e) when it raised: an error reply inside the array

@@ -1,5 +1,6 @@
--- Prelude of every queue script (prepended at load): the job event log and its publication,
--- and the batched removal of stream entries (remove_entries).
+-- Prelude of the scripts that log job events (each names it in its header's Includes row):
+-- the job event log and its publication, and the batched removal of stream entries
+-- (remove_entries).
 --
 -- note(jobKey, id, status, now, extra) appends {n, status, at, ...extra} to the job's `events`
 -- (the last 50; n counts from 1 in field `ev`) and queues [id, n, status] for publish();

@@ -1,4 +1,5 @@
--- Prelude of start.lua and claim.lua (prepended at load, after events.lua): one claimed entry.
+-- Prelude of start.lua and claim.lua (prepended at load): one claimed entry.
+-- Includes    lib/events.lua
 --
 -- start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoveries) makes the job `pending`
 -- for consumer and answers {data, attempt, opts}, or answers nil when it must not run: the job
