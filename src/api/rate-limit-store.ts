@@ -1,7 +1,7 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { runScript, type Keys } from '../redis/index.js';
-import { withRedis } from './redis-guard.js';
+import { withRedis } from '../http/index.js';
 
 /**
  * The rate limiter's counters in Redis (rate-limit.lua), so the limit holds across every API
