@@ -453,7 +453,6 @@
     let loading = false;
     let again = false;
     let missing = false;
-    const FINAL = ['done', 'failed', 'cancelled'];
     async function load() {
       // News heard while a read is under way may be newer than what it reads: read once more.
       if (loading) {
@@ -591,7 +590,7 @@
         const heard = s.recentJobs.find((r) => r.id === id);
         const news = heard !== undefined && heard.at !== heardAt;
         if (heard) heardAt = heard.at;
-        if (!job || !FINAL.includes(job.status) || news) void load();
+        if (!job || !job.final || news) void load();
       },
     };
   }

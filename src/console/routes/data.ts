@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { withRedis } from '../../http/index.js';
 import { WorkmeshError } from '../../errors/index.js';
+import { isFinalStatus } from '../../job-schema/index.js';
 import type { MonitorSnapshot } from '../../monitor/index.js';
 import { getJob, listDead } from '../../queue/index.js';
 import { JOB_ID_RE, TYPE_NAME_RE } from '../../redis/index.js';
@@ -61,7 +62,9 @@ export function dataRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     const id = checkedJobId(request.params.id);
     const job = await redis(() => getJob(ctx.redis, ctx.keys, id));
     if (!job) throw new WorkmeshError('WM_ERR_JOB_NOT_FOUND', `no job ${id}: unknown or expired`);
-    return job;
+    // `final`: the page stops rereading a job that can change no more (the one list of final
+    // statuses is job-schema's; the page keeps none of its own).
+    return { ...job, final: isFinalStatus(job.status) };
   });
 
   app.get<{ Querystring: { type?: string } }>('/console/api/dead', async (request) => {
