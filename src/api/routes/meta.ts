@@ -66,7 +66,10 @@ export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (_request, reply) => {
       if (ctx.redis.status === 'ready') {
-        const pong = await ctx.redis.ping().catch(() => undefined);
+        // Bounded like any request: a Redis that hangs must not hang the readiness probe.
+        const pong = await withRedis(ctx.redis, ctx.redisTimeoutMs, () => ctx.redis.ping()).catch(
+          () => undefined,
+        );
         if (pong === 'PONG') {
           if (ctx.registered === undefined || ctx.registered())
             return { ok: true, node: ctx.nodeId };
