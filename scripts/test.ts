@@ -34,7 +34,14 @@ function leftovers(): { pid: number; command: string }[] {
   return found;
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...process.argv.slice(2)], {
+// Off a terminal (CI), the TAP reporter on every Node line: Node 20 picks it there by itself,
+// Node 24 picks spec; CI reads TAP's closing `# pass N` / `# fail N`.
+const args = process.argv.slice(2);
+const reporter =
+  process.stdout.isTTY || args.some((a) => a.startsWith('--test-reporter'))
+    ? []
+    : ['--test-reporter=tap'];
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...reporter, ...args], {
   stdio: 'inherit',
   env: { ...process.env, WORKMESH_TEST_RUN: run },
 });
