@@ -144,24 +144,38 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   const supervisors = Array.from({ length: options.workers }, (_, i) => supervise(i));
 
+  // A worker up and running (not frozen, not restarting), picked at random; on a loaded machine
+  // all may be restarting for a while: look again shortly rather than skip a whole turn, or a
+  // short run may see no kill or freeze at all.
+  const upWorker = async (): Promise<ChildProcess | undefined> => {
+    while (!stopping) {
+      const up = workers.filter(
+        (w): w is ChildProcess => w !== undefined && w.exitCode === null && !frozen.has(w),
+      );
+      if (up.length > 0) return up[Math.floor(Math.random() * up.length)];
+      await sleep(100);
+    }
+    return undefined;
+  };
+
+  const NODE_TTL_MS = Number(env.WORKMESH_NODE_TTL_MS);
+  const frozen = new Set<ChildProcess>();
   const killer = (async () => {
     while (!stopping) {
       await sleep(options.killEveryMs * (0.5 + Math.random()));
-      const victim = workers[Math.floor(Math.random() * workers.length)];
-      if (stopping || !victim || victim.exitCode !== null) continue;
+      const victim = await upWorker();
+      if (stopping || !victim) continue;
       victim.kill('SIGKILL');
       report.workerKills += 1;
     }
   })();
 
-  const NODE_TTL_MS = Number(env.WORKMESH_NODE_TTL_MS);
-  const frozen = new Set<ChildProcess>();
   const freezer = (async () => {
     if (options.freezeEveryMs <= 0) return;
     while (!stopping) {
       await sleep(options.freezeEveryMs * (0.5 + Math.random()));
-      const victim = workers[Math.floor(Math.random() * workers.length)];
-      if (stopping || !victim || victim.exitCode !== null || frozen.has(victim)) continue;
+      const victim = await upWorker();
+      if (stopping || !victim) continue;
       victim.kill('SIGSTOP');
       frozen.add(victim);
       report.workerFreezes += 1;
