@@ -144,9 +144,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   const supervisors = Array.from({ length: options.workers }, (_, i) => supervise(i));
 
-  // A worker up and running (not frozen, not restarting), picked at random; on a loaded machine
-  // all may be restarting for a while: look again shortly rather than skip a whole turn, or a
-  // short run may see no kill or freeze at all.
+  // A worker up and running (not frozen, not restarting), picked at random, for the freezer:
+  // on a loaded machine all may be restarting for a while; it looks again shortly rather than
+  // skip a whole turn, or a short run may see no freeze at all.
   const upWorker = async (): Promise<ChildProcess | undefined> => {
     while (!stopping) {
       const up = workers.filter(
@@ -163,8 +163,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const killer = (async () => {
     while (!stopping) {
       await sleep(options.killEveryMs * (0.5 + Math.random()));
-      const victim = await upWorker();
-      if (stopping || !victim) continue;
+      // A slot still restarting is skipped, not waited for: else every worker would be killed
+      // as soon as it is up, and none would run a job for long on a loaded machine.
+      const victim = workers[Math.floor(Math.random() * workers.length)];
+      if (stopping || !victim || victim.exitCode !== null || frozen.has(victim)) continue;
       victim.kill('SIGKILL');
       report.workerKills += 1;
     }
