@@ -78,7 +78,10 @@ describe('workmesh shell', () => {
       ['shell', '-e', "call('worker', 'run', { type: 'permute', data: 'ab' })"],
       env,
     );
-    assert.ok(['"ab"', '"ba"'].includes(call.stdout.trim()));
+    assert.ok(
+      ['"ab"', '"ba"'].includes(call.stdout.trim()),
+      `exit ${call.code}; stdout: ${call.stdout}; stderr: ${call.stderr}`,
+    );
     const bad = await runCliToEnd(['shell', '-e', "call('worker', 'nope')"], env);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /has no function "nope"/);
