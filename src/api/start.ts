@@ -9,7 +9,7 @@ import { Metrics, redisSources } from '../metrics/index.js';
 import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { CountingProducer } from './counting-producer.js';
 import { JobWatcher, requeueGoneNode } from '../queue/index.js';
-import { listenOn } from '../http/index.js';
+import { REDIS_TIMEOUT_MS, listenOn } from '../http/index.js';
 import { buildApi } from './server.js';
 
 export interface ApiHandle {
@@ -79,7 +79,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
       watcher,
       metrics,
       registered: () => cluster.node?.registered() ?? false,
-      redisTimeoutMs: 2000,
+      redisTimeoutMs: REDIS_TIMEOUT_MS,
     },
     log,
   );

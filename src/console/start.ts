@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { listenOn } from '../http/index.js';
+import { REDIS_TIMEOUT_MS, listenOn } from '../http/index.js';
 import type { ClusterNode } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import type { JobRegistry } from '../jobs/index.js';
@@ -36,7 +36,7 @@ export async function startConsole(options: StartConsoleOptions): Promise<Consol
   const keys = new Keys(config.prefix);
   const producer = new Producer(redis, keys, node.id);
   const app = buildConsole(
-    { config, monitor, node, redis, keys, producer, registry, redisTimeoutMs: 2000 },
+    { config, monitor, node, redis, keys, producer, registry, redisTimeoutMs: REDIS_TIMEOUT_MS },
     log,
   );
   const { port, url } = await listenOn(

@@ -16,6 +16,9 @@ const waiting = new Set<Waiting>();
 let sweeper: NodeJS.Timeout | undefined;
 const SWEEP_MS = 100;
 
+/** How long a server's request (or readiness probe) waits for Redis before answering 503. */
+export const REDIS_TIMEOUT_MS = 2000;
+
 function unavailable(): WorkmeshError {
   return new WorkmeshError('WM_ERR_REDIS_UNAVAILABLE', 'Redis is unavailable; retry later');
 }

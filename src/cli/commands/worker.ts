@@ -1,6 +1,6 @@
 import { TokenSet, refuseInsecure } from '../../auth/index.js';
 import { ClusterNode, newNodeId } from '../../cluster/index.js';
-import { withRedis } from '../../http/index.js';
+import { REDIS_TIMEOUT_MS, withRedis } from '../../http/index.js';
 import { createRegistry } from '../../jobs/index.js';
 import { loadPorts } from '../../ports/index.js';
 import { createLogger } from '../../log/index.js';
@@ -10,9 +10,6 @@ import { Keys, connectRedis, onRedisError } from '../../redis/index.js';
 import { runCallable, startWorker } from '../../worker/index.js';
 import type { Command } from '../command.js';
 import { stopOnSignals, stopSelf, tellParent } from '../lifecycle.js';
-
-/** How long /readyz waits for Redis' PING (as the API's requests wait: 2 s). */
-const READY_TIMEOUT_MS = 2000;
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -115,7 +112,7 @@ export const workerCommand: Command = {
             // Bounded as the API's: a Redis that hangs must not hang the readiness probe.
             ready: async () =>
               node.registered() &&
-              (await withRedis(scrape, READY_TIMEOUT_MS, () => scrape.ping()).catch(
+              (await withRedis(scrape, REDIS_TIMEOUT_MS, () => scrape.ping()).catch(
                 () => undefined,
               )) === 'PONG',
           });
