@@ -5,6 +5,7 @@ import { cancelJob } from '../../queue/index.js';
 import { Submitter } from '../../submit/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
+import { BODY_OPTIONAL } from '../openapi.js';
 import { withRedis, setRetryKey } from '../../http/index.js';
 import { tenantOf } from '../security.js';
 import {
@@ -31,10 +32,12 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'Submit work',
+        operationId: 'submitWork',
         description:
           'Queues a job and answers its callback id at once. `?data=...` is the seed form (job type from `?type=`, default permute); a JSON body `{type, data, ...}` is the rich form. An `Idempotency-Key` header (or `key` field) makes a resend answer the same job (200, `duplicate: true`); the same key with other data answers 422. A 5xx answer carries an `Idempotency-Key` header: resend with it and the job is never made twice.',
         querystring: WorkQuery,
         body: WorkBody,
+        [BODY_OPTIONAL]: true,
         headers: WorkHeaders,
         response: { 200: Accepted, 202: Accepted, '4xx': ErrorBody, 503: ErrorBody },
       },
@@ -99,6 +102,7 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'Cancel a job',
+        operationId: 'cancelJob',
         description:
           'A queued or delayed job never runs; a running job is aborted (its AbortSignal fires on the worker that runs it) and its result discarded. 409 if the job is final already.',
         params: IdParams,
