@@ -8,11 +8,10 @@ const BATCH_JOBS = 1000;
 /** Bytes of jobs per request at most, well under the API's default body limit (1 MiB). */
 const BATCH_BYTES = 512 * 1024;
 
-interface Line {
-  readonly line: number;
-  readonly job: BatchJob;
-  readonly bytes: number;
-}
+/** A line read: its job, or why it is not one (printed in its place, never sent). */
+type Line =
+  | { readonly line: number; readonly job: BatchJob }
+  | { readonly line: number; readonly error: { code: string; message: string } };
 
 type Printed = { line: number } & (
   | Omit<Extract<BatchResult, { ok: true }>, 'index'>
@@ -51,24 +50,34 @@ export async function submitFile(
     else failed += 1;
     process.stdout.write(`${JSON.stringify(result)}\n`);
   };
+  // Lines of the next request, with the unreadable ones among them: results print in order.
   let batch: Line[] = [];
+  let jobs = 0;
   let bytes = 0;
   const send = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const sending = batch;
+    const lines = batch;
     batch = [];
+    jobs = 0;
     bytes = 0;
+    const sending = lines.flatMap((l) => ('job' in l ? [l] : []));
+    const results = new Map<number, Printed>();
     try {
-      const answer = await client.submitBatch(sending.map((l) => l.job));
-      for (const { index, ...result } of answer.results)
-        print({ line: sending[index]!.line, ...result } as Printed);
+      const answer = sending.length
+        ? await client.submitBatch(sending.map((l) => l.job))
+        : { results: [] };
+      for (const { index, ...result } of answer.results) {
+        const line = sending[index]!.line;
+        results.set(line, { line, ...result });
+      }
     } catch (err) {
       // The request as a whole was refused (too large, unauthorized, API away): each of its
       // lines failed with that error.
       if (!isWorkmeshError(err)) throw err;
-      for (const l of sending)
-        print({ line: l.line, ok: false, error: { code: err.code, message: err.message } });
+      for (const { line } of sending)
+        results.set(line, { line, ok: false, error: { code: err.code, message: err.message } });
     }
+    for (const l of lines)
+      print('job' in l ? results.get(l.line)! : { line: l.line, ok: false, error: l.error });
   };
   let n = 0;
   for await (const text of lines) {
@@ -79,13 +88,13 @@ export async function submitFile(
       job = parseLine(text, n, defaultType);
     } catch (err) {
       const { code, message } = err as WorkmeshError;
-      print({ line: n, ok: false, error: { code, message } });
+      batch.push({ line: n, error: { code, message } });
       continue;
     }
     const size = Buffer.byteLength(text);
-    if (batch.length > 0 && (batch.length >= BATCH_JOBS || bytes + size > BATCH_BYTES))
-      await send();
-    batch.push({ line: n, job, bytes: size });
+    if (jobs > 0 && (jobs >= BATCH_JOBS || bytes + size > BATCH_BYTES)) await send();
+    batch.push({ line: n, job });
+    jobs += 1;
     bytes += size;
   }
   await send();
