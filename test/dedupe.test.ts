@@ -115,6 +115,35 @@ describe('dedupe windows', () => {
     assert.match(record ?? '', new RegExp(`^${first.body.callback.replace('.', '\\.')} \\d+$`));
   });
 
+  it("throttle: a window whose job was never written (or is gone) starts over after the write's time", async () => {
+    const file = join(dir, 'throttle-ghost.log');
+    const dedupe = { key: 'ghost', ttlSec: 60, mode: 'throttle' };
+    const first = await post({ type: 'note', data: { file, user: 'g', n: 1 }, dedupe });
+    await until(
+      'done',
+      () => statusOf(first.body.callback),
+      (s) => s === 'done',
+    );
+    // Its result is gone and its reservation is old: as after a write that failed.
+    const queue = queueOfJobId(first.body.callback)!;
+    const records = await Promise.all(
+      (await redis.keys(`wm:{${queue}}:dedupe:*`)).map(async (k) => [k, await redis.client.get(k)]),
+    );
+    const [key] = records.find(([, v]) => v?.startsWith(first.body.callback))!;
+    await redis.client.set(key!, `${first.body.callback} ${Date.now() - 60_000}`, 'KEEPTTL');
+    await redis.client.del(`wm:{${queue}}:job:${first.body.callback}`);
+    const next = await post({ type: 'note', data: { file, user: 'g', n: 2 }, dedupe });
+    assert.equal(next.code, 202, JSON.stringify(next.body));
+    assert.notEqual(next.body.callback, first.body.callback);
+    const third = await post({ type: 'note', data: { file, user: 'g', n: 3 }, dedupe });
+    assert.equal(third.body.callback, next.body.callback);
+    await until(
+      'ran twice',
+      () => runs(file),
+      (r) => r.length === 2,
+    );
+  });
+
   it('throttle: a window that ended lets the next job through', async () => {
     const file = join(dir, 'throttle-short.log');
     const dedupe = { key: 'short', ttlSec: 1, mode: 'throttle' };

@@ -5,8 +5,8 @@ import { newJobId, queueOfJobId, runScript } from '../redis/index.js';
 import { digest, queueFor, type IdStore } from './job-id.js';
 
 /**
- * A debounce reservation whose job is not written after this long names a write that failed:
- * the next submission takes the window over. Far above a Redis call's time in a server (2 s).
+ * A reservation whose job is not written after this long names a write that failed: the next
+ * submission takes the window over. Far above a Redis call's time in a server (2 s).
  */
 const STALE_MS = 10_000;
 
@@ -42,11 +42,8 @@ export async function chooseDedupeJob(store: IdStore, req: DedupeRequest): Promi
   const candidate = minted ?? (tenant === undefined ? newJobId(queue) : tenantJobId(queue, tenant));
   const recordKey = store.keys.dedupe(queue, digest(`${tenant ?? ''}\0${dedupe.key}`, 22));
   for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
-    // Debounce reads the record first: the script must be given the key of the job it names.
-    const expected =
-      dedupe.mode === 'debounce'
-        ? ((await store.guard(() => store.redis.get(recordKey)))?.split(' ')[0] ?? '')
-        : '';
+    // The record is read first: the script must be given the key of the job it names.
+    const expected = (await store.guard(() => store.redis.get(recordKey)))?.split(' ')[0] ?? '';
     const [verdict, id] = (await store.guard(() =>
       runScript(
         store.redis,

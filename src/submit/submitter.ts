@@ -162,7 +162,8 @@ export class Submitter {
           deduplicated: true,
         };
       }
-      choice = { id: window.id, retryKey: mintRetryKey(window.id), compared: false };
+      // The window decided the id: a resend finds a debounced job with later data, rightly.
+      choice = { id: window.id, retryKey: mintRetryKey(window.id), compared: true };
     }
     onRetryKey?.(choice.retryKey);
     const { id, created } = await this.store.guard(() =>
@@ -183,8 +184,7 @@ export class Submitter {
         ...(group === undefined ? {} : { group }),
       }),
     );
-    const runAtOut = dueAt;
-    if (created) return { id, created, status: 'accepted', runAt: runAtOut };
+    if (created) return { id, created, status: 'accepted', runAt: dueAt };
     const existing = await this.store.guard(() =>
       getJob(this.options.redis, this.options.keys, id),
     );
@@ -198,7 +198,7 @@ export class Submitter {
     ) {
       throw mismatch(definition.name);
     }
-    return { id, created, status: existing?.status ?? 'accepted', runAt: runAtOut };
+    return { id, created, status: existing?.status ?? 'accepted', runAt: dueAt };
   }
 
   /**

@@ -15,7 +15,8 @@
   ARGV[7]     data         debounce: the job's new data (JSON)
   ARGV[8]     staleMs      a reservation whose job is not written after this long is taken over
   Returns     {verdict, id}: `create` (the window is the candidate's now: write its job),
-              `duplicate` (throttle: the window's job), `replaced` (debounce: the waiting job
+              `duplicate` (throttle: the window's job; a job not written ARGV[8] after its
+              reservation, or gone, starts the window over), `replaced` (debounce: the waiting job
               now has this data and due time), `pending` (its job is still being written:
               ask again shortly), `again` (the record changed since the caller read it)
 
@@ -38,6 +39,11 @@ local function reserve(ttlMs)
 end
 if mode == 'throttle' then
   if not id or id == candidate then return reserve(windowMs) end
+  -- Its job was never written (a failed write) or is gone already (a result TTL shorter than
+  -- the window): the window starts over rather than name a job nobody can read.
+  if id == expected and now - at >= staleMs and redis.call('EXISTS', KEYS[3]) == 0 then
+    return reserve(windowMs)
+  end
   return { 'duplicate', id }
 end
 -- debounce: the record lives as long as its job waits, and a little longer.
