@@ -4,9 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { renderHelp } from '../src/cli/command.js';
 import { submitCommand } from '../src/cli/commands/submit.js';
 import { WorkmeshClient } from '../src/client/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { createLogger } from '../src/log/index.js';
+import { openShell } from '../src/shell/index.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import { runCliToEnd, startWorkerProcess, stopAll } from './helpers/processes.js';
@@ -152,6 +156,52 @@ describe('POST /api/work/batch', () => {
     assert.match(text, /"priority"/);
     assert.match(text, /"dedupe"/);
     assert.match(JSON.stringify(doc.paths['/api/work']), /"group"/);
+  });
+});
+
+describe("the shell's helpers", () => {
+  it('submitBatch answers each job on its own; submit takes priority, group and dedupe', async () => {
+    const file = join(dir, 'shell.log');
+    const config = loadConfig({
+      REDIS_URL: redis.url,
+      ...FAST_CLUSTER,
+      WORKMESH_JOBS: JOBS,
+      WORKMESH_HISTORY: 'off',
+    });
+    const session = await openShell({
+      config,
+      log: createLogger('silent'),
+      input: new PassThrough(),
+      output: new PassThrough(),
+      historyFile: '',
+    });
+    try {
+      const { submit, submitBatch } = session.helpers;
+      const data = (n: number) => ({ file, user: 's', n });
+      const results = await submitBatch.fn([
+        { type: 'note', data: data(1), priority: 4, group: 'g' },
+        { type: 'note', data: data(2), priority: 99 },
+        { type: 'note', data: data(3), group: 'bad group' },
+        { type: 'note', data: data(4), dedupe: { key: 'sh', ttlSec: 30, mode: 'throttle' } },
+      ]);
+      assert.deepEqual(
+        results.map((r) => (r.ok ? 'ok' : r.code)),
+        ['ok', 'WM_ERR_JOB_BAD_PRIORITY', 'WM_ERR_JOB_BAD_GROUP', 'ok'],
+      );
+      const throttled = results[3]!;
+      const again = await submit.fn('note', data(5), {
+        dedupe: { key: 'sh', ttlSec: 30, mode: 'throttle' },
+      });
+      assert.ok(throttled.ok);
+      assert.equal(again, throttled.id);
+      await until(
+        '2 runs',
+        () => ran(file),
+        (l) => l.length === 2,
+      );
+    } finally {
+      await session.close();
+    }
   });
 });
 
