@@ -12,6 +12,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   // CORS preflight, when WORKMESH_CORS_ORIGINS is set.
   'OPTIONS *': 'public',
   'POST /api/work': 'submit',
+  'POST /api/work/batch': 'submit',
   'DELETE /api/work/:id': 'submit',
   'GET /api/status/:id': 'read',
   'GET /api/events/:id': 'read',
