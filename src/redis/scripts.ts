@@ -28,6 +28,8 @@ export const SCRIPT_NAMES = [
   'reap',
   'leave',
   'rate-limit',
+  'gate',
+  'hold',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
