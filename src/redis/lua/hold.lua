@@ -27,6 +27,7 @@
   worker claims it through gate.lua, which enforces the hold.
 ]]
 local now, group, consumer, scope, till = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local controls = KEYS[5]
 if KEYS[8] then
   local sid, id, attempt = ARGV[6], ARGV[7], ARGV[8]
   local job = redis.call('HMGET', KEYS[8], 'status', 'workedBy', 'attempts', 'sid')
@@ -38,15 +39,15 @@ if KEYS[8] then
   redis.call('HDEL', KEYS[8], 'sid')
   release_slot(KEYS[8], id)
   remove_entries(group, { sid })
-  to_waiting(KEYS[5], KEYS[6], id, tonumber(redis.call('HGET', KEYS[8], 'priority') or '0'), true)
+  to_waiting(controls, KEYS[6], id, tonumber(redis.call('HGET', KEYS[8], 'priority') or '0'), true)
   note(KEYS[8], id, 'accepted', now, { heldUntil = till })
 end
 if scope == 'group' then
   local ms = till - now
   if ms > 0 and redis.call('PTTL', KEYS[7]) < ms then redis.call('SET', KEYS[7], till, 'PX', ms) end
-elseif till > tonumber(redis.call('HGET', KEYS[5], 'holdUntil') or '0') then
-  redis.call('HSET', KEYS[5], 'holdUntil', till)
+elseif till > tonumber(redis.call('HGET', controls, 'holdUntil') or '0') then
+  redis.call('HSET', controls, 'holdUntil', till)
 end
-redis.call('HSET', KEYS[5], 'gated', 1)
+redis.call('HSET', controls, 'gated', 1)
 publish()
 return 1
