@@ -71,6 +71,9 @@ if #loose > 0 then
   if #loose == LOOSE then return answer('run', 0) end
 end
 
+-- Per group met in this call: how many more of its jobs may start (0: park them).
+local groups = {}
+
 -- 2. Parked groups whose time has come: some of their jobs go back to the waiting set (with
 -- their scores: their place in the order is kept).
 for _, g in ipairs(redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now, 'LIMIT', 0, 20)) do
@@ -82,6 +85,8 @@ for _, g in ipairs(redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now, 'LIMIT', 0,
     for k = 1, #moved, 2 do redis.call('ZADD', KEYS[6], moved[k + 1], moved[k]) end
     redis.call('ZREMRANGEBYRANK', gp, 0, n - 1)
     at = now + 250
+    -- Step 4 admits the moved ones; while some stay parked, its newer jobs park behind them.
+    groups[g] = redis.call('EXISTS', gp) == 1 and #moved / 2 or room
   end
   if redis.call('EXISTS', gp) == 0 then
     redis.call('ZREM', KEYS[9], g)
@@ -121,7 +126,6 @@ if rateMax and c.ratePerMs then
 end
 
 -- 4. Admit from the head of the waiting set.
-local groups = {}
 local admitted = {}
 local scanned = 0
 while #admitted < allowed and scanned < allowed + 100 do
@@ -139,15 +143,13 @@ while #admitted < allowed and scanned < allowed + 100 do
       local room = groups[g]
       if room == nil then
         -- A parked group keeps its order: its newer jobs park behind the parked ones.
-        if redis.call('ZSCORE', KEYS[9], g) then
-          room = 0
-        else
-          local at
-          room, at = group_room(base, c, g, now)
-          if room <= 0 then redis.call('ZADD', KEYS[9], at, g) end
-        end
+        if redis.call('ZSCORE', KEYS[9], g) then room = 0 else room = group_room(base, c, g, now) end
       end
       if room <= 0 then
+        if not redis.call('ZSCORE', KEYS[9], g) then
+          local _, at = group_room(base, c, g, now)
+          redis.call('ZADD', KEYS[9], at or now + 250, g)
+        end
         redis.call('ZADD', base .. 'g:' .. g .. ':parked', score, id)
         ok = false
       end
