@@ -155,7 +155,7 @@ describe("a handler's RetryAfterError", () => {
 
   it("scope 'group' holds only that group back", async () => {
     const file = join(dir, 'held-group.log');
-    const hold = { file, holdMs: 1500, holdScope: 'group' };
+    const hold = { file, holdMs: 4000, holdScope: 'group' };
     const [held] = await submit('held', 1, hold, { group: 'g1' });
     const till = Number(
       await until(
