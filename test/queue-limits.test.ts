@@ -55,10 +55,11 @@ function workers(type: string, n: number, concurrency: number): RoleProcess[] {
   );
 }
 
-function submit(type: string, n: number, data: object): Promise<string[]> {
+function submit(type: string, n: number, data: object, group?: string): Promise<string[]> {
   return Promise.all(
     Array.from({ length: n }, async () => {
-      const e = await producer.enqueue({ queue: type, data, resultTtlSec: 600, maxAttempts: 3 });
+      const job = { queue: type, data, resultTtlSec: 600, maxAttempts: 3 };
+      const e = await producer.enqueue(group === undefined ? job : { ...job, group });
       return e.id;
     }),
   );
@@ -137,6 +138,23 @@ describe('global concurrency', () => {
     assert.ok(maxRunning(file) >= 3, 'the slots were used');
     assert.ok(new Set(starts(file).map((s) => s.pid)).size >= 2, 'more than one process ran them');
     assert.equal(await conn.zcard(keys.active('capped')), 0, 'every slot came back');
+  });
+
+  it('groupConcurrency 2: each group at most 2 running at once, the groups side by side', async () => {
+    const file = join(dir, 'group-capped.log');
+    await control('paused', { groupConcurrency: 2 });
+    const a = new Set(await submit('paused', 12, { file, ms: 100 }, 'ga'));
+    const b = new Set(await submit('paused', 12, { file, ms: 100 }, 'gb'));
+    await until(
+      'all 24 ended',
+      () => readLog(file).filter((l) => l.kind === 'end').length,
+      (n) => n === 24,
+      30_000,
+    );
+    assert.ok(maxRunning(file, a) <= 2, `ga: ${maxRunning(file, a)} at once`);
+    assert.ok(maxRunning(file, b) <= 2, `gb: ${maxRunning(file, b)} at once`);
+    assert.ok(maxRunning(file) >= 3, 'the groups ran side by side');
+    await uncontrol('paused', 'groupConcurrency');
   });
 
   it('SIGKILL of a worker holding slots: they come back when its jobs are taken over', async (t) => {

@@ -42,9 +42,10 @@ export function maxInWindow(times: readonly number[], windowMs: number): number 
   return most;
 }
 
-/** Most jobs running at once according to the log's start and end lines. */
-export function maxRunning(file: string): number {
+/** Most jobs running at once according to the log's start and end lines (of ids, if given). */
+export function maxRunning(file: string, ids?: ReadonlySet<string>): number {
   const events = readLog(file)
+    .filter((l) => ids === undefined || ids.has(l.id))
     .map((l) => ({ at: l.at, d: l.kind === 'start' ? 1 : -1 }))
     // At the same ms an end comes before a start: the slot was freed first.
     .sort((a, b) => a.at - b.at || a.d - b.d);
