@@ -43,7 +43,10 @@ local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', tonumb
 local entries = reply and reply[1][2] or {}
 local jobPrefix = string.gsub(KEYS[1], ':stream$', ':job:')
 local lastId = ''
-if #entries < tonumber(ARGV[5]) then
+if #entries > 0 and #entries < tonumber(ARGV[5]) then
+  -- Fewer than asked: the read reached the stream's end, so its last entry is the newest.
+  lastId = entries[#entries][1]
+elseif #entries == 0 then
   local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
   lastId = newest[1] and newest[1][1] or '0-0'
 end
