@@ -10,6 +10,7 @@ import { deadRoutes } from './routes/dead.js';
 import { eventsRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
 import { validatorCompiler } from './validators.js';
@@ -47,6 +48,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   eventsRoutes(app, ctx);
   metaRoutes(app, ctx);
   metricsRoutes(app, ctx);
+  scheduleRoutes(app, ctx);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
 }

@@ -10,6 +10,7 @@ import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { CountingProducer } from './counting-producer.js';
 import { JobWatcher, requeueGoneNode } from '../queue/index.js';
 import { REDIS_TIMEOUT_MS, listenOn } from '../http/index.js';
+import { startScheduling } from '../schedule/index.js';
 import { buildApi } from './server.js';
 
 export interface ApiHandle {
@@ -105,12 +106,15 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   });
   await member.start();
   cluster.node = member;
+  // Every API process fires schedules too (docs/schedules.md): no leader, no beat process.
+  const scheduling = await startScheduling({ config, registry, nodeId, log });
   return {
     app,
     url,
     port,
     node: member,
     async stop() {
+      await scheduling.stop();
       await app.close();
       dispatcher.stop();
       await watcher.stop();

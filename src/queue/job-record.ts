@@ -34,6 +34,8 @@ export const JOB_FIELDS = {
   acceptedBy: 'Node id of the API process that accepted it.',
   workedBy: 'Node id (consumer name) of the worker holding or having run the latest attempt.',
   sid: 'Id of its entry in the queue stream.',
+  scheduleId: 'Id of the schedule that fired the job (docs/schedules.md); absent otherwise.',
+  scheduleTick: 'The tick it was fired for, ms since the epoch (Redis clock); with `scheduleId`.',
 } as const;
 
 function isoOf(ms: string | undefined): string | undefined {
@@ -100,6 +102,8 @@ export function jobFromHash(id: string, hash: Record<string, string>): JobView |
     webhookStatus: hash.webhookStatus,
     webhookAttempts: hash.webhookAttempts === undefined ? undefined : Number(hash.webhookAttempts),
     webhookError: hash.webhookError || undefined,
+    scheduleId: hash.scheduleId,
+    scheduleTick: isoOf(hash.scheduleTick),
   };
   for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
   return view as unknown as JobView;

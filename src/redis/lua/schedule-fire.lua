@@ -1,0 +1,68 @@
+--[[
+  schedule-fire: fire one tick of a schedule: the job is enqueued and the schedule advanced in
+  one step, only while the tick is still the schedule's next one (compare-and-set), so any
+  number of processes may try the same tick and one job is created.
+
+  Includes    lib/batch.lua, lib/events.lua
+  Calls       enqueue.lua
+  KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
+  KEYS[5]     job          <prefix>:{<queue>}:job:<id> of the job to fire
+  KEYS[6]     schedule     <prefix>:{<queue>}:schedule:<schedule id>
+  KEYS[7]     ticks        <prefix>:{<queue>}:ticks
+  KEYS[8]     previous     the job record of the schedule's `lastJob` (KEYS[5] when none)
+  ARGV[1..10] enqueue      now, type, acceptedBy, then the job's 7 fields as enqueue.lua takes
+                           them (its id: `<queue>.` + 16 base64url chars of SHA-256 of
+                           `<schedule id>\0<tick>`)
+  ARGV[11]    scheduleId   the schedule id
+  ARGV[12]    tick         the tick to fire (ms since the epoch, Redis clock)
+  ARGV[13]    rev          the schedule's `rev` the caller read
+  ARGV[14]    nextTick     the tick after this one (0 = none: the schedule ends)
+  ARGV[15]    overlap      'allow', or 'skip': no job while the previous one is not final
+  ARGV[16]    missed       ticks before this one the caller skipped (missed-tick policy)
+  ARGV[17]    limit        jobs the schedule fires at most (0 = no limit)
+  Returns     {1, created} fired (created: 1 new job, 0 it existed), {2} skipped (overlap),
+              {0} refused: the tick is not the schedule's next one or `rev` changed (another
+              process fired it, or the schedule was changed, paused or removed), or an error
+              reply from enqueue (nothing written)
+
+  Publishes the job's `accepted` event as enqueue does. The fired job gets `scheduleId` and
+  `scheduleTick`; the schedule's `lastTick` becomes ARGV[12] and `runs` gets the run.
+]]
+local now, sid, tick, rev, nextTick = tonumber(ARGV[1]), ARGV[11], ARGV[12], ARGV[13], tonumber(ARGV[14])
+local score = redis.call('ZSCORE', KEYS[7], sid)
+if not score or tonumber(score) ~= tonumber(tick) or redis.call('HGET', KEYS[6], 'rev') ~= rev then
+  return { 0 }
+end
+local run = { tick = tonumber(tick), at = now }
+local answer
+local previous = redis.call('HGET', KEYS[8], 'status')
+if ARGV[15] == 'skip' and KEYS[8] ~= KEYS[5] and (previous == 'accepted' or previous == 'pending') then
+  run.skipped = 'overlap'
+  redis.call('HINCRBY', KEYS[6], 'skipped', 1)
+  answer = { 2 }
+else
+  local out = enqueue_script({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5] },
+    { ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10] })
+  if type(out[1]) == 'table' then return out[1] end
+  redis.call('HSET', KEYS[5], 'scheduleId', sid, 'scheduleTick', tick)
+  run.job = ARGV[4]
+  redis.call('HSET', KEYS[6], 'lastJob', ARGV[4], 'lagMs', now - tonumber(tick))
+  redis.call('HINCRBY', KEYS[6], 'count', 1)
+  answer = { 1, out[1] }
+end
+if tonumber(ARGV[16]) > 0 then
+  run.missed = tonumber(ARGV[16])
+  redis.call('HINCRBY', KEYS[6], 'missed', tonumber(ARGV[16]))
+end
+local runs = redis.call('HGET', KEYS[6], 'runs')
+local list = runs and cjson.decode(runs) or {}
+table.insert(list, 1, run)
+while #list > 10 do table.remove(list) end
+redis.call('HSET', KEYS[6], 'lastTick', tick, 'runs', cjson.encode(list))
+local limit = tonumber(ARGV[17])
+if nextTick == 0 or (limit > 0 and tonumber(redis.call('HGET', KEYS[6], 'count')) >= limit) then
+  redis.call('ZREM', KEYS[7], sid)
+else
+  redis.call('ZADD', KEYS[7], nextTick, sid)
+end
+return answer
