@@ -74,6 +74,7 @@ export async function fireDue(
       0,
       '',
       id,
+      due,
       plan.tick,
       rev,
       plan.next ?? 0,

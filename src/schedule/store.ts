@@ -4,7 +4,7 @@ import type { JobRegistry } from '../jobs/index.js';
 import { runScript, type Keys } from '../redis/index.js';
 import { checkSchedule, checkScheduleId, type ScheduleDefinition } from './definition.js';
 import { redisNow, scheduleQueue } from './place.js';
-import { firstTick, upcoming } from './ticks.js';
+import { LATE_MS, firstTick, upcoming } from './ticks.js';
 import { viewOf, type ScheduleView } from './view.js';
 
 /** Where schedules are kept and the job types they may name. */
@@ -46,9 +46,12 @@ async function save(
     const current = def ?? (stored ? (JSON.parse(stored) as ScheduleDefinition) : undefined);
     if (current === undefined) throw notFound(id);
     const ended = current.limit !== undefined && Number(count ?? 0) >= current.limit;
-    const next = ended
-      ? undefined
-      : firstTick(current, now, lastTick ? Number(lastTick) : undefined);
+    // A changed definition takes over from the tick after the last one fired, but not from
+    // further back than a late tick (LATE_MS): a tick due at the upsert still fires, with the
+    // new definition. A resume starts after now: ticks passed while paused are not made up.
+    const after =
+      lastTick && def !== undefined ? Math.max(Number(lastTick), now - LATE_MS) : now;
+    const next = ended ? undefined : firstTick(current, after, lastTick ? Number(lastTick) : undefined);
     const rev = (await runScript(redis, 'schedule-save', scheduleKeys(keys, queue, id), [
       id,
       json,

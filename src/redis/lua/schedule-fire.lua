@@ -14,29 +14,32 @@
                            them (its id: `<queue>.` + 16 base64url chars of SHA-256 of
                            `<schedule id>\0<tick>`)
   ARGV[11]    scheduleId   the schedule id
-  ARGV[12]    tick         the tick to fire (ms since the epoch, Redis clock)
-  ARGV[13]    rev          the schedule's `rev` the caller read
-  ARGV[14]    nextTick     the tick after this one (0 = none: the schedule ends)
-  ARGV[15]    overlap      'allow', or 'skip': no job while the previous one is not final
-  ARGV[16]    missed       ticks before this one the caller skipped (missed-tick policy)
-  ARGV[17]    limit        jobs the schedule fires at most (0 = no limit)
+  ARGV[12]    due          the schedule's next tick as the caller read it (compare-and-set)
+  ARGV[13]    tick         the tick to fire (ms since the epoch, Redis clock): `due`, or a
+                           later due one (missed-tick policy)
+  ARGV[14]    rev          the schedule's `rev` the caller read
+  ARGV[15]    nextTick     the tick after this one (0 = none: the schedule ends)
+  ARGV[16]    overlap      'allow', or 'skip': no job while the previous one is not final
+  ARGV[17]    missed       due ticks before this one the caller skipped (missed-tick policy)
+  ARGV[18]    limit        jobs the schedule fires at most (0 = no limit)
   Returns     {1, created} fired (created: 1 new job, 0 it existed), {2} skipped (overlap),
               {0} refused: the tick is not the schedule's next one or `rev` changed (another
               process fired it, or the schedule was changed, paused or removed), or an error
               reply from enqueue (nothing written)
 
   Publishes the job's `accepted` event as enqueue does. The fired job gets `scheduleId` and
-  `scheduleTick`; the schedule's `lastTick` becomes ARGV[12] and `runs` gets the run.
+  `scheduleTick`; the schedule's `lastTick` becomes ARGV[13] and `runs` gets the run.
 ]]
-local now, sid, tick, rev, nextTick = tonumber(ARGV[1]), ARGV[11], ARGV[12], ARGV[13], tonumber(ARGV[14])
+local now, sid, due, tick, rev = tonumber(ARGV[1]), ARGV[11], tonumber(ARGV[12]), ARGV[13], ARGV[14]
+local nextTick = tonumber(ARGV[15])
 local score = redis.call('ZSCORE', KEYS[7], sid)
-if not score or tonumber(score) ~= tonumber(tick) or redis.call('HGET', KEYS[6], 'rev') ~= rev then
+if not score or tonumber(score) ~= due or redis.call('HGET', KEYS[6], 'rev') ~= rev then
   return { 0 }
 end
 local run = { tick = tonumber(tick), at = now }
 local answer
 local previous = redis.call('HGET', KEYS[8], 'status')
-if ARGV[15] == 'skip' and KEYS[8] ~= KEYS[5] and (previous == 'accepted' or previous == 'pending') then
+if ARGV[16] == 'skip' and KEYS[8] ~= KEYS[5] and (previous == 'accepted' or previous == 'pending') then
   run.skipped = 'overlap'
   redis.call('HINCRBY', KEYS[6], 'skipped', 1)
   answer = { 2 }
@@ -50,16 +53,16 @@ else
   redis.call('HINCRBY', KEYS[6], 'count', 1)
   answer = { 1, out[1] }
 end
-if tonumber(ARGV[16]) > 0 then
-  run.missed = tonumber(ARGV[16])
-  redis.call('HINCRBY', KEYS[6], 'missed', tonumber(ARGV[16]))
+if tonumber(ARGV[17]) > 0 then
+  run.missed = tonumber(ARGV[17])
+  redis.call('HINCRBY', KEYS[6], 'missed', tonumber(ARGV[17]))
 end
 local runs = redis.call('HGET', KEYS[6], 'runs')
 local list = runs and cjson.decode(runs) or {}
 table.insert(list, 1, run)
 while #list > 10 do table.remove(list) end
 redis.call('HSET', KEYS[6], 'lastTick', tick, 'runs', cjson.encode(list))
-local limit = tonumber(ARGV[17])
+local limit = tonumber(ARGV[18])
 if nextTick == 0 or (limit > 0 and tonumber(redis.call('HGET', KEYS[6], 'count')) >= limit) then
   redis.call('ZREM', KEYS[7], sid)
 else
