@@ -178,7 +178,7 @@ describe('schedules fired by a cluster of processes', () => {
     );
     const from = Date.parse(first.lastTick!) - (first.count - 1) * 1000;
     const jobs = await firedJobs('up', from, Date.parse(end.lastTick!));
-    assert.equal(jobs.length, end.count + end.missed - 0 - end.missed, JSON.stringify(jobs));
+    assert.equal(jobs.length, end.count, JSON.stringify(jobs));
     assert.equal(new Set(jobs.map((j) => j.tick)).size, jobs.length);
     for (const j of jobs) {
       if (j.tick > upserted) assert.equal(j.text, 'v2', `tick ${j.tick} after the upsert`);

@@ -7,6 +7,8 @@ export {
   type DeadPage,
   type JobState,
   type JobStatus,
+  type ScheduleSpec,
+  type ScheduleView,
   type SubmitOptions,
   type WaitOptions,
 } from './types.js';
