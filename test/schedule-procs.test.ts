@@ -145,6 +145,11 @@ describe('schedules fired by a cluster of processes', () => {
     assert.equal(new Set(jobs.map((j) => j.tick)).size, jobs.length);
     assert.equal(await accepted(), jobs.length);
     assert.ok(jobs.some((j) => j.tick > Date.parse(third.lastTick!) && j.acceptedBy !== firedBy));
+    // The lag gauge (tick to accepted) of every API process, read from Redis at scrape.
+    const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
+    const lag = /^workmesh_schedule_lag_seconds\{schedule="steady"\} ([0-9.e-]+)$/m.exec(metrics);
+    assert.ok(lag, metrics.slice(0, 400));
+    assert.ok(Number(lag[1]) >= 0 && Number(lag[1]) < 60);
   });
 
   it('an upsert while running: no tick twice, the new data from the next tick', async () => {

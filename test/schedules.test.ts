@@ -270,3 +270,36 @@ describe('schedules: firing', () => {
     assert.equal(await api.redis.hexists(keys.scheduleIndex(), 'five'), 0);
   });
 });
+
+describe('schedules: the shell helpers', () => {
+  it('schedule(spec), schedule(id), schedules(), pauseSchedule, resumeSchedule, unschedule', async () => {
+    const { shellHelpers } = await import('../src/shell/helpers.js');
+    const config = loadConfig({ REDIS_URL: redis.url, WORKMESH_LOG_LEVEL: 'silent' });
+    // Only the schedule helpers are called: they need Redis and the registry alone.
+    const h = shellHelpers({
+      config,
+      node: undefined as never,
+      redis: api.redis,
+      keys,
+      producer: undefined as never,
+      registry: fire.registry,
+      watcher: undefined as never,
+    });
+    const made = await h.schedule.fn({
+      id: 'sh',
+      type: 'hash',
+      cron: '0 4 * * *',
+      tz: 'Asia/Tokyo',
+      data: { text: 's' },
+    });
+    assert.equal(made?.status, 'active');
+    const read = await h.schedule.fn('sh');
+    assert.equal(read?.upcoming?.length, 5);
+    assert.ok((await h.schedules.fn()).some((s) => s.id === 'sh'));
+    assert.equal((await h.pauseSchedule.fn('sh')).status, 'paused');
+    assert.equal((await h.resumeSchedule.fn('sh')).status, 'active');
+    assert.equal(await h.unschedule.fn('sh'), true);
+    assert.equal(await h.schedule.fn('sh'), null);
+    await assert.rejects(h.schedule.fn({ id: 'sh', type: 'hash', everyMs: 10 }), /minimum/);
+  });
+});

@@ -10,7 +10,7 @@ import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { CountingProducer } from './counting-producer.js';
 import { JobWatcher, requeueGoneNode } from '../queue/index.js';
 import { REDIS_TIMEOUT_MS, listenOn } from '../http/index.js';
-import { startScheduling } from '../schedule/index.js';
+import { scheduleLags, startScheduling } from '../schedule/index.js';
 import { buildApi } from './server.js';
 
 export interface ApiHandle {
@@ -44,6 +44,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const metrics = new Metrics();
   const unwatchErrors = onRedisError(() => metrics.redisErrors.inc());
   metrics.addSources(redisSources(redis, keys, () => registry.queues()));
+  metrics.addSources({ scheduleLag: () => scheduleLags(redis, keys) });
   const producer = new CountingProducer(redis, keys, nodeId, metrics);
   // The cluster node needs the URL, known once listening; requests before that reach no node.
   const cluster: { node?: ClusterNode } = {};
