@@ -303,3 +303,82 @@ describe('schedules: the shell helpers', () => {
     await assert.rejects(h.schedule.fn({ id: 'sh', type: 'hash', everyMs: 10 }), /minimum/);
   });
 });
+
+describe('schedules: the console page', () => {
+  it('lists schedules with status, next fire time and last run; pauses and resumes', async () => {
+    const { Redis } = await import('ioredis');
+    const { buildConsole } = await import('../src/console/index.js');
+    const { Monitor } = await import('../src/monitor/index.js');
+    const { Producer } = await import('../src/queue/index.js');
+    const { createLogger } = await import('../src/log/index.js');
+    const { FAST_CLUSTER, startTestNode } = await import('./helpers/cluster.js');
+    const node = await startTestNode(redis.url);
+    const config = loadConfig({ REDIS_URL: redis.url, ...FAST_CLUSTER });
+    const log = createLogger('silent');
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const subscriber = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const monitor = new Monitor({
+      redis: conn,
+      subscriber,
+      keys,
+      nodeId: node.id,
+      node,
+      queueNames: ['hash'],
+      intervalMs: 200,
+      log,
+    });
+    await monitor.start();
+    const app = buildConsole(
+      {
+        config,
+        monitor,
+        node,
+        redis: conn,
+        keys,
+        producer: new Producer(conn, keys, node.id),
+        registry: fire.registry,
+        redisTimeoutMs: 2000,
+      },
+      log,
+    );
+    try {
+      await post('/api/schedules', {
+        id: 'console',
+        type: 'hash',
+        everyMs: 1000,
+        data: { text: 'c' },
+      });
+      const d = await dueOf('console');
+      await fireDue(fire, d.queue, 'console', d.due, d.due);
+      const list = (await app.inject({ method: 'GET', url: '/console/api/schedules' })).json<{
+        schedules: View[];
+      }>().schedules;
+      const row = list.find((s) => s.id === 'console')!;
+      assert.equal(row.status, 'active');
+      assert.ok(row.nextTick);
+      assert.ok(row.runs[0]!.job);
+      const paused = await app.inject({
+        method: 'POST',
+        url: '/console/api/schedules/console/pause',
+      });
+      assert.equal(paused.json<View>().status, 'paused');
+      const resumed = await app.inject({
+        method: 'POST',
+        url: '/console/api/schedules/console/resume',
+      });
+      assert.equal(resumed.json<View>().status, 'active');
+      const bad = await app.inject({ method: 'POST', url: '/console/api/schedules/nosuch/pause' });
+      assert.equal(bad.statusCode, 404);
+      const html = (await app.inject({ method: 'GET', url: '/' })).body;
+      assert.match(html, /href="#\/schedules"/);
+      const js = (await app.inject({ method: 'GET', url: '/assets/app.js' })).body;
+      assert.match(js, /\/console\/api\/schedules/);
+    } finally {
+      await app.close();
+      await monitor.stop();
+      conn.disconnect();
+      subscriber.disconnect();
+      await node.stop();
+    }
+  });
+});
