@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { Keys } from '../src/redis/index.js';
 import { LATE_MS, redisNow, scheduledJobId } from '../src/schedule/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { join } from 'node:path';
 import {
+  ROOT,
   startApiProcess,
   startWorkerProcess,
   stopAll,
@@ -17,7 +19,8 @@ import { until } from './helpers/wait.js';
  * killed for more than 5 ticks, then started again. Jobs are found by their deterministic ids.
  */
 const keys = new Keys('wm');
-const env = { WORKMESH_TYPES: 'hash' };
+// Every process also loads a job type with a schedule in its definition (upserted at start).
+const env = { WORKMESH_TYPES: 'hash', WORKMESH_JOBS: join(ROOT, 'test/fixtures/scheduled.ts') };
 let redis: TestRedis;
 let procs: RoleProcess[] = [];
 let apiUrl = '';
@@ -96,6 +99,17 @@ async function firedJobs(scheduleId: string, from: number, to: number): Promise<
 describe('schedules after an outage of the whole cluster', () => {
   it('the whole cluster stopped for 5 ticks, then started: latest skips the missed ticks, all fires each', async () => {
     await startCluster(1, 1);
+    const nightly = await api<View & { upcoming: string[] }>(
+      'GET',
+      '/api/schedules/nightly-report',
+    );
+    assert.equal(nightly.status, 'active');
+    assert.equal(
+      new Date(nightly.upcoming[0]!)
+        .toLocaleTimeString('en-GB', { timeZone: 'Europe/Berlin' })
+        .slice(0, 5),
+      '02:30',
+    );
     for (const missed of ['latest', 'all'] as const) {
       await api('POST', '/api/schedules', {
         id: `down-${missed}`,

@@ -5,7 +5,7 @@ import { loadConfig } from '../src/config/index.js';
 import { Keys } from '../src/redis/index.js';
 import { fireDue, redisNow, type FireContext } from '../src/schedule/index.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
 
 /**
  * Schedules through the HTTP API (in process) and the fire script, on a real Redis: bad input
@@ -72,7 +72,7 @@ describe('schedules: input', () => {
     [
       'an interval under 1 s',
       { id: 'c4', type: 'hash', everyMs: 999 },
-      'WM_ERR_SCHEDULE_INTERVAL_TOO_SHORT',
+      'WM_ERR_SCHEDULE_BAD_INTERVAL',
     ],
     ['an unknown type', { id: 'c5', type: 'nosuch', everyMs: 1000 }, 'WM_ERR_JOB_UNKNOWN_TYPE'],
     [
@@ -382,3 +382,58 @@ describe('schedules: the console page', () => {
     }
   });
 });
+
+describe(
+  'schedules: the scripts declare their keys',
+  { skip: ON_CLUSTER && 'MONITOR on one server' },
+  () => {
+    it('every key schedule-save and schedule-fire touch was passed in KEYS', async () => {
+      const { Redis } = await import('ioredis');
+      const base = new Redis(redis.url);
+      const monitor = await base.monitor();
+      const seen: { args: string[]; source: string }[] = [];
+      monitor.on('monitor', (_t: string, args: string[], source: string) =>
+        seen.push({ args, source }),
+      );
+      await post('/api/schedules', {
+        id: 'keys',
+        type: 'hash',
+        everyMs: 1000,
+        data: { text: 'k' },
+        overlap: 'skip',
+      });
+      for (let i = 0; i < 2; i++) {
+        const d = await dueOf('keys');
+        await fireDue(fire, d.queue, 'keys', d.due, d.due + 5000);
+      }
+      await post('/api/schedules/keys/pause');
+      await api.app.inject({ method: 'DELETE', url: '/api/schedules/keys' });
+      await api.redis.ping();
+      const check = new Redis(redis.url);
+      let declared: Set<string> | undefined;
+      const violations: string[] = [];
+      const scripts = new Set<string>();
+      for (const { args, source } of seen) {
+        const name = args[0]!.toLowerCase();
+        if (source !== 'lua') {
+          declared =
+            name === 'evalsha' || name === 'eval'
+              ? new Set(args.slice(3, 3 + Number(args[2])))
+              : undefined;
+          if (declared) scripts.add(args[1]!);
+          continue;
+        }
+        const touched = (await check
+          .call('COMMAND', 'GETKEYS', ...args)
+          .catch(() => [])) as string[];
+        for (const key of touched)
+          if (!declared?.has(key)) violations.push(`${args.join(' ')}: ${key}`);
+      }
+      check.disconnect();
+      monitor.disconnect();
+      base.disconnect();
+      assert.ok(scripts.size >= 2, `scripts run: ${scripts.size}`);
+      assert.deepEqual(violations, []);
+    });
+  },
+);

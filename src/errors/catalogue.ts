@@ -251,7 +251,7 @@ export const catalogue = {
     retryable: false,
     description: "A schedule's `tz` is not an IANA time zone this runtime knows.",
   },
-  WM_ERR_SCHEDULE_INTERVAL_TOO_SHORT: {
+  WM_ERR_SCHEDULE_BAD_INTERVAL: {
     status: 400,
     retryable: false,
     description: "A schedule's `everyMs` is under the minimum (1000 ms), or not an integer.",

@@ -235,7 +235,7 @@ export const KEY_DOCS = [
     example: (k: Keys) => k.idempotency('permute', 'n4bQgYhMfWWaL-qgxVrQFa'),
   },
   {
-    pattern: '<prefix>:{<queue>}:schedule:<id>',
+    pattern: '<prefix>:{<queue>}:schedule:<schedule>',
     type: 'hash',
     holds:
       'A schedule (docs/schedules.md): `def` (the definition, JSON), `rev` (incremented by every change), `paused` (1/0), `lastTick` (the latest tick handled, never fired again), `lastJob`, `count` (jobs fired), `missed`, `skipped`, `lagMs`, `runs` (JSON, the last 10), `createdAt`, `updatedAt`. Written by `schedule-save` and `schedule-fire`.',

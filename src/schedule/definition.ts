@@ -163,7 +163,7 @@ export function checkSchedule(spec: unknown): ScheduleDefinition {
   }
   if (s.everyMs !== undefined && s.everyMs < MIN_EVERY_MS) {
     throw new WorkmeshError(
-      'WM_ERR_SCHEDULE_INTERVAL_TOO_SHORT',
+      'WM_ERR_SCHEDULE_BAD_INTERVAL',
       `everyMs ${s.everyMs} is under the minimum of ${MIN_EVERY_MS} ms`,
     );
   }

@@ -49,9 +49,10 @@ async function save(
     // A changed definition takes over from the tick after the last one fired, but not from
     // further back than a late tick (LATE_MS): a tick due at the upsert still fires, with the
     // new definition. A resume starts after now: ticks passed while paused are not made up.
-    const after =
-      lastTick && def !== undefined ? Math.max(Number(lastTick), now - LATE_MS) : now;
-    const next = ended ? undefined : firstTick(current, after, lastTick ? Number(lastTick) : undefined);
+    const after = lastTick && def !== undefined ? Math.max(Number(lastTick), now - LATE_MS) : now;
+    const next = ended
+      ? undefined
+      : firstTick(current, after, lastTick ? Number(lastTick) : undefined);
     const rev = (await runScript(redis, 'schedule-save', scheduleKeys(keys, queue, id), [
       id,
       json,

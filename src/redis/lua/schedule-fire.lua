@@ -3,8 +3,7 @@
   one step, only while the tick is still the schedule's next one (compare-and-set), so any
   number of processes may try the same tick and one job is created.
 
-  Includes    lib/batch.lua, lib/events.lua
-  Calls       enqueue.lua
+  Calls       enqueue.lua (with the libraries it includes)
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5]     job          <prefix>:{<queue>}:job:<id> of the job to fire
   KEYS[6]     schedule     <prefix>:{<queue>}:schedule:<schedule id>
