@@ -437,3 +437,20 @@ describe(
     });
   },
 );
+
+describe('schedules: the CLI', () => {
+  it('workmesh schedule add and ls (each run starts a process: two runs only)', async () => {
+    const { runCliToEnd } = await import('./helpers/processes.js');
+    const url = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const env = { WORKMESH_API_URL: url, REDIS_URL: redis.url };
+    const add = await runCliToEnd(
+      ['schedule', 'add', 'cli', '--type', 'hash', '--every', '2s', '--data', '{"text":"c"}'],
+      env,
+    );
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, /^cli: active, next /);
+    const ls = await runCliToEnd(['schedule', 'ls'], env);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /^cli\s+hash\s+active\s+every 2000ms\s/m);
+  });
+});
