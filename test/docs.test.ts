@@ -23,6 +23,7 @@ function patternToRegExp(pattern: string): RegExp {
       .replace('<digest>', '[A-Za-z0-9_-]{22}')
       .replace('<group>', '[A-Za-z0-9_.:@-]{1,64}')
       .replace('<bucket>', '[ta]:[^{}]+')
+      .replace('<schedule>', '[A-Za-z0-9][A-Za-z0-9_.:-]*')
       .replace('<id>', '[a-z][a-z0-9_-]*\\.[A-Za-z0-9_-]{16}')}$`,
   );
 }

@@ -35,6 +35,13 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   'POST /api/dead/retry': 'admin',
   'POST /api/dead/:id/retry': 'admin',
   'DELETE /api/dead/:id': 'admin',
+  // Schedules submit jobs on their own from then on: writing one is an admin's act.
+  'GET /api/schedules': 'read',
+  'GET /api/schedules/:id': 'read',
+  'POST /api/schedules': 'admin',
+  'DELETE /api/schedules/:id': 'admin',
+  'POST /api/schedules/:id/pause': 'admin',
+  'POST /api/schedules/:id/resume': 'admin',
 };
 
 export function routeScope(method: string, url: string | undefined): Scope | 'public' {

@@ -9,6 +9,7 @@ import { deadRoutes } from './routes/dead.js';
 import { eventsRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
 import { validatorCompiler } from './validators.js';
@@ -37,5 +38,6 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   eventsRoutes(app, ctx);
   metaRoutes(app, ctx);
   metricsRoutes(app, ctx);
+  scheduleRoutes(app, ctx);
   return app;
 }

@@ -10,6 +10,7 @@ import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { CountingProducer } from './counting-producer.js';
 import { JobWatcher, requeueGoneNode } from '../queue/index.js';
 import { REDIS_TIMEOUT_MS, listenOn } from '../http/index.js';
+import { scheduleLags, startScheduling } from '../schedule/index.js';
 import { buildApi } from './server.js';
 
 export interface ApiHandle {
@@ -43,6 +44,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const metrics = new Metrics();
   const unwatchErrors = onRedisError(() => metrics.redisErrors.inc());
   metrics.addSources(redisSources(redis, keys, () => registry.queues()));
+  metrics.addSources({ scheduleLag: () => scheduleLags(redis, keys) });
   const producer = new CountingProducer(redis, keys, nodeId, metrics);
   // The cluster node needs the URL, known once listening; requests before that reach no node.
   const cluster: { node?: ClusterNode } = {};
@@ -105,12 +107,15 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   });
   await member.start();
   cluster.node = member;
+  // Every API process fires schedules too (docs/schedules.md): no leader, no beat process.
+  const scheduling = await startScheduling({ config, registry, nodeId, log });
   return {
     app,
     url,
     port,
     node: member,
     async stop() {
+      await scheduling.stop();
       await app.close();
       dispatcher.stop();
       await watcher.stop();

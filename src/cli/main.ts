@@ -5,6 +5,7 @@ import { renderHelp, parseCommandArgs, type Command } from './command.js';
 import { apiCommand } from './commands/api.js';
 import { cancelCommand } from './commands/cancel.js';
 import { deadCommand } from './commands/dead.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { nodesCommand } from './commands/nodes.js';
 import { portCheckCommand } from './commands/port-check.js';
 import { shellCommand } from './commands/shell.js';
@@ -23,6 +24,7 @@ const commands: readonly Command[] = [
   statusCommand,
   cancelCommand,
   deadCommand,
+  scheduleCommand,
   nodesCommand,
   sysmonCommand,
   shellCommand,

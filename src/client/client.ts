@@ -9,6 +9,8 @@ import {
   type Cancelled,
   type DeadPage,
   type JobState,
+  type ScheduleSpec,
+  type ScheduleView,
   type SubmitOptions,
   type WaitOptions,
 } from './types.js';
@@ -86,6 +88,33 @@ export class WorkmeshClient {
 
   purgeAllDead(type?: string): Promise<{ purged: number }> {
     return this.request('DELETE', `/api/dead${type ? `?type=${encodeURIComponent(type)}` : ''}`);
+  }
+
+  /** Creates or replaces a schedule (upsert by id; docs/schedules.md). */
+  upsertSchedule(spec: ScheduleSpec): Promise<ScheduleView> {
+    return this.request<ScheduleView>('POST', '/api/schedules', spec);
+  }
+
+  /** Every schedule. */
+  async schedules(): Promise<ScheduleView[]> {
+    return (await this.request<{ schedules: ScheduleView[] }>('GET', '/api/schedules')).schedules;
+  }
+
+  /** One schedule, with its next 5 fire times (`upcoming`) and its latest runs. */
+  schedule(id: string): Promise<ScheduleView> {
+    return this.request<ScheduleView>('GET', `/api/schedules/${encodeURIComponent(id)}`);
+  }
+
+  removeSchedule(id: string): Promise<{ removed: true }> {
+    return this.request('DELETE', `/api/schedules/${encodeURIComponent(id)}`);
+  }
+
+  pauseSchedule(id: string): Promise<ScheduleView> {
+    return this.request('POST', `/api/schedules/${encodeURIComponent(id)}/pause`);
+  }
+
+  resumeSchedule(id: string): Promise<ScheduleView> {
+    return this.request('POST', `/api/schedules/${encodeURIComponent(id)}/resume`);
   }
 
   /**

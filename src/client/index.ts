@@ -10,6 +10,8 @@ export {
   type DeadPage,
   type JobState,
   type JobStatus,
+  type ScheduleSpec,
+  type ScheduleView,
   type SubmitOptions,
   type WaitOptions,
 } from './types.js';

@@ -84,3 +84,6 @@ export interface WaitOptions {
   readonly intervalMs?: number;
   readonly signal?: AbortSignal;
 }
+
+/** A schedule as written, and as the API shows it (docs/schedules.md). */
+export type { ScheduleSpec, ScheduleView } from '../schedule/index.js';

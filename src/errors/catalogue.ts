@@ -251,6 +251,33 @@ export const catalogue = {
     description:
       'A console request without a valid session cookie or `Authorization: Bearer <token>`; log in at /login.',
   },
+  WM_ERR_SCHEDULE_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'A schedule is malformed: a bad id, neither or both of `cron` and `everyMs`, `endAt` before `startAt`, a bad `limit` or policy (docs/schedules.md).',
+  },
+  WM_ERR_SCHEDULE_BAD_CRON: {
+    status: 400,
+    retryable: false,
+    description:
+      "A schedule's `cron` is not a valid 5-field (minute first) or 6-field (second first) cron expression.",
+  },
+  WM_ERR_SCHEDULE_BAD_TIMEZONE: {
+    status: 400,
+    retryable: false,
+    description: "A schedule's `tz` is not an IANA time zone this runtime knows.",
+  },
+  WM_ERR_SCHEDULE_BAD_INTERVAL: {
+    status: 400,
+    retryable: false,
+    description: "A schedule's `everyMs` is under the minimum (1000 ms), or not an integer.",
+  },
+  WM_ERR_SCHEDULE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No schedule with this id.',
+  },
   WM_ERR_INTERNAL: {
     status: 500,
     retryable: true,

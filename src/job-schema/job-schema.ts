@@ -63,6 +63,12 @@ export const JobStateSchema = Type.Object({
   ),
   webhookAttempts: Type.Optional(Type.Integer({ description: 'Webhook delivery attempts so far' })),
   webhookError: Type.Optional(Type.String({ description: 'Why the latest delivery failed' })),
+  scheduleId: Type.Optional(
+    Type.String({ description: 'The schedule that fired the job (docs/schedules.md)' }),
+  ),
+  scheduleTick: Type.Optional(
+    Type.String({ format: 'date-time', description: 'The tick the schedule fired it for' }),
+  ),
 });
 
 export type JobState = Static<typeof JobStateSchema>;

@@ -10,6 +10,7 @@ export {
   type AnyJobDefinition,
   type JobSettings,
   type SetupContext,
+  type JobSchedule,
 } from './define.js';
 export {
   UnrecoverableError,

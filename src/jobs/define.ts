@@ -66,6 +66,36 @@ export interface JobDefinition<S extends TSchema = TSchema, R = unknown> {
   readonly setup?: (ctx: SetupContext) => Promise<void>;
   /** Called when that worker stops, after its jobs have finished or been handed back. */
   readonly teardown?: () => Promise<void>;
+  /**
+   * Schedules firing jobs of this type (docs/schedules.md), upserted by id when the API or a
+   * worker starts: the same fields as POST /api/schedules, without `type`.
+   */
+  readonly schedules?: readonly JobSchedule[];
+}
+
+/** A schedule in a job definition (docs/schedules.md has every field). */
+export interface JobSchedule {
+  readonly id: string;
+  readonly data?: unknown;
+  /** 5 fields (minute first) or 6 (second first). */
+  readonly cron?: string;
+  /** IANA time zone of `cron` (default UTC). */
+  readonly tz?: string;
+  /** Fixed interval, at least 1000 ms. */
+  readonly everyMs?: number;
+  /** ISO 8601. */
+  readonly startAt?: string;
+  readonly endAt?: string;
+  readonly limit?: number;
+  readonly missed?: 'latest' | 'all';
+  readonly missedCap?: number;
+  readonly overlap?: 'allow' | 'skip';
+  readonly job?: {
+    readonly resultTtlSec?: number;
+    readonly maxAttempts?: number;
+    readonly backoff?: Backoff;
+    readonly timeoutMs?: number;
+  };
 }
 
 /** What a job type's setup gets. */

@@ -11,6 +11,7 @@ export {
   type AnyJobDefinition,
   type JobSettings,
   type SetupContext,
+  type JobSchedule,
   type Static,
   type TSchema,
 } from './authoring.js';

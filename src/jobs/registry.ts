@@ -51,6 +51,9 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
   ) {
     throw invalidDefinition(source, `${d.name}: partitions must be 1..${MAX_PARTITIONS}`);
   }
+  if (d.schedules !== undefined && !Array.isArray(d.schedules)) {
+    throw invalidDefinition(source, `${d.name}: schedules must be an array`);
+  }
   for (const key of ['concurrency', 'resultTtlSec', 'maxAttempts', 'timeoutMs'] as const) {
     const v = d[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) {

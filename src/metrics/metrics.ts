@@ -6,6 +6,8 @@ export interface ScrapeSources {
   readonly queueDepth?: () => Promise<readonly { type: string; state: string; count: number }[]>;
   /** Live cluster members by role. */
   readonly nodes?: () => Promise<readonly { role: string; count: number }[]>;
+  /** Each schedule's lag as of its latest fired job, seconds (tick to job accepted). */
+  readonly scheduleLag?: () => Promise<readonly { schedule: string; seconds: number }[]>;
   /** This worker's running totals by type (the runners count them anyway: no extra work). */
   readonly jobs?: () => readonly JobTotals[];
 }
@@ -77,6 +79,20 @@ export class Metrics {
         for (const s of sources) {
           for (const n of (await s.nodes?.().catch(() => [])) ?? []) {
             this.set({ role: n.role }, n.count);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'workmesh_schedule_lag_seconds',
+      help: "Each schedule's lag as of its latest fired job: from its tick (Redis clock) to the job accepted. Read from Redis at scrape.",
+      labelNames: ['schedule'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of sources) {
+          for (const l of (await s.scheduleLag?.().catch(() => [])) ?? []) {
+            this.set({ schedule: l.schedule }, l.seconds);
           }
         }
       },

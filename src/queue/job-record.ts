@@ -37,6 +37,8 @@ export const JOB_FIELDS = {
   priority: 'Priority, -10..10, higher runs first (absent: 0). See "Queue controls".',
   group: 'Group for per-group limits (a tenant, a customer, an API key). See "Queue controls".',
   gate: '`1` once admitted by `gate`: while `pending` it holds a concurrency slot, freed by the script that takes it out of `pending`.',
+  scheduleId: 'Id of the schedule that fired the job (docs/schedules.md); absent otherwise.',
+  scheduleTick: 'The tick it was fired for, ms since the epoch (Redis clock); with `scheduleId`.',
 } as const;
 
 function isoOf(ms: string | undefined): string | undefined {
@@ -103,6 +105,8 @@ export function jobFromHash(id: string, hash: Record<string, string>): JobView |
     webhookStatus: hash.webhookStatus,
     webhookAttempts: hash.webhookAttempts === undefined ? undefined : Number(hash.webhookAttempts),
     webhookError: hash.webhookError || undefined,
+    scheduleId: hash.scheduleId,
+    scheduleTick: isoOf(hash.scheduleTick),
   };
   for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
   return view as unknown as JobView;

@@ -161,6 +161,29 @@ export class Keys {
     return `${this.prefix}:{${queue}}:g:${group}:hold`;
   }
 
+  /** Hash: one schedule of the queue, its definition and its firing state (docs/schedules.md). */
+  schedule(queue: string, id: string): string {
+    return `${this.prefix}:{${queue}}:schedule:${id}`;
+  }
+
+  /** Set: the ids of the queue's schedules. */
+  schedules(queue: string): string {
+    return `${this.prefix}:{${queue}}:schedules`;
+  }
+
+  /** Sorted set: schedule id -> its next tick (ms, Redis clock); only active schedules. */
+  scheduleTicks(queue: string): string {
+    return `${this.prefix}:{${queue}}:ticks`;
+  }
+
+  /**
+   * Hash: schedule id -> the queue that holds it. No hash tag: read on its own, by every
+   * process's scheduler loop (which queues to look at) and to find a schedule by id.
+   */
+  scheduleIndex(): string {
+    return `${this.prefix}:schedules:index`;
+  }
+
   /** The four keys every queue script takes first: stream, stats, delayed, dead. */
   queue(queue: string): [string, string, string, string] {
     return [this.stream(queue), this.stats(queue), this.delayed(queue), this.dead(queue)];
@@ -351,6 +374,33 @@ export const KEY_DOCS = [
     holds:
       "A deduplication window (a job's `dedupe`): `<callback id> <reserved at, ms>` of the job that holds it; digest: SHA-256 of the tenant and the dedupe key, base64url, 22 chars; the queue is the type's partition chosen from the dedupe key. Expires with the window (throttle: `ttlSec` after the first job; debounce: when its job is due, plus 10 s).",
     example: (k: Keys) => k.dedupe('permute', 'n4bQgYhMfWWaL-qgxVrQFa'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:schedule:<schedule>',
+    type: 'hash',
+    holds:
+      'A schedule (docs/schedules.md): `def` (the definition, JSON), `rev` (incremented by every change), `paused` (1/0), `lastTick` (the latest tick handled, never fired again), `lastJob`, `count` (jobs fired), `missed`, `skipped`, `lagMs`, `runs` (JSON, the last 10), `createdAt`, `updatedAt`. Written by `schedule-save` and `schedule-fire`.',
+    example: (k: Keys) => k.schedule('permute', 'nightly'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:schedules',
+    type: 'set',
+    holds: 'Ids of the schedules whose jobs go to this queue.',
+    example: (k: Keys) => k.schedules('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:ticks',
+    type: 'zset',
+    holds:
+      'Active schedules of the queue: member = schedule id, score = its next tick (ms, Redis clock). A paused or ended schedule has none. `schedule-fire` fires a tick only while it is this score (compare-and-set).',
+    example: (k: Keys) => k.scheduleTicks('permute'),
+  },
+  {
+    pattern: '<prefix>:schedules:index',
+    type: 'hash',
+    holds:
+      "Every schedule: field = schedule id, value = the queue holding it. Each process's scheduler loop reads it for the queues to look at; the API finds a schedule by id with it.",
+    example: (k: Keys) => k.scheduleIndex(),
   },
   {
     pattern: '<prefix>:ratelimit:<bucket>',

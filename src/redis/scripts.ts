@@ -31,6 +31,8 @@ export const SCRIPT_NAMES = [
   'dedupe',
   'gate',
   'hold',
+  'schedule-save',
+  'schedule-fire',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
@@ -73,6 +75,12 @@ export function declaredIncludes(source: string): string[] {
   return row === undefined ? [] : row.split(',').map((s) => s.trim());
 }
 
+/** The script a script's header names in its `Calls` row (`<name>.lua`), if any. */
+export function declaredCall(source: string): string | undefined {
+  const header = source.startsWith('--[[') ? source.slice(0, source.indexOf(']]')) : '';
+  return /^\s*Calls\s+([a-z0-9-]+)\.lua\b/m.exec(header)?.[1];
+}
+
 /**
  * The script's source with the libraries its header names in front, each once, a library's
  * own includes before it. An include that is not a file under lua/lib/ is an error: the
@@ -99,6 +107,19 @@ export function assembleScript(
     }
   };
   add(`${name}.lua`, source, []);
+  // A script that `Calls` another gets it as a local function of (KEYS, ARGV): the called
+  // script's own code, run on the keys and arguments the caller hands it (schedule-fire runs
+  // enqueue this way, so a fired job is written exactly as a submitted one).
+  const called = declaredCall(source);
+  if (called !== undefined) {
+    const calledSource = scriptSources().get(called);
+    if (calledSource === undefined)
+      throw new Error(`${name}.lua calls ${called}.lua: no such script`);
+    add(`${called}.lua`, calledSource, []);
+    parts.push(
+      `local function ${called.replace(/-/g, '_')}_script(KEYS, ARGV)\n${calledSource}\nend`,
+    );
+  }
   return [...parts, source].join('\n');
 }
 

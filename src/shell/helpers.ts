@@ -14,6 +14,15 @@ import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import { JOB_ID_RE, queueOfJobId, type Keys } from '../redis/index.js';
+import {
+  getSchedule,
+  listSchedules,
+  pauseSchedule,
+  removeSchedule,
+  upsertSchedule,
+  type ScheduleSpec,
+  type ScheduleStore,
+} from '../schedule/index.js';
 import { Submitter } from '../submit/index.js';
 
 export interface ShellDeps {
@@ -49,6 +58,7 @@ export function shellHelpers(deps: ShellDeps) {
   const { config, node, redis, keys, producer, registry, watcher } = deps;
   // No redisTimeoutMs: the shell waits for Redis to come back, as its other calls do.
   const submitter = new Submitter({ config, registry, producer, redis, keys });
+  const schedules: ScheduleStore = { redis, keys, registry };
   const queueNames = async (): Promise<string[]> => {
     const offered = (await node.readMembers()).flatMap((m) => m.offers.types);
     return [...new Set([...registry.list().map((d) => d.name), ...offered])].sort();
@@ -144,6 +154,29 @@ export function shellHelpers(deps: ShellDeps) {
           await node.send(result.workedBy, { type: 'cancel', id }).catch(() => false);
         return result.outcome;
       },
+    },
+    schedules: {
+      help: 'schedules() — every schedule: status, next tick, last tick, jobs fired',
+      fn: () => listSchedules(schedules),
+    },
+    schedule: {
+      help: "schedule({ id, type, cron | everyMs, data?, tz?, ... }) — create or replace a schedule; schedule('id') reads one with its next 5 fire times",
+      fn: async (spec: ScheduleSpec | string) =>
+        typeof spec === 'string'
+          ? ((await getSchedule(schedules, spec)) ?? null)
+          : upsertSchedule(schedules, spec),
+    },
+    unschedule: {
+      help: 'unschedule(id) — remove a schedule (jobs it fired stay)',
+      fn: async (id: string) => (await removeSchedule(schedules, id), true),
+    },
+    pauseSchedule: {
+      help: 'pauseSchedule(id) — no tick fires until resumeSchedule(id)',
+      fn: (id: string) => pauseSchedule(schedules, id, true),
+    },
+    resumeSchedule: {
+      help: 'resumeSchedule(id) — fire again from its next tick after now',
+      fn: (id: string) => pauseSchedule(schedules, id, false),
     },
     stats: {
       help: 'stats() — the whole cluster: nodes, queues, totals',

@@ -7,6 +7,7 @@ import { createLogger } from '../../log/index.js';
 import { Metrics, redisSources, startMetricsServer } from '../../metrics/index.js';
 import { requeueGoneNode } from '../../queue/index.js';
 import { Keys, connectRedis, onRedisError } from '../../redis/index.js';
+import { startScheduling } from '../../schedule/index.js';
 import { runCallable, startWorker } from '../../worker/index.js';
 import type { Command } from '../command.js';
 import { stopOnSignals, stopSelf, tellParent } from '../lifecycle.js';
@@ -94,6 +95,8 @@ export const workerCommand: Command = {
       }
     });
     await node.start();
+    // Every worker fires schedules too (docs/schedules.md): any process alive keeps them going.
+    const scheduling = await startScheduling({ config, registry, nodeId, log });
     // The listener (and its connection for scrape-time reads) only when asked for.
     if (config.metricsPort !== undefined) refuseInsecure(config, 'metrics listener', log);
     const scrape =
@@ -125,6 +128,7 @@ export const workerCommand: Command = {
       ...(server === undefined ? {} : { url: server.url }),
     });
     await stopOnSignals(async () => {
+      await scheduling.stop();
       // Drain first, so the node stays visible with its dwindling in-flight count.
       await worker.stop();
       await node.stop();

@@ -3,6 +3,7 @@ import { withRedis } from '../../http/index.js';
 import { WorkmeshError } from '../../errors/index.js';
 import { buryDead, reviveDead } from '../../queue/index.js';
 import { queueOfJobId } from '../../redis/index.js';
+import { pauseSchedule } from '../../schedule/index.js';
 import { Submitter } from '../../submit/index.js';
 import type { ConsoleContext } from '../context.js';
 import { checkedJobId, checkedType } from './data.js';
@@ -59,6 +60,18 @@ export function actionRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     const type = checkedType(request.params.type)!;
     return { queue: type, purged: await redis(() => buryDead(ctx.redis, ctx.keys, type)) };
   });
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post<{ Params: { id: string } }>(
+      `/console/api/schedules/:id/${action}`,
+      async (request) => {
+        const store = { redis: ctx.redis, keys: ctx.keys, registry: ctx.registry };
+        const view = await redis(() => pauseSchedule(store, request.params.id, action === 'pause'));
+        request.log.info({ scheduleId: view.id, action }, 'schedule action from the console');
+        return view;
+      },
+    );
+  }
 
   app.post<{ Params: { id: string; action: string } }>(
     '/console/api/nodes/:id/:action',

@@ -5,6 +5,7 @@ import { isFinalStatus } from '../../job-schema/index.js';
 import type { MonitorSnapshot } from '../../monitor/index.js';
 import { getJob, listDead } from '../../queue/index.js';
 import { JOB_ID_RE, TYPE_NAME_RE } from '../../redis/index.js';
+import { listSchedules } from '../../schedule/index.js';
 import type { ConsoleContext } from '../context.js';
 
 const KEEPALIVE_MS = 15_000;
@@ -66,6 +67,13 @@ export function dataRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     // statuses is job-schema's; the page keeps none of its own).
     return { ...job, final: isFinalStatus(job.status) };
   });
+
+  // The schedules page: each with its status, next fire time and last run.
+  app.get('/console/api/schedules', async () => ({
+    schedules: await redis(() =>
+      listSchedules({ redis: ctx.redis, keys: ctx.keys, registry: ctx.registry }),
+    ),
+  }));
 
   app.get<{ Querystring: { type?: string } }>('/console/api/dead', async (request) => {
     const only = checkedType(request.query.type);
