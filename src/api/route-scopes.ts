@@ -25,6 +25,11 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   'POST /api/dead/retry': 'admin',
   'POST /api/dead/:id/retry': 'admin',
   'DELETE /api/dead/:id': 'admin',
+  'GET /api/queues': 'admin',
+  'GET /api/queues/:type': 'admin',
+  'POST /api/queues/:type/pause': 'admin',
+  'POST /api/queues/:type/resume': 'admin',
+  'PUT /api/queues/:type/limits': 'admin',
 };
 
 export function routeScope(method: string, url: string | undefined): Scope | 'public' {

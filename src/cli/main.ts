@@ -7,6 +7,7 @@ import { cancelCommand } from './commands/cancel.js';
 import { deadCommand } from './commands/dead.js';
 import { nodesCommand } from './commands/nodes.js';
 import { portCheckCommand } from './commands/port-check.js';
+import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
 import { shellCommand } from './commands/shell.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
@@ -23,6 +24,9 @@ const commands: readonly Command[] = [
   statusCommand,
   cancelCommand,
   deadCommand,
+  queuesCommand,
+  pauseCommand,
+  resumeCommand,
   nodesCommand,
   sysmonCommand,
   shellCommand,

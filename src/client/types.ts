@@ -46,3 +46,6 @@ export interface WaitOptions {
   readonly intervalMs?: number;
   readonly signal?: AbortSignal;
 }
+
+/** GET /api/queues: a job type's queue (docs/queues.md). */
+export type { QueueState, QueueLimits, LimitsChange, RateLimit, HeldBack } from '../queue/index.js';

@@ -1,5 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 import { WorkmeshError, validationMessage } from '../errors/index.js';
+import { checkLimits } from '../queue/index.js';
 import { MAX_PARTITIONS, TYPE_NAME_RE, queuesOfType } from '../redis/index.js';
 import type { AnyJobDefinition, JobSettings } from './define.js';
 import { hash } from './hash.js';
@@ -54,6 +55,13 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
     const v = d[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
       throw invalidDefinition(source, `${d.name}: ${key} must be a positive integer`);
+    }
+  }
+  if (d.limits !== undefined) {
+    try {
+      checkLimits(d.limits, false);
+    } catch (err) {
+      throw invalidDefinition(source, `${d.name}: limits: ${(err as Error).message}`);
     }
   }
   return d as AnyJobDefinition;

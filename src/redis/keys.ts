@@ -101,6 +101,41 @@ export class Keys {
     return [this.stream(queue), this.stats(queue), this.delayed(queue), this.dead(queue)];
   }
 
+  /**
+   * Hash: the queue's controls (absent field = off): `paused`, `rateMax` + `ratePerMs`,
+   * `concurrency`, `groupRateMax` + `groupRatePerMs`, `groupConcurrency`, `holdUntil`, `gated`,
+   * `seq`, and `limits` (the type's limits as set, before the split over partitions).
+   */
+  controls(queue: string): string {
+    return `${this.prefix}:{${queue}}:controls`;
+  }
+
+  /**
+   * Sorted set: jobs accepted but not yet admitted to the stream (the queue is gated, or the
+   * job has a priority); score = (10 - priority) * 2^40 + seq, so rank order is claim order.
+   */
+  waiting(queue: string): string {
+    return `${this.prefix}:{${queue}}:waiting`;
+  }
+
+  /** Sorted set: ids holding a global-concurrency slot (score = when admitted). */
+  active(queue: string): string {
+    return `${this.prefix}:{${queue}}:active`;
+  }
+
+  /** Sorted set: recent starts, for the sliding rate window (score = start time, ms). */
+  starts(queue: string): string {
+    return `${this.prefix}:{${queue}}:starts`;
+  }
+
+  /**
+   * Stream (MAXLEN ~ 10): an entry wakes the workers a control holds back (resume, limits
+   * changed, a concurrency slot freed).
+   */
+  signal(queue: string): string {
+    return `${this.prefix}:{${queue}}:signal`;
+  }
+
   /** The job record (a hash). The id must have been checked with JOB_ID_RE. */
   job(id: string): string {
     const queue = queueOfJobId(id);
@@ -203,6 +238,40 @@ export const KEY_DOCS = [
     holds:
       "Webhooks to deliver: member = callback id of a final job with a `webhook`, score = when to (re)try (ms). Written by the scripts that make a job final (passed as their last key), read by the API processes' dispatcher.",
     example: (k: Keys) => k.webhooks('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:controls',
+    type: 'hash',
+    holds:
+      'Controls of the queue (absent field = off): `paused` ("1"), `rateMax` + `ratePerMs` (at most rateMax starts in any sliding window of ratePerMs), `concurrency` (running at once, cluster-wide), `groupRateMax` + `groupRatePerMs` and `groupConcurrency` (the same per group), `holdUntil` (ms: held back by a handler\'s retryAfterMs), `gated` ("1": new jobs go to `waiting`), `seq` (the counter behind `waiting`\'s scores), `limits` (JSON `{limits, by}`: the type\'s limits before the split over partitions, and who set them, `definition` or `api`). Written by pause, resume and limits (API, CLI, console, a definition\'s `limits` at start).',
+    example: (k: Keys) => k.controls('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:waiting',
+    type: 'zset',
+    holds:
+      'Jobs accepted but not yet admitted to the stream (the queue is gated, or the job has a priority): member = callback id, score = `(10 - priority) * 2^40 + seq`, so rank order is claim order.',
+    example: (k: Keys) => k.waiting('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:active',
+    type: 'zset',
+    holds:
+      'Jobs holding a global-concurrency slot: member = callback id, score = when admitted (ms).',
+    example: (k: Keys) => k.active('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:starts',
+    type: 'zset',
+    holds: 'Recent starts, for the sliding rate window: score = start time (ms).',
+    example: (k: Keys) => k.starts('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:signal',
+    type: 'stream',
+    holds:
+      'Wake-ups (`MAXLEN ~ 10`, one field `w`) for the workers a control holds back: written on pause, resume and limit changes, and when a concurrency slot frees.',
+    example: (k: Keys) => k.signal('permute'),
   },
   {
     pattern: '<prefix>:{<type>}:idem:<digest>',
