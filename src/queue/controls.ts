@@ -93,7 +93,7 @@ export function limitsFromControls(controls: readonly Record<string, string>[]):
     out.groupRate = { max: groupRateMax, perMs: perMs('groupRatePerMs') };
   const groupConcurrency = sum('groupConcurrency');
   if (groupConcurrency !== undefined) out.groupConcurrency = groupConcurrency;
-  return { limits: out as QueueLimits };
+  return { limits: out };
 }
 
 /** The limits stored for a type (its queues' controls hashes). */

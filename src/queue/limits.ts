@@ -67,7 +67,7 @@ export function checkLimits(value: unknown, allowNull = true): LimitsChange {
     } else if (name === 'rate' || name === 'groupRate') out[name] = rate(v, name);
     else out[name] = count(v, name, MAX_LIMIT);
   }
-  return out as LimitsChange;
+  return out;
 }
 
 /**
@@ -108,14 +108,14 @@ export function applyChange(limits: QueueLimits, change: LimitsChange): QueueLim
     if (v === null) delete out[name];
     else if (v !== undefined) out[name] = v;
   }
-  return out as QueueLimits;
+  return out;
 }
 
 /** The change that makes `limits` exactly the limits (every other one removed). */
 export function replaceWith(limits: QueueLimits): LimitsChange {
   const change: Record<string, unknown> = {};
   for (const name of LIMIT_NAMES) change[name] = limits[name] ?? null;
-  return change as LimitsChange;
+  return change;
 }
 
 export function hasLimits(limits: QueueLimits): boolean {
