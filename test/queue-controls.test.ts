@@ -4,7 +4,10 @@ import { Type } from '@sinclair/typebox';
 import { WorkmeshClient, type QueueState } from '../src/client/index.js';
 import { JobRegistry, defineJob, writeDefinitionLimits } from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';
-import { setQueueLimits } from '../src/queue/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { Producer, setQueueLimits } from '../src/queue/index.js';
+import { shellHelpers } from '../src/shell/helpers.js';
+import { createRegistry } from '../src/jobs/index.js';
 import { Keys } from '../src/redis/index.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
 import { renderHelp } from '../src/cli/command.js';
@@ -374,5 +377,33 @@ describe('the client, the CLI and the metrics', () => {
     assert.match(text, /^workmesh_queue_limit\{type="limited",limit="rate_max"\} 20$/m);
     assert.match(text, /^workmesh_queue_limit\{type="limited",limit="concurrency"\} 5$/m);
     await new WorkmeshClient({ baseUrl: url }).resume('wide');
+  });
+
+  it("the shell's queue(), pause(), resume() and limits()", async () => {
+    const config = loadConfig({ REDIS_URL: redis.url, WORKMESH_JOBS: JOBS });
+    const conn = redis.client.duplicate();
+    const helpers = shellHelpers({
+      config,
+      redis: conn,
+      keys,
+      registry: await createRegistry(config, config.jobModules),
+      producer: new Producer(conn, keys, 'shell-test'),
+      // Not used by the queue helpers.
+      node: undefined as never,
+      watcher: undefined as never,
+    });
+    assert.equal((await helpers.pause.fn('wide')).paused, true);
+    assert.equal(await redis.client.hget(keys.controls('wide~2'), 'paused'), '1');
+    assert.equal((await helpers.resume.fn('wide')).paused, false);
+    const limited = await helpers.limits.fn('wide', { concurrency: 9 });
+    assert.equal(limited.limits.concurrency, 9);
+    assert.equal(await redis.client.hget(keys.controls('wide~0'), 'concurrency'), '3');
+    await assert.rejects(helpers.limits.fn('wide', { concurrency: 0 }), {
+      code: 'WM_ERR_QUEUE_BAD_LIMIT',
+    });
+    await assert.rejects(helpers.pause.fn('nope'), { code: 'WM_ERR_QUEUE_UNKNOWN_TYPE' });
+    const all = (await helpers.queue.fn()) as QueueState[];
+    assert.ok(all.some((q) => q.type === 'wide' && q.partitions === 3));
+    conn.disconnect();
   });
 });
