@@ -344,6 +344,18 @@ describe('the client, the CLI and the metrics', () => {
     assert.equal(await redis.client.hget(keys.controls('limited'), 'paused'), null);
   });
 
+  it('workmesh pause --all and resume --all', async () => {
+    const paused = await cli('pause', '--all');
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.match(paused.stdout, /\nwide \(3 partitions\) +yes /);
+    for (const q of ['permute', 'limited', 'wide~0', 'wide~2'])
+      assert.equal(await redis.client.hget(keys.controls(q), 'paused'), '1', q);
+    const resumed = await cli('resume', '--all');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.doesNotMatch(resumed.stdout, / yes /);
+    assert.equal(await redis.client.hget(keys.controls('permute'), 'paused'), null);
+  });
+
   it("the commands' help and table (in this process)", () => {
     assert.match(renderHelp(pauseCommand), /Usage: workmesh pause <type>/);
     assert.match(renderHelp(pauseCommand), /across restarts/);

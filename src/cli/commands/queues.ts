@@ -86,17 +86,24 @@ function pauseOrResume(action: 'pause' | 'resume'): Command {
       action === 'pause'
         ? 'Pause a job type: no job of it starts until resumed; submissions still wait.'
         : 'Resume a paused job type: its waiting jobs start again at once.',
-    usage: `${action} <type> [options]`,
+    usage: `${action} <type> | --all [options]`,
     description:
       action === 'pause'
         ? 'Every worker stops starting jobs of the type within a second, on every partition; running jobs finish; the API still accepts its jobs, which wait. The pause is kept in Redis: it holds across restarts of every process, until `workmesh resume <type>`. Prints the queue as `workmesh queues <type>` does. Exit code 1 for a type the API does not know.'
         : 'Clears the pause of every partition of the type and wakes the workers held by it. Prints the queue as `workmesh queues <type>` does. Exit code 1 for a type the API does not know.',
     joinsLocalUp: true,
     settings: ['apiUrl', 'apiToken'],
-    async run({ config, positionals }) {
-      const type = onlyArgument(command, positionals, '<type>');
+    flags: { all: { type: 'boolean', doc: `${action} every job type the API knows.` } },
+    async run({ config, positionals, flags }) {
       const client = new WorkmeshClient(clientOptions(config));
-      const state = action === 'pause' ? await client.pause(type) : await client.resume(type);
+      const act = (type: string) => (action === 'pause' ? client.pause(type) : client.resume(type));
+      if (flags.all === true && positionals.length === 0) {
+        const states = [];
+        for (const q of await client.queues()) states.push(await act(q.type));
+        process.stdout.write(`${queuesTable(states)}\n`);
+        return 0;
+      }
+      const state = await act(onlyArgument(command, positionals, '<type> (or --all)'));
       process.stdout.write(`${queuesTable([state])}\n`);
       return 0;
     },
