@@ -86,7 +86,7 @@ try {
   writeFileSync(
     join(OUT, 'sysmon-frame.txt'),
     `${renderFrame(snapshot, 110, 26, {
-      footer: 'console http://127.0.0.1:5984  ·  Ctrl-C to quit',
+      footer: 'console http://127.0.0.1:5984  ·  q to quit',
     })
       .split('\n')
       .map((l) => l.trimEnd())

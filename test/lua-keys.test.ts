@@ -10,7 +10,7 @@ import {
   requeueHeldBy,
   reviveDead,
 } from '../src/queue/index.js';
-import { GROUP, Keys, connectRedis } from '../src/redis/index.js';
+import { GROUP, Keys, connectRedis, newJobId, runScript } from '../src/redis/index.js';
 import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
 
@@ -102,6 +102,32 @@ describe('Lua scripts declare their keys', { skip: ON_CLUSTER && 'MONITOR on one
     await conn.hset(keys.job(b), 'status', 'failed');
     await conn.zadd(keys.dead(QUEUE), Date.now(), b);
     await buryDead(conn, keys, QUEUE, [b]);
+    // dedupe.lua through its paths: a window made, answered (throttle), pending, replaced
+    // (debounce); the record named the job the script reads.
+    const window = async (mode: string, expected: string, candidate: string) => {
+      const now = Date.now();
+      const reply = (await runScript(
+        conn,
+        'dedupe',
+        [keys.dedupe(QUEUE, mode), keys.delayed(QUEUE), keys.job(expected || candidate)],
+        [mode, expected, candidate, now, 60_000, now + 60_000, '2', 10_000],
+      )) as [string, string];
+      return reply[0];
+    };
+    const [e, f] = [newJobId(QUEUE), newJobId(QUEUE)];
+    assert.equal(await window('throttle', '', e), 'create');
+    assert.equal(await window('throttle', '', f), 'duplicate');
+    assert.equal(await window('debounce', '', e), 'create');
+    assert.equal(await window('debounce', e, f), 'pending');
+    await producer.enqueue({
+      queue: QUEUE,
+      data: 1,
+      resultTtlSec: 600,
+      maxAttempts: 1,
+      id: e,
+      runAt: Date.now() + 60_000,
+    });
+    assert.equal(await window('debounce', e, f), 'replaced');
     blocking.disconnect();
     await conn.ping();
     await until(

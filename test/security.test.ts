@@ -69,7 +69,8 @@ describe('auth matrix', () => {
   /** One concrete request per route; `:id` is a job of tenant acme. */
   const sample = (key: string, id: string) => {
     const [method, url] = key.split(' ') as [string, string];
-    const path = url.replace(':id', id);
+    // A wildcard route (the reference's static files): one file it serves.
+    const path = url.replace(':id', id).replace('*', 'swagger-ui.css');
     const payload = key === 'POST /api/work' ? { type: 'permute', data: 'x' } : undefined;
     return { method: method as 'GET', url: path, ...(payload ? { payload } : {}) };
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { MonitorSnapshot } from '../src/monitor/index.js';
-import { renderFrame, statusLine } from '../src/sysmon/index.js';
+import { colorWanted, renderFrame, statusLine, textWidth } from '../src/sysmon/index.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import {
   CLI,
@@ -132,6 +132,28 @@ describe('the terminal view (rendered to a string)', () => {
     for (const l of shown) assert.equal(l.length, 100, JSON.stringify(l));
   });
 
+  it('measures wide characters: every line is exactly the width in columns', () => {
+    const wide = fixture();
+    const host = '東京データセンター-ラック七'; // 13 wide characters: 26 columns, 13 code units
+    const nodes = wide.nodes.map((n) => ({ ...n, host, id: `worker-${host}-7-dddddd` }));
+    const frame = renderFrame({ ...wide, nodes }, 80, 24, { color: true });
+    const lines = frame.split('\n');
+    assert.equal(lines.length, 24);
+    for (const l of lines) assert.equal(textWidth(l), 80, JSON.stringify(l));
+    assert.ok(frame.includes(host), 'the wide host name is shown whole where it fits');
+    // Cut where it does not fit: never half a wide character, and the cut is marked.
+    const narrow = renderFrame({ ...wide, nodes }, 30, 24).split('\n');
+    for (const l of narrow) assert.equal(textWidth(l), 30, JSON.stringify(l));
+    assert.ok(narrow.some((l) => l.includes('…')));
+    assert.equal(textWidth('😀é'), 3, 'an emoji takes two columns, e with a combining mark one');
+  });
+
+  it('NO_COLOR (set and not empty) turns color off', () => {
+    assert.equal(colorWanted({}), true);
+    assert.equal(colorWanted({ NO_COLOR: '' }), true);
+    assert.equal(colorWanted({ NO_COLOR: '1' }), false);
+  });
+
   it('the plain loop prints one status line with the changes since the last one', () => {
     const line = statusLine(fixture(2), AT - 1500);
     assert.equal(
@@ -200,7 +222,8 @@ describe('workmesh sysmon against a real cluster', () => {
     await worker.exited;
   });
 
-  it('on a terminal (a pseudo-terminal by script(1)): full-screen redraws, terminal restored on Ctrl-C', async () => {
+  /** `workmesh sysmon` on a pseudo-terminal (script(1)) of 100 x 30, until two frames are drawn. */
+  async function onTerminal(extraEnv: Record<string, string> = {}) {
     const command = [process.execPath, '--import', 'tsx', CLI, 'sysmon', '--no-console']
       .map((a) => `'${a}'`)
       .join(' ');
@@ -209,7 +232,7 @@ describe('workmesh sysmon against a real cluster', () => {
       ['-qfec', `stty cols 100 rows 30; exec ${command}`, '/dev/null'],
       {
         cwd: ROOT,
-        env: { ...process.env, ...env(), TERM: 'xterm' },
+        env: { ...process.env, ...env(), TERM: 'xterm', ...extraEnv },
         stdio: ['pipe', 'pipe', 'pipe'],
       },
     );
@@ -223,15 +246,43 @@ describe('workmesh sysmon against a real cluster', () => {
         (n) => n >= 3,
         30_000,
       );
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
+    return { child, output: () => out, exited };
+  }
+
+  it('on a terminal (a pseudo-terminal by script(1)): full-screen redraws, terminal restored on Ctrl-C', async () => {
+    const { child, output, exited } = await onTerminal();
+    try {
+      const out = output();
       assert.ok(out.includes('\x1b[?1049h\x1b[?25l'), 'alternate screen on, cursor hidden');
       const frame = out.split('\x1b[H').at(-2)!;
       assert.match(frame, /workmesh sysmon/);
       assert.match(frame, /Nodes \(1\)/);
       assert.match(frame, /sysmon-/);
-      // Ctrl-C through the terminal (its line discipline turns it into SIGINT).
+      assert.match(frame, /q to quit/);
+      assert.ok(frame.includes('\x1b[7m'), 'the header in inverse');
+      // Ctrl-C through the terminal: the view reads keys in raw mode, so it gets it as a key.
       child.stdin.write('\x03');
       assert.equal(await exited, 0);
-      assert.ok(out.includes('\x1b[?25h\x1b[?1049l'), 'cursor shown, alternate screen off');
+      assert.ok(output().includes('\x1b[?25h\x1b[?1049l'), 'cursor shown, alternate screen off');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('on a terminal, q quits and gives the terminal back; NO_COLOR draws without bold or inverse', async () => {
+    const { child, output, exited } = await onTerminal({ NO_COLOR: '1' });
+    try {
+      const frame = output().split('\x1b[H').at(-2)!;
+      assert.match(frame, /workmesh sysmon/);
+      // eslint-disable-next-line no-control-regex -- escape codes are what is checked
+      assert.ok(!/\x1b\[(1|7|22|27)m/.test(frame), 'no bold or inverse with NO_COLOR');
+      child.stdin.write('q');
+      assert.equal(await exited, 0);
+      assert.ok(output().includes('\x1b[?25h\x1b[?1049l'), 'cursor shown, alternate screen off');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -12,11 +12,21 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   // CORS preflight, when WORKMESH_CORS_ORIGINS is set.
   'OPTIONS *': 'public',
   'POST /api/work': 'submit',
+  'POST /api/work/batch': 'submit',
   'DELETE /api/work/:id': 'submit',
   'GET /api/status/:id': 'read',
   'GET /api/events/:id': 'read',
   'GET /api/types': 'read',
-  'GET /api/openapi.json': 'read',
+  // The API's description and its interactive reference (Swagger UI's page and the package's
+  // own scripts): no data, and a reference that needs a token to load would not load.
+  'GET /api/openapi.json': 'public',
+  'GET /api/docs': 'public',
+  'GET /api/docs/': 'public',
+  'GET /api/docs/json': 'public',
+  'GET /api/docs/yaml': 'public',
+  'GET /api/docs/static/index.html': 'public',
+  'GET /api/docs/static/swagger-initializer.js': 'public',
+  'GET /api/docs/static/*': 'public',
   'GET /metrics': 'metrics',
   'GET /api/cluster': 'admin',
   'GET /api/monitor': 'admin',

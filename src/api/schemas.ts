@@ -15,6 +15,42 @@ export const TypeName = Type.String({
   description: 'Job type',
 });
 
+export const Priority = Type.Integer({
+  minimum: -10,
+  maximum: 10,
+  description:
+    "-10..10, higher runs first, FIFO within one priority (default: the type's, else 0). Out of range: 400 WM_ERR_JOB_BAD_PRIORITY",
+});
+
+export const Group = Type.String({
+  pattern: '^[A-Za-z0-9_.:@-]{1,64}$',
+  description:
+    'A group for per-group limits (a tenant, a customer, an API key). Malformed: 400 WM_ERR_JOB_BAD_GROUP',
+});
+
+export const DedupeSchema = Type.Object(
+  {
+    key: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'Jobs with the same key share a window',
+    }),
+    ttlSec: Type.Integer({
+      minimum: 1,
+      maximum: 604_800,
+      description: 'The window (at most 7 days)',
+    }),
+    mode: Type.Union([Type.Literal('throttle'), Type.Literal('debounce')], {
+      description:
+        'throttle: a job with the key within ttlSec of the first is answered with the first; debounce: it replaces the waiting one (its data wins) and the job runs after ttlSec without another',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'A deduplication window (docs/api.md). Malformed: 400 WM_ERR_JOB_BAD_DEDUPE',
+  },
+);
+
 export const WorkQuery = Type.Object(
   {
     data: Type.Optional(
@@ -22,6 +58,8 @@ export const WorkQuery = Type.Object(
     ),
     type: Type.Optional(TypeName),
     resultTtlSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
+    priority: Type.Optional(Priority),
+    group: Type.Optional(Group),
   },
   { additionalProperties: false },
 );
@@ -62,6 +100,9 @@ export const WorkBody = Type.Object(
         description: 'Webhook: the final status is POSTed here, signed (X-Workmesh-Signature)',
       }),
     ),
+    priority: Type.Optional(Priority),
+    group: Type.Optional(Group),
+    dedupe: Type.Optional(DedupeSchema),
   },
   { additionalProperties: false },
 );
@@ -79,6 +120,51 @@ export const Accepted = Type.Object({
   duplicate: Type.Optional(
     Type.Boolean({ description: 'true: the idempotency key named an existing job' }),
   ),
+  deduplicated: Type.Optional(
+    Type.Boolean({
+      description:
+        "true: the job's dedupe window answered the window's job (throttle) or gave the waiting one this data and due time (debounce)",
+    }),
+  ),
+});
+
+/** Most jobs in one POST /api/work/batch. */
+export const BATCH_MAX_JOBS = 1000;
+
+export const BatchBody = Type.Object(
+  {
+    jobs: Type.Array(WorkBody, {
+      minItems: 1,
+      maxItems: BATCH_MAX_JOBS,
+      description: `1 to ${BATCH_MAX_JOBS} jobs, each the JSON body of POST /api/work; each is checked and answered on its own`,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** What the batch route validates as a whole: each job is checked on its own afterwards. */
+export const BatchShape = Type.Object(
+  { jobs: Type.Array(Type.Unknown(), { minItems: 1, maxItems: BATCH_MAX_JOBS }) },
+  { additionalProperties: false },
+);
+
+export const BatchItemResult = Type.Object({
+  index: Type.Integer({ description: "The job's place in `jobs`, from 0" }),
+  ok: Type.Boolean(),
+  callback: Type.Optional(Type.String()),
+  status: Type.Optional(Type.String()),
+  type: Type.Optional(Type.String()),
+  statusUrl: Type.Optional(Type.String()),
+  runAt: Type.Optional(Type.String({ format: 'date-time' })),
+  duplicate: Type.Optional(Type.Boolean()),
+  deduplicated: Type.Optional(Type.Boolean()),
+  error: Type.Optional(ErrorBody.properties.error),
+});
+
+export const BatchAnswer = Type.Object({
+  accepted: Type.Integer({ description: 'Jobs answered ok (new, duplicate or deduplicated)' }),
+  failed: Type.Integer({ description: 'Jobs answered with an error' }),
+  results: Type.Array(BatchItemResult, { description: 'One per job, in order' }),
 });
 
 export const Cancelled = Type.Object({

@@ -102,9 +102,12 @@ export async function installSecurity(app: FastifyInstance, ctx: ApiContext): Pr
   }
   // Per route, so it runs after the rate limiter's own per-route hook: refused attempts count.
   app.addHook('onRoute', (route) => {
-    const key = `${route.method === 'HEAD' ? 'GET' : String(route.method)} ${route.url}`;
-    if (ROUTE_SCOPES[key] === undefined) {
-      throw new Error(`route ${key} has no scope in src/api/route-scopes.ts`);
+    // A route may take several methods (a static files plugin: HEAD and GET).
+    for (const method of [route.method].flat()) {
+      const key = `${method === 'HEAD' ? 'GET' : method} ${route.url}`;
+      if (ROUTE_SCOPES[key] === undefined) {
+        throw new Error(`route ${key} has no scope in src/api/route-scopes.ts`);
+      }
     }
     if (!tokens.enabled) return;
     const existing = route.onRequest === undefined ? [] : [route.onRequest].flat();

@@ -1,9 +1,8 @@
-import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { VERSION } from '../cluster/index.js';
 import type { ApiContext } from './context.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from '../http/index.js';
+import { installOpenApi } from './openapi.js';
 import { LazyRequestLogger } from './request-logger.js';
 import { installSecurity } from './security.js';
 import { deadRoutes } from './routes/dead.js';
@@ -30,18 +29,9 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   app.setValidatorCompiler(validatorCompiler());
   // Work is JSON or a query string; anything else gets 415 instead of a guess.
   app.removeContentTypeParser('text/plain');
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'workmesh API',
-        version: VERSION,
-        description:
-          'Submit slow work, get a callback id, read the result. Errors: docs/errors.md.',
-      },
-    },
-  });
   installErrorHandlers(app);
   await installSecurity(app, ctx);
+  await installOpenApi(app);
   workRoutes(app, ctx);
   statusRoutes(app, ctx);
   deadRoutes(app, ctx);
@@ -49,6 +39,5 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   eventsRoutes(app, ctx);
   metaRoutes(app, ctx);
   metricsRoutes(app, ctx);
-  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
 }

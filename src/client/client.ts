@@ -4,6 +4,8 @@ import { readEventStream, type JobEventMessage } from './sse.js';
 import { isFinalStatus } from '../job-schema/index.js';
 import {
   type Accepted,
+  type BatchAnswer,
+  type BatchJob,
   type Cancelled,
   type DeadPage,
   type JobState,
@@ -31,6 +33,14 @@ export class WorkmeshClient {
   /** Submits work of a type (JSON form). */
   submit(type: string, data: unknown, options: SubmitOptions = {}): Promise<Accepted> {
     return this.request<Accepted>('POST', '/api/work', { type, data, ...options });
+  }
+
+  /**
+   * Submits up to 1,000 jobs in one request (POST /api/work/batch); each is answered on its
+   * own, in order: one bad job never refuses the others.
+   */
+  submitBatch(jobs: readonly BatchJob[]): Promise<BatchAnswer> {
+    return this.request<BatchAnswer>('POST', '/api/work/batch', { jobs });
   }
 
   /** The seed's form: `POST /api/work?data=...` (type permute). */

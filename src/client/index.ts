@@ -3,6 +3,9 @@ export type { JobEventMessage } from './sse.js';
 export {
   FINAL_STATUSES,
   type Accepted,
+  type BatchAnswer,
+  type BatchJob,
+  type BatchResult,
   type Cancelled,
   type DeadPage,
   type JobState,

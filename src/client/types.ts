@@ -11,6 +11,8 @@ export interface Accepted {
   readonly statusUrl: string;
   readonly runAt?: string;
   readonly duplicate?: boolean;
+  /** true: the dedupe window answered its job (throttle) or gave the waiting one this data (debounce). */
+  readonly deduplicated?: boolean;
 }
 
 export interface SubmitOptions {
@@ -26,6 +28,42 @@ export interface SubmitOptions {
   readonly key?: string;
   /** Webhook: the final status is POSTed here (host must be in WORKMESH_WEBHOOK_ALLOW). */
   readonly callbackUrl?: string;
+  /** -10..10, higher runs first (default: the type's, else 0). */
+  readonly priority?: number;
+  /** A group for per-group limits (a tenant, a customer, an API key). */
+  readonly group?: string;
+  /** A deduplication window: throttle or debounce the jobs that share the key. */
+  readonly dedupe?: {
+    readonly key: string;
+    readonly ttlSec: number;
+    readonly mode: 'throttle' | 'debounce';
+  };
+}
+
+/** One job of a batch: its type (default permute), data and options. */
+export interface BatchJob extends SubmitOptions {
+  readonly type?: string;
+  readonly data: unknown;
+}
+
+/** One job's answer in a batch: accepted (as `submit`'s answer), or its own error. */
+export type BatchResult =
+  | ({ readonly index: number; readonly ok: true } & Accepted)
+  | {
+      readonly index: number;
+      readonly ok: false;
+      readonly error: {
+        readonly code: string;
+        readonly message: string;
+        readonly details?: Record<string, unknown>;
+      };
+    };
+
+export interface BatchAnswer {
+  readonly accepted: number;
+  readonly failed: number;
+  /** One per job, in order. */
+  readonly results: readonly BatchResult[];
 }
 
 export interface Cancelled {

@@ -98,6 +98,23 @@ export const catalogue = {
     retryable: false,
     description: "The job's data does not match its type's input schema.",
   },
+  WM_ERR_JOB_BAD_PRIORITY: {
+    status: 400,
+    retryable: false,
+    description: "The job's `priority` is not an integer from -10 to 10.",
+  },
+  WM_ERR_JOB_BAD_GROUP: {
+    status: 400,
+    retryable: false,
+    description:
+      "The job's `group` does not match `^[A-Za-z0-9_.:@-]{1,64}$` (1 to 64 letters, digits and `_.:@-`).",
+  },
+  WM_ERR_JOB_BAD_DEDUPE: {
+    status: 400,
+    retryable: false,
+    description:
+      "The job's `dedupe` is malformed: a `key` empty or over 256 characters, a `ttlSec` not an integer from 1 to 604800 (7 days), a `mode` other than `throttle` or `debounce`, data without a field its type's dedupe key is built from, or an `Idempotency-Key` of your own beside it.",
+  },
   WM_ERR_WEBHOOK_NOT_ALLOWED: {
     status: 400,
     retryable: false,

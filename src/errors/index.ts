@@ -1,3 +1,3 @@
 export { catalogue, type ErrorCode, type ErrorSpec } from './catalogue.js';
 export { WorkmeshError, isWorkmeshError } from './workmesh-error.js';
-export { validationMessage, type SchemaError } from './validation-message.js';
+export { validationMessage, validationCode, type SchemaError } from './validation-message.js';

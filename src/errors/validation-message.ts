@@ -51,3 +51,23 @@ export function validationMessage(root: string, errors: readonly SchemaError[]):
     );
   return [...new Set(lines)].join('; ') || `${root} is invalid`;
 }
+
+/**
+ * The catalogue code of a failed validation: a job's priority, group or dedupe window has its
+ * own (a client can tell which field to fix), anything else is a bad request.
+ */
+export function validationCode(
+  errors: readonly SchemaError[],
+):
+  | 'WM_ERR_JOB_BAD_PRIORITY'
+  | 'WM_ERR_JOB_BAD_GROUP'
+  | 'WM_ERR_JOB_BAD_DEDUPE'
+  | 'WM_ERR_API_BAD_REQUEST' {
+  for (const e of errors) {
+    const field = e.instancePath.split('/')[1];
+    if (field === 'priority') return 'WM_ERR_JOB_BAD_PRIORITY';
+    if (field === 'group') return 'WM_ERR_JOB_BAD_GROUP';
+    if (field === 'dedupe') return 'WM_ERR_JOB_BAD_DEDUPE';
+  }
+  return 'WM_ERR_API_BAD_REQUEST';
+}

@@ -1,7 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { WorkmeshError, validationMessage, type ErrorCode } from '../errors/index.js';
+import {
+  WorkmeshError,
+  validationCode,
+  validationMessage,
+  type ErrorCode,
+} from '../errors/index.js';
 import { REDIS_RETRY_AFTER_SEC, redisErrorOf, redisOutage } from '../redis/index.js';
 import { retryKeyOf } from './retry-key.js';
 
@@ -67,7 +72,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     else if (redisError) wm = redisError;
     else if ('validation' in err && err.validation) {
       wm = new WorkmeshError(
-        'WM_ERR_API_BAD_REQUEST',
+        validationCode(err.validation),
         validationMessage(err.validationContext ?? 'request', err.validation),
       );
     } else if (err.code && fastifyCodes[err.code]) {

@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
-import type { Backoff, QueueLimits } from '../queue/index.js';
+import type { Backoff, DedupeRule, QueueLimits } from '../queue/index.js';
 
 /** What a handler gets besides its data. */
 export interface JobContext {
@@ -58,6 +58,14 @@ export interface JobDefinition<S extends TSchema = TSchema, R = unknown> {
   readonly backoff?: Backoff;
   /** A run longer than this is aborted and counts as a failed attempt (default: none). */
   readonly timeoutMs?: number;
+  /** Default priority of its jobs: -10..10, higher runs first; 0 (default): plain FIFO. */
+  readonly priority?: number;
+  /**
+   * A deduplication window for every job of the type that brings no `dedupe` of its own: the
+   * key is built from these top-level data fields (e.g. `{ fields: ['userId'], ttlSec: 60,
+   * mode: 'throttle' }`); see docs/api.md.
+   */
+  readonly dedupe?: DedupeRule;
   /**
    * Called by a worker that takes this type before it claims any of its jobs (start a pool,
    * open a connection); `concurrency` is how many jobs it will run at once. Never on the API.

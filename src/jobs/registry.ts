@@ -2,6 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import { WorkmeshError, validationMessage } from '../errors/index.js';
 import { checkLimits } from '../queue/index.js';
 import { MAX_PARTITIONS, TYPE_NAME_RE, queuesOfType } from '../redis/index.js';
+import { PRIORITY_MAX, PRIORITY_MIN, dedupeRuleProblem } from '../queue/index.js';
 import type { AnyJobDefinition, JobSettings } from './define.js';
 import { hash } from './hash.js';
 import { ajvWithFormats } from './input-validator.js';
@@ -57,6 +58,17 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
       throw invalidDefinition(source, `${d.name}: ${key} must be a positive integer`);
     }
   }
+  if (
+    d.priority !== undefined &&
+    !(Number.isInteger(d.priority) && d.priority >= PRIORITY_MIN && d.priority <= PRIORITY_MAX)
+  ) {
+    throw invalidDefinition(
+      source,
+      `${d.name}: priority must be an integer from ${PRIORITY_MIN} to ${PRIORITY_MAX}`,
+    );
+  }
+  const dedupeProblem = d.dedupe === undefined ? undefined : dedupeRuleProblem(d.dedupe);
+  if (dedupeProblem !== undefined) throw invalidDefinition(source, `${d.name}: ${dedupeProblem}`);
   if (d.limits !== undefined) {
     try {
       checkLimits(d.limits, false);

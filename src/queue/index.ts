@@ -6,6 +6,22 @@ export {
   type Outcome,
   type FinishResult,
 } from './stream-consumer.js';
+export {
+  PRIORITY_MIN,
+  PRIORITY_MAX,
+  GROUP_RE,
+  DEDUPE_KEY_MAX_CHARS,
+  DEDUPE_TTL_MAX_SEC,
+  DEDUPE_MODES,
+  checkPriority,
+  checkGroup,
+  checkDedupe,
+  dedupeRuleProblem,
+  dedupeFromRule,
+  type Dedupe,
+  type DedupeMode,
+  type DedupeRule,
+} from './job-controls.js';
 export { retryDelayMs, type Backoff, type JobOptions } from './job-options.js';
 export {
   getJob,

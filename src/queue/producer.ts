@@ -17,6 +17,10 @@ export interface NewJob {
   readonly id?: string;
   /** URL to POST the final status to. */
   readonly webhook?: string;
+  /** -10..10, higher runs first; 0 (default): plain FIFO. */
+  readonly priority?: number;
+  /** A group for per-group limits (a tenant, a customer, an API key). */
+  readonly group?: string;
 }
 
 export interface Enqueued {

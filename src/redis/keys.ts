@@ -96,6 +96,14 @@ export class Keys {
     return `${this.prefix}:{${type}}:idem:${keyDigest}`;
   }
 
+  /**
+   * String: `<callback id> <reserved at, ms>` of the job that holds a deduplication window
+   * (dedupe.lua). Tagged by queue (chosen from the dedupe key), so the script reaches the job.
+   */
+  dedupe(queue: string, keyDigest: string): string {
+    return `${this.prefix}:{${queue}}:dedupe:${keyDigest}`;
+  }
+
   /** The four keys every queue script takes first: stream, stats, delayed, dead. */
   queue(queue: string): [string, string, string, string] {
     return [this.stream(queue), this.stats(queue), this.delayed(queue), this.dead(queue)];
@@ -279,6 +287,13 @@ export const KEY_DOCS = [
     holds:
       "An idempotency key (digest: SHA-256 of the key, base64url, 22 chars): field = tenant (empty without tokens), value = `<callback id> <fingerprint of type and data>` of the job it named first. Expires 24 h after its first use (plus the job's delay).",
     example: (k: Keys) => k.idempotency('permute', 'n4bQgYhMfWWaL-qgxVrQFa'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:dedupe:<digest>',
+    type: 'string',
+    holds:
+      "A deduplication window (a job's `dedupe`): `<callback id> <reserved at, ms>` of the job that holds it; digest: SHA-256 of the tenant and the dedupe key, base64url, 22 chars; the queue is the type's partition chosen from the dedupe key. Expires with the window (throttle: `ttlSec` after the first job; debounce: when its job is due, plus 10 s).",
+    example: (k: Keys) => k.dedupe('permute', 'n4bQgYhMfWWaL-qgxVrQFa'),
   },
   {
     pattern: '<prefix>:ratelimit:<bucket>',

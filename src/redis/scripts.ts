@@ -28,6 +28,7 @@ export const SCRIPT_NAMES = [
   'reap',
   'leave',
   'rate-limit',
+  'dedupe',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

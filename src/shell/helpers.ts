@@ -33,6 +33,17 @@ export interface ShellDeps {
   readonly watcher: JobWatcher;
 }
 
+/** What a shell submission may set beside its type and data (checked by the Submitter). */
+interface ShellSubmitOptions {
+  readonly maxAttempts?: number;
+  readonly delayMs?: number;
+  readonly resultTtlSec?: number;
+  readonly priority?: number;
+  readonly group?: string;
+  readonly dedupe?: { key: string; ttlSec: number; mode: 'throttle' | 'debounce' };
+  readonly key?: string;
+}
+
 function checkId(id: string): string {
   const queue = JOB_ID_RE.test(id) ? queueOfJobId(id) : undefined;
   if (!queue)
@@ -97,16 +108,30 @@ export function shellHelpers(deps: ShellDeps) {
       },
     },
     submit: {
-      help: 'submit(type, data, { maxAttempts, delayMs, ... }?) — queue a job; answers its callback id',
-      fn: async (
-        type: string,
-        data: unknown,
-        options: { maxAttempts?: number; delayMs?: number; resultTtlSec?: number } = {},
-      ) => {
-        const { maxAttempts, delayMs, resultTtlSec } = options;
-        const { id } = await submitter.submit({ type, data, maxAttempts, delayMs, resultTtlSec });
+      help: 'submit(type, data, { maxAttempts, delayMs, resultTtlSec, priority, group, dedupe }?) — queue a job; answers its callback id',
+      fn: async (type: string, data: unknown, options: ShellSubmitOptions = {}) => {
+        const { id } = await submitter.submit({ type, data, ...options });
         return id;
       },
+    },
+    submitBatch: {
+      help: 'submitBatch([{ type, data, ...options }]) — queue many jobs together; answers [{ ok, id } | { ok: false, code, message }], one per job',
+      fn: (jobs: readonly ({ type: string; data: unknown } & ShellSubmitOptions)[]) =>
+        Promise.all(
+          jobs.map(async ({ type, data, ...options }) => {
+            try {
+              const { id, created, deduplicated } = await submitter.submit({
+                type,
+                data,
+                ...options,
+              });
+              return { ok: true as const, id, created, ...(deduplicated ? { deduplicated } : {}) };
+            } catch (err) {
+              if (!(err instanceof WorkmeshError)) throw err;
+              return { ok: false as const, code: err.code, message: err.message };
+            }
+          }),
+        ),
     },
     status: {
       help: 'status(id) — the job record',

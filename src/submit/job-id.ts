@@ -17,7 +17,7 @@ export interface JobIdChoice {
   readonly compared: boolean;
 }
 
-function digest(text: string, chars: number): string {
+export function digest(text: string, chars: number): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, chars);
 }
 
@@ -30,7 +30,7 @@ export function jobFingerprint(type: string, data: unknown): string {
  * The queue a new job goes to: its type's only queue, or one of its partitions: at random,
  * or chosen by the idempotency key.
  */
-function queueFor(queues: readonly string[], key: string | undefined): string {
+export function queueFor(queues: readonly string[], key: string | undefined): string {
   if (queues.length === 1) return queues[0]!;
   const pick =
     key === undefined

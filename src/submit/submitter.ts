@@ -3,9 +3,20 @@ import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import { withRedis } from '../http/index.js';
 import type { JobRegistry } from '../jobs/index.js';
-import { getJob, type Backoff, type Producer } from '../queue/index.js';
+import {
+  checkDedupe,
+  checkGroup,
+  checkPriority,
+  dedupeFromRule,
+  getJob,
+  type Backoff,
+  type Dedupe,
+  type Producer,
+} from '../queue/index.js';
 import { queueOfJobId, type Keys } from '../redis/index.js';
 import { WebhookAllowList } from '../webhooks/index.js';
+import { mintRetryKey, mintedValue } from '../http/index.js';
+import { chooseDedupeJob } from './dedupe.js';
 import { chooseJobId, mismatch, type IdStore } from './job-id.js';
 
 export interface SubmitterOptions {
@@ -38,6 +49,12 @@ export interface Submission {
   readonly timeoutMs?: number | undefined;
   /** Webhook: the final status is POSTed here (checked against WORKMESH_WEBHOOK_ALLOW). */
   readonly callbackUrl?: string | undefined;
+  /** -10..10, higher runs first (default: the type's, else 0). Checked here. */
+  readonly priority?: unknown;
+  /** A group for per-group limits. Checked here. */
+  readonly group?: unknown;
+  /** A deduplication window (default: the type's rule, if any). Checked here. */
+  readonly dedupe?: unknown;
 }
 
 export interface Submitted {
@@ -49,6 +66,8 @@ export interface Submitted {
   readonly status: string;
   /** Due time, ms since the epoch; 0: now. */
   readonly runAt: number;
+  /** true: a dedupe window answered a job that existed (throttle), or replaced it (debounce). */
+  readonly deduplicated?: boolean;
 }
 
 /**
@@ -98,14 +117,54 @@ export class Submitter {
       );
     }
     const timeoutMs = job.timeoutMs ?? definition.timeoutMs;
-    const choice = await chooseJobId(this.store, {
-      type: definition.name,
-      queues: registry.queuesOf(definition.name),
-      data: job.data,
-      key: job.key,
-      tenant: job.tenant,
-      runAt,
-    });
+    const priority = checkPriority(job.priority) ?? definition.priority;
+    const group = checkGroup(job.group);
+    const dedupe = this.dedupeOf(job, definition.name, definition.dedupe);
+    // Debounce: the job waits for ttlSec of quiet (each replacement pushes it back).
+    const dueAt =
+      dedupe?.mode === 'debounce' ? Math.max(runAt, Date.now() + dedupe.ttlSec * 1000) : runAt;
+    const queues = registry.queuesOf(definition.name);
+    let choice: { id: string; retryKey: string; compared: boolean };
+    if (dedupe === undefined) {
+      choice = await chooseJobId(this.store, {
+        type: definition.name,
+        queues,
+        data: job.data,
+        key: job.key,
+        tenant: job.tenant,
+        runAt,
+      });
+    } else {
+      const minted = job.key === undefined ? undefined : mintedValue(job.key);
+      const window = await chooseDedupeJob(this.store, {
+        queues,
+        tenant: job.tenant,
+        dedupe,
+        minted:
+          minted !== undefined && queues.includes(queueOfJobId(minted) ?? '') ? minted : undefined,
+        dataJson: JSON.stringify(job.data),
+        runAt: dueAt,
+      });
+      if (window.verdict !== 'create') {
+        const existing = await this.store.guard(() =>
+          getJob(this.options.redis, this.options.keys, window.id),
+        );
+        return {
+          id: window.id,
+          created: false,
+          status: existing?.status ?? 'accepted',
+          runAt:
+            window.verdict === 'replaced'
+              ? dueAt
+              : existing?.runAt
+                ? Date.parse(existing.runAt)
+                : 0,
+          deduplicated: true,
+        };
+      }
+      // The window decided the id: a resend finds a debounced job with later data, rightly.
+      choice = { id: window.id, retryKey: mintRetryKey(window.id), compared: true };
+    }
     onRetryKey?.(choice.retryKey);
     const { id, created } = await this.store.guard(() =>
       this.options.producer.enqueue({
@@ -118,12 +177,14 @@ export class Submitter {
             definition.backoff ?? { type: 'exponential', delayMs: config.backoffMs },
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         },
-        runAt,
+        runAt: dueAt,
         id: choice.id,
         ...(job.callbackUrl === undefined ? {} : { webhook: job.callbackUrl }),
+        ...(priority ? { priority } : {}),
+        ...(group === undefined ? {} : { group }),
       }),
     );
-    if (created) return { id, created, status: 'accepted', runAt };
+    if (created) return { id, created, status: 'accepted', runAt: dueAt };
     const existing = await this.store.guard(() =>
       getJob(this.options.redis, this.options.keys, id),
     );
@@ -137,6 +198,29 @@ export class Submitter {
     ) {
       throw mismatch(definition.name);
     }
-    return { id, created, status: existing?.status ?? 'accepted', runAt };
+    return { id, created, status: existing?.status ?? 'accepted', runAt: dueAt };
+  }
+
+  /**
+   * The job's own window, else its type's. With a client's own Idempotency-Key the key names
+   * the job: a window of its own beside it is refused (each would name a job), a type's rule
+   * stands aside. A minted key (a resend after a 5xx) names the window's candidate.
+   */
+  private dedupeOf(
+    job: Submission,
+    type: string,
+    rule: Parameters<typeof dedupeFromRule>[0] | undefined,
+  ): Dedupe | undefined {
+    const own = checkDedupe(job.dedupe);
+    const clientKey = job.key !== undefined && mintedValue(job.key) === undefined;
+    if (own !== undefined && clientKey) {
+      throw new WorkmeshError(
+        'WM_ERR_JOB_BAD_DEDUPE',
+        'dedupe and an Idempotency-Key of your own exclude each other: the window already answers a resend with its job',
+      );
+    }
+    if (own !== undefined) return own;
+    if (rule === undefined || clientKey) return undefined;
+    return dedupeFromRule(rule, type, job.data);
   }
 }

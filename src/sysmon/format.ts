@@ -1,4 +1,5 @@
 /** Short human forms of the figures, shared by the terminal frame and the status line. */
+import { padWidth, textWidth } from './text-width.js';
 
 export function bytes(n: number): string {
   if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)}G`;
@@ -26,10 +27,11 @@ export function rate(n: number): string {
 /** Lays rows out in columns two spaces apart; numbers (columns in `right`) right-aligned. */
 export function table(rows: readonly (readonly string[])[], right: ReadonlySet<number>): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((v, c) => (widths[c] = Math.max(widths[c] ?? 0, v.length)));
+  for (const row of rows)
+    row.forEach((v, c) => (widths[c] = Math.max(widths[c] ?? 0, textWidth(v))));
   return rows.map((row) =>
     row
-      .map((v, c) => (right.has(c) ? v.padStart(widths[c]!) : v.padEnd(widths[c]!)))
+      .map((v, c) => padWidth(v, widths[c]!, right.has(c)))
       .join('  ')
       .trimEnd(),
   );

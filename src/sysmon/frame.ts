@@ -1,5 +1,6 @@
 import type { MonitorSnapshot } from '../monitor/index.js';
 import { bytes, clock, duration, rate, table } from './format.js';
+import { fitWidth, padWidth } from './text-width.js';
 
 export interface FrameOptions {
   /** ANSI bold/inverse for titles and the header (a terminal); plain text otherwise. */
@@ -26,16 +27,9 @@ const NODE_RIGHT = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11]);
 const QUEUE_HEAD = ['QUEUE', 'WAITING', 'ACTIVE', 'DELAYED', 'DEAD', 'DONE', 'FAILED', 'JOBS/S'];
 const QUEUE_RIGHT = new Set([1, 2, 3, 4, 5, 6, 7]);
 
-// eslint-disable-next-line no-control-regex -- matching escape codes is the point
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
-
-function visibleLength(line: string): number {
-  return line.replace(ANSI, '').length;
-}
-
 /**
- * The full-screen terminal view of one snapshot, exactly `height` lines of at most `width`
- * characters (ANSI codes aside), so a redraw overwrites the previous frame in place. Pure:
+ * The full-screen terminal view of one snapshot, exactly `height` lines of `width` columns
+ * (escape codes take none, a wide character two), so a redraw overwrites the previous frame in place. Pure:
  * tests render it to a string.
  */
 export function renderFrame(
@@ -46,8 +40,7 @@ export function renderFrame(
 ): string {
   const bold = (t: string): string => (options.color ? `\x1b[1m${t}\x1b[22m` : t);
   const inverse = (t: string): string => (options.color ? `\x1b[7m${t}\x1b[27m` : t);
-  const fit = (t: string): string =>
-    t.length > width ? t.slice(0, Math.max(0, width - 1)) + '…' : t;
+  const fit = (t: string): string => fitWidth(t, width);
   const lines: string[] = [];
   const t = s.throughput;
   const latency =
@@ -59,7 +52,7 @@ export function renderFrame(
       `done/s ${rate(t.donePerSec)}  failed/s ${rate(t.failedPerSec)}  p50/p95 ${latency}  ` +
       `redis ${s.redisOk ? 'ok' : 'UNREACHABLE'}`,
   );
-  lines.push(inverse(header.padEnd(width)), '');
+  lines.push(inverse(padWidth(header, width)), '');
 
   lines.push(bold(fit(`Nodes (${s.nodes.length})`)));
   const nodeRows = s.nodes.map((n) => [
@@ -115,5 +108,5 @@ export function renderFrame(
   body.push(footer);
   // Pad every line to the width it shows (escape codes take none): the redraw overwrites the
   // previous frame without clearing the screen, so a short line would leave the old one's tail.
-  return body.map((l) => l + ' '.repeat(Math.max(0, width - visibleLength(l)))).join('\n');
+  return body.map((l) => padWidth(l, width)).join('\n');
 }

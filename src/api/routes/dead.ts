@@ -40,6 +40,7 @@ export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'List dead letters',
+        operationId: 'listDeadLetters',
         description:
           'Jobs that failed for good, newest first, with their error history. All types unless `type` is given.',
         querystring: DeadQuery,
@@ -69,6 +70,7 @@ export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'Retry a dead letter',
+        operationId: 'retryDeadLetter',
         description: 'Puts the job back in its queue with a fresh set of attempts.',
         params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
         response: { 202: Count('retried'), '4xx': ErrorBody, 503: ErrorBody },
@@ -88,6 +90,7 @@ export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'Retry all dead letters',
+        operationId: 'retryAllDeadLetters',
         description: 'Of one type (`?type=`) or of every type.',
         querystring: TypeQuery,
         response: { 202: Count('retried'), '4xx': ErrorBody, 503: ErrorBody },
@@ -108,6 +111,7 @@ export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'Purge a dead letter',
+        operationId: 'purgeDeadLetter',
         params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
         response: { 200: Count('purged'), '4xx': ErrorBody, 503: ErrorBody },
       },
@@ -125,6 +129,7 @@ export function deadRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'Purge all dead letters',
+        operationId: 'purgeAllDeadLetters',
         description: 'Of one type (`?type=`) or of every type.',
         querystring: TypeQuery,
         response: { 200: Count('purged'), '4xx': ErrorBody, 503: ErrorBody },

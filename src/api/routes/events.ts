@@ -38,7 +38,15 @@ export function eventsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'text/event-stream of `{n, status, at, callback, ...}` events; resumable with Last-Event-ID; closed after the final event. Each final event carries `value` or `error`.',
         params: IdParams,
         querystring: EventsQuery,
-        response: { '4xx': ErrorBody, 503: ErrorBody },
+        operationId: 'streamEvents',
+        response: {
+          200: {
+            description: 'The event stream, closed after the final event',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          '4xx': ErrorBody,
+          503: ErrorBody,
+        },
       },
     },
     async (request, reply) => {

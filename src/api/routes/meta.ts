@@ -9,7 +9,13 @@ import { ClusterBody, ErrorBody, MonitorBody, TypesBody } from '../schemas.js';
 export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get(
     '/api/types',
-    { schema: { summary: 'Job types this API accepts', response: { 200: TypesBody } } },
+    {
+      schema: {
+        summary: 'Job types this API accepts',
+        operationId: 'listTypes',
+        response: { 200: TypesBody },
+      },
+    },
     () => ({
       types: ctx.registry.list().map((d) => ({
         name: d.name,
@@ -24,6 +30,7 @@ export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'The live cluster members',
+        operationId: 'getCluster',
         description:
           'Every registered node (API, workers, monitors, shells) with its role, host, what it offers, its live figures and the age of its last heartbeat.',
         response: { 200: ClusterBody, 503: ErrorBody },
@@ -38,6 +45,7 @@ export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'The cluster at a glance: nodes and queues',
+        operationId: 'getMonitor',
         description:
           "The system monitor's read model as one read: the live members (as /api/cluster) and every queue's waiting, active, delayed and dead counts with its counters. Rates, history and membership events live in the monitor (`workmesh sysmon --json`, the console).",
         response: { 200: MonitorBody, 503: ErrorBody },

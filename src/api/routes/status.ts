@@ -48,6 +48,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'Status of a job',
+        operationId: 'getStatus',
         description:
           '`accepted` (queued), `pending` (a worker is on it), `done` (with `value`), `failed` (with `error`) or `cancelled`. 404 once the result TTL has passed. With `?wait=<seconds>`, answers as soon as the job is final (long-poll).',
         params: IdParams,

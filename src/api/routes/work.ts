@@ -5,8 +5,10 @@ import { cancelJob } from '../../queue/index.js';
 import { Submitter } from '../../submit/index.js';
 import type { ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
+import { BODY_OPTIONAL } from '../openapi.js';
 import { withRedis, setRetryKey } from '../../http/index.js';
 import { tenantOf } from '../security.js';
+import { acceptedAnswer, workBatchRoute } from './work-batch.js';
 import {
   Accepted,
   Cancelled,
@@ -31,10 +33,12 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary: 'Submit work',
+        operationId: 'submitWork',
         description:
-          'Queues a job and answers its callback id at once. `?data=...` is the seed form (job type from `?type=`, default permute); a JSON body `{type, data, ...}` is the rich form. An `Idempotency-Key` header (or `key` field) makes a resend answer the same job (200, `duplicate: true`); the same key with other data answers 422. A 5xx answer carries an `Idempotency-Key` header: resend with it and the job is never made twice.',
+          'Queues a job and answers its callback id at once. `?data=...` is the seed form (job type from `?type=`, default permute); a JSON body `{type, data, ...}` is the rich form. An `Idempotency-Key` header (or `key` field) makes a resend answer the same job (200, `duplicate: true`); the same key with other data answers 422. A 5xx answer carries an `Idempotency-Key` header: resend with it and the job is never made twice. `priority` and `group` place the job; `dedupe` {key, ttlSec, mode} gives it a deduplication window: a job the window answers is 200 with `deduplicated: true`.',
         querystring: WorkQuery,
         body: WorkBody,
+        [BODY_OPTIONAL]: true,
         headers: WorkHeaders,
         response: { 200: Accepted, 202: Accepted, '4xx': ErrorBody, 503: ErrorBody },
       },
@@ -78,27 +82,25 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
           backoff: body.backoff,
           timeoutMs: body.timeoutMs,
           callbackUrl: body.callbackUrl,
+          priority: body.priority ?? query.priority,
+          group: body.group ?? query.group,
+          dedupe: body.dedupe,
         },
         (retryKey: string) => setRetryKey(request, retryKey),
       );
-      const { id, runAt } = submitted;
-      const answer = {
-        callback: id,
-        status: 'accepted',
-        type,
-        statusUrl: `/api/status/${id}`,
-        ...(runAt > Date.now() ? { runAt: new Date(runAt).toISOString() } : {}),
-      };
-      if (submitted.created) return reply.status(202).send(answer);
-      return reply.status(200).send({ ...answer, status: submitted.status, duplicate: true });
+      const answer = acceptedAnswer(type, submitted);
+      return reply.status(submitted.created ? 202 : 200).send(answer);
     },
   );
+
+  workBatchRoute(app, submitter);
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/api/work/:id',
     {
       schema: {
         summary: 'Cancel a job',
+        operationId: 'cancelJob',
         description:
           'A queued or delayed job never runs; a running job is aborted (its AbortSignal fires on the worker that runs it) and its result discarded. 409 if the job is final already.',
         params: IdParams,

@@ -9,7 +9,7 @@ import { Keys, connectRedis } from '../../redis/index.js';
 import { TerminalView, renderFrame, statusLine } from '../../sysmon/index.js';
 import type { Command } from '../command.js';
 import { reachRedis } from '../redis-reach.js';
-import { stopOnSignals, tellParent } from '../lifecycle.js';
+import { stopOnSignals, stopSelf, tellParent } from '../lifecycle.js';
 
 export const sysmonCommand: Command = {
   name: 'sysmon',
@@ -121,11 +121,15 @@ export const sysmonCommand: Command = {
       await closeRedis();
       throw err;
     }
-    const footer = web ? `console ${web.url}  ·  Ctrl-C to quit` : 'Ctrl-C to quit';
+    const footer = web ? `console ${web.url}  ·  q to quit` : 'q to quit';
     let show: (s: MonitorSnapshot) => void = () => undefined;
     let view: TerminalView | undefined;
     if (tty) {
-      view = new TerminalView(process.stdout, footer);
+      view = new TerminalView(process.stdout, {
+        footer,
+        input: process.stdin,
+        onQuit: () => stopSelf('q pressed'),
+      });
       view.start();
       show = (s) => view?.draw(s);
     } else if (!headless) {
