@@ -133,6 +133,8 @@ export async function readQueueState(
     dead: sum((p) => p.dead),
     limits: limitsFromControls(parts.map((p) => p.controls)).limits,
     ...(holdUntil > now ? { heldUntil: new Date(holdUntil).toISOString() } : {}),
+    // groupsParked: 0 until the claim path's per-group parking keys exist (q-gate's branch names
+    // and documents them); then a ZCARD of each, like `waiting` above.
     heldBack: { byRate, byConcurrency, byPause, groupsParked: 0 },
   };
 }
