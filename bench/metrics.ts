@@ -56,6 +56,18 @@ export const METRICS: readonly Metric[] = [
     unit: 'calls',
     higherIsBetter: false,
   },
+  {
+    id: 'prio',
+    title: 'Drain with priorities in use (-10..10), 1 worker process (concurrency 100)',
+    unit: 'jobs/s',
+    higherIsBetter: true,
+  },
+  {
+    id: 'rated',
+    title: 'Drain of a type limited to 1,000 starts/s, 1 worker process (concurrency 100)',
+    unit: 'jobs/s',
+    higherIsBetter: true,
+  },
 ];
 
 export interface Target {

@@ -4,7 +4,8 @@
  *
  *   npm run bench                    the full run (about 6 minutes), writes docs/benchmarks.md
  *   npm run bench -- --quick         tiny counts, one repeat: a smoke run, prints only
- *   npm run bench -- --only e2e,http  some cases (enqueue bulk drain1 drain2 e2e latency http memory)
+ *   npm run bench -- --only e2e,http  some cases (enqueue bulk drain1 drain2 e2e latency http memory
+ *                                    prio rated; prio and rated: workmesh only, not in a full run)
  *   npm run bench -- --repeats 1
  *   npm run bench -- --report        re-render docs/benchmarks.md from docs/benchmarks.json
  *                                    (the last full run's figures) and bench/notes.md
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { httpRun } from './cases/http.js';
 import { memoryRun } from './cases/memory.js';
+import { drainPriorities, drainRated } from './cases/controls.js';
 import { drainRate, endToEnd, enqueueRate, latencyAt } from './cases/queue.js';
 import { describeMachine } from './machine.js';
 import { record, type Results, type System } from './metrics.js';
@@ -23,8 +25,21 @@ import { startBenchRedis } from './redis.js';
 import { renderReport, table, targetLines } from './report.js';
 import { METRICS } from './metrics.js';
 
-const CASES = ['enqueue', 'bulk', 'drain1', 'drain2', 'e2e', 'latency', 'http', 'memory'] as const;
+const CASES = [
+  'enqueue',
+  'bulk',
+  'drain1',
+  'drain2',
+  'e2e',
+  'latency',
+  'http',
+  'memory',
+  'prio',
+  'rated',
+] as const;
 type Case = (typeof CASES)[number];
+/** workmesh-only cases (queue controls), run with --only: a full run keeps its figures. */
+const CONTROL_CASES: readonly Case[] = ['prio', 'rated'];
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,7 +50,9 @@ const { values: flags } = parseArgs({
   },
 });
 const quick = flags.quick === true;
-const only = flags.only ? (flags.only.split(',') as Case[]) : [...CASES];
+const only = flags.only
+  ? (flags.only.split(',') as Case[])
+  : CASES.filter((c) => !CONTROL_CASES.includes(c));
 for (const c of only)
   if (!CASES.includes(c)) throw new Error(`unknown case ${c}; cases: ${CASES.join(' ')}`);
 const repeats = Number(flags.repeats ?? (quick ? 1 : 3));
@@ -148,6 +165,20 @@ async function queueCases(repeat: number): Promise<void> {
       const m = results.get(c === 'latency' ? 'lat500p50' : c)?.get(peer);
       log(`repeat ${repeat + 1}/${repeats} ${c} ${peer}: ${m?.[m.length - 1]?.toFixed(1)}`);
     }
+  }
+  if (only.includes('prio')) {
+    record(results, 'prio', 'workmesh', await drainPriorities(redis, SIZE.drain));
+    log(
+      `repeat ${repeat + 1}/${repeats} prio workmesh: ${results.get('prio')!.get('workmesh')!.at(-1)!.toFixed(1)}`,
+    );
+  }
+  if (only.includes('rated')) {
+    // 1,000 jobs a second: a limit a worker at concurrency 100 could pass several times over.
+    const jobs = quick ? 1000 : 5000;
+    record(results, 'rated', 'workmesh', await drainRated(redis, jobs, 1000));
+    log(
+      `repeat ${repeat + 1}/${repeats} rated workmesh (limit 1000/s): ${results.get('rated')!.get('workmesh')!.at(-1)!.toFixed(1)}`,
+    );
   }
   if (only.includes('http')) {
     for (const server of repeat % 2

@@ -5,6 +5,8 @@ export {
   defineJob,
   createRegistry,
   JobRegistry,
+  RetryAfterError,
+  type RetryAfterScope,
   type JobContext,
   type JobDefinition,
 } from './jobs/index.js';

@@ -11,6 +11,12 @@ export {
   type JobSettings,
   type SetupContext,
 } from './define.js';
-export { UnrecoverableError, isUnrecoverable } from './errors.js';
+export {
+  UnrecoverableError,
+  isUnrecoverable,
+  RetryAfterError,
+  retryAfterOf,
+  type RetryAfterScope,
+} from './errors.js';
 // Input schemas are written with TypeBox: from here, nothing else to install.
 export { Type, type Static, type TSchema } from '@sinclair/typebox';

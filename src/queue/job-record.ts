@@ -33,7 +33,10 @@ export const JOB_FIELDS = {
   finishedAt: 'Time the job became final, ms since the epoch.',
   acceptedBy: 'Node id of the API process that accepted it.',
   workedBy: 'Node id (consumer name) of the worker holding or having run the latest attempt.',
-  sid: 'Id of its entry in the queue stream.',
+  sid: 'Id of its entry in the queue stream (absent while it is in the waiting set of a gated queue).',
+  priority: 'Priority, -10..10, higher runs first (absent: 0). See "Queue controls".',
+  group: 'Group for per-group limits (a tenant, a customer, an API key). See "Queue controls".',
+  gate: '`1` once admitted by `gate`: while `pending` it holds a concurrency slot, freed by the script that takes it out of `pending`.',
 } as const;
 
 function isoOf(ms: string | undefined): string | undefined {

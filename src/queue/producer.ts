@@ -37,6 +37,15 @@ interface Item {
   readonly opts: string;
   readonly runAt: number;
   readonly webhook: string;
+  /** enqueue.lua's placement: '' for a plain job, else `<priority>[ <group>]`. */
+  readonly placement: string;
+}
+
+/** enqueue.lua's placement argument: empty for a plain job, so it costs nothing more. */
+function placementOf(job: NewJob): string {
+  const priority = job.priority ?? 0;
+  if (job.group !== undefined) return `${priority} ${job.group}`;
+  return priority === 0 ? '' : String(priority);
 }
 
 /**
@@ -66,6 +75,7 @@ export class Producer {
       opts: JSON.stringify(job.options ?? {}),
       runAt: job.runAt ?? 0,
       webhook: job.webhook ?? '',
+      placement: placementOf(job),
     });
     return { id, created: created === 1 };
   }
@@ -96,8 +106,10 @@ export class Producer {
         item.opts,
         item.runAt,
         item.webhook,
+        item.placement,
       );
     }
+    keys.push(this.keys.controls(queue), this.keys.waiting(queue), this.keys.signal(queue));
     const reply = (await runScript(this.redis, 'enqueue', keys, args)) as unknown[];
     return reply.map((r) => itemAnswer(r, (n) => n));
   }

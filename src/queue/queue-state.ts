@@ -33,8 +33,12 @@ export interface QueueState {
   readonly heldBack: HeldBack;
 }
 
-/** Score band of priority p in `waiting`: [(10 - p) * 2^40, (11 - p) * 2^40). */
+/**
+ * Score band of priority p in `waiting`: [(10 - p) * 2^40 - 2^39, (11 - p) * 2^40 - 2^39):
+ * `seq` is below 2^39, and entries moved back from the stream get `seq - 2^39` (protocol.md).
+ */
 const BAND = 2 ** 40;
+const HALF = 2 ** 39;
 const PRIORITIES = Array.from({ length: 21 }, (_, i) => 10 - i);
 
 interface PartitionState {
@@ -47,6 +51,16 @@ interface PartitionState {
   /** Global-concurrency slots taken, and starts in the current rate window. */
   readonly slots: number;
   readonly recentStarts: number;
+  /** Jobs parked over their group's limit (counted in `waiting` too). */
+  readonly groupsParked: number;
+}
+
+/** Jobs parked over their group's limit: the groups in `parked`, a ZCARD each. */
+async function countParked(redis: Redis, keys: Keys, queue: string): Promise<number> {
+  const groups = await redis.zrange(keys.parked(queue), 0, -1);
+  if (groups.length === 0) return 0;
+  const counts = await Promise.all(groups.map((g) => redis.zcard(keys.groupParked(queue, g))));
+  return counts.reduce((a, n) => a + n, 0);
 }
 
 async function readPartition(
@@ -61,13 +75,15 @@ async function readPartition(
     redis.zcard(keys.waiting(queue)),
   ]);
   const byPriority = new Map<number, number>();
-  // Jobs that went straight to the stream have priority 0.
-  if (figures.waiting > 0) byPriority.set(0, figures.waiting);
+  // queueFigures' waiting counts the waiting set too; what is left is the stream's backlog,
+  // jobs that went straight to the stream: priority 0.
+  const backlog = Math.max(0, figures.waiting - parked);
+  if (backlog > 0) byPriority.set(0, backlog);
   // One ZCOUNT per priority only when something waits in the set: an idle queue costs one ZCARD.
   if (parked > 0) {
     const pipeline = redis.pipeline();
     for (const p of PRIORITIES)
-      pipeline.zcount(keys.waiting(queue), (10 - p) * BAND, `(${(11 - p) * BAND}`);
+      pipeline.zcount(keys.waiting(queue), (10 - p) * BAND - HALF, `(${(11 - p) * BAND - HALF}`);
     const counts = (await pipeline.exec()) ?? [];
     PRIORITIES.forEach((p, i) => {
       const n = Number(counts[i]?.[1] ?? 0);
@@ -75,14 +91,16 @@ async function readPartition(
     });
   }
   const perMs = Number(controls.ratePerMs ?? 0);
-  const [slots, recentStarts] = await Promise.all([
+  const [slots, recentStarts, groupsParked] = await Promise.all([
     controls.concurrency ? redis.zcard(keys.active(queue)) : 0,
     perMs > 0 ? redis.zcount(keys.starts(queue), `(${now - perMs}`, '+inf') : 0,
+    countParked(redis, keys, queue),
   ]);
   return {
     controls,
     byPriority,
-    waiting: figures.waiting + parked,
+    waiting: backlog + parked + groupsParked,
+    groupsParked,
     active: figures.active,
     delayed: figures.delayed,
     dead: figures.dead,
@@ -116,11 +134,11 @@ export async function readQueueState(
     const held = Number(c.holdUntil ?? 0);
     holdUntil = Math.max(holdUntil, held);
     // Each waiting job is counted once, for the first control that holds it: pause, then
-    // rate (or a hold), then concurrency.
-    if (c.paused === '1') byPause += part.waiting;
-    else if (held > now || (c.rateMax && part.recentStarts >= Number(c.rateMax)))
-      byRate += part.waiting;
-    else if (c.concurrency && part.slots >= Number(c.concurrency)) byConcurrency += part.waiting;
+    // rate (or a hold), then concurrency; jobs parked over a group limit are groupsParked.
+    const w = part.waiting - part.groupsParked;
+    if (c.paused === '1') byPause += w;
+    else if (held > now || (c.rateMax && part.recentStarts >= Number(c.rateMax))) byRate += w;
+    else if (c.concurrency && part.slots >= Number(c.concurrency)) byConcurrency += w;
   }
   const sum = (f: (p: PartitionState) => number): number => parts.reduce((a, p) => a + f(p), 0);
   return {
@@ -133,8 +151,6 @@ export async function readQueueState(
     dead: sum((p) => p.dead),
     limits: limitsFromControls(parts.map((p) => p.controls)).limits,
     ...(holdUntil > now ? { heldUntil: new Date(holdUntil).toISOString() } : {}),
-    // groupsParked: 0 until the claim path's per-group parking keys exist (q-gate's branch names
-    // and documents them); then a ZCARD of each, like `waiting` above.
-    heldBack: { byRate, byConcurrency, byPause, groupsParked: 0 },
+    heldBack: { byRate, byConcurrency, byPause, groupsParked: sum((p) => p.groupsParked) },
   };
 }

@@ -32,7 +32,7 @@ export async function getJobStatus(
 
 export interface QueueCounts {
   readonly queue: string;
-  /** Entries not yet delivered to any worker. */
+  /** Entries not yet delivered to any worker, and jobs in a gated queue's waiting set. */
   readonly waiting: number;
   /** Entries delivered and not yet acknowledged (running, or held by a dead worker). */
   readonly active: number;
@@ -47,15 +47,17 @@ export interface QueueCounts {
  */
 export async function queueCounts(redis: Redis, keys: Keys, queue: string): Promise<QueueCounts> {
   const stream = keys.stream(queue);
-  const [length, pending, stats] = await Promise.all([
+  const [length, pending, stats, gated] = await Promise.all([
     redis.xlen(stream),
     redis.xpending(stream, GROUP).catch(() => [0]) as Promise<unknown[]>,
     redis.hgetall(keys.stats(queue)),
+    // Not admitted yet (docs/protocol.md, "Queue controls"); parked groups' jobs not counted.
+    redis.zcard(keys.waiting(queue)),
   ]);
   const active = Number(pending[0] ?? 0);
   return {
     queue,
-    waiting: Math.max(0, length - active),
+    waiting: Math.max(0, length - active) + gated,
     active,
     accepted: Number(stats.accepted ?? 0),
     done: Number(stats.done ?? 0),

@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
-import { GROUP, isCluster, runScript, type Keys } from '../redis/index.js';
+import {
+  GROUP,
+  isCluster,
+  queuesOfType,
+  runScript,
+  typeOfQueue,
+  type Keys,
+} from '../redis/index.js';
 import type { JobOptions } from './job-options.js';
 import { pruneDead } from './admin.js';
 import { itemAnswer } from './item-answer.js';
@@ -26,11 +33,21 @@ export interface ClaimedJob {
  */
 export type Outcome =
   | { readonly kind: 'done'; readonly json: string }
+  | {
+      readonly kind: 'hold';
+      readonly error: string;
+      /** Until when (ms since the epoch) the type or the job's group is held back. */
+      readonly untilMs: number;
+      readonly scope: HoldScope;
+    }
   | { readonly kind: 'error'; readonly error: string; readonly retryAt: number }
   | { readonly kind: 'fatal'; readonly error: string };
 
-/** What finish() did: see finish.lua. */
-export type FinishResult = 'done' | 'retry' | 'failed' | 'cancelled' | 'refused';
+/** What a handler's RetryAfterError holds back: its job's type, or its job's group. */
+export type HoldScope = 'type' | 'group';
+
+/** What finish() did: see finish.lua; `held`: see hold.lua. */
+export type FinishResult = 'done' | 'retry' | 'failed' | 'cancelled' | 'refused' | 'held';
 const FINISH_RESULTS: readonly FinishResult[] = ['refused', 'done', 'retry', 'failed', 'cancelled'];
 
 interface FinishItem {
@@ -52,6 +69,15 @@ export interface ConsumerLimits {
   readonly deadTtlSec: number;
   /** Takeovers of an unfinished attempt a job may have and still run (start-entry.lua). */
   readonly maxRecoveries: number;
+  /** The type's partition count (1: none): its limits are split over them (gate.lua). */
+  readonly partitions?: number;
+}
+
+/** gate.lua's answer, but the jobs. */
+interface GateWait {
+  readonly waitMs: number;
+  readonly signalId: string;
+  readonly streamId: string;
 }
 
 const PRUNE_DEAD_EVERY_MS = 60_000;
@@ -107,6 +133,13 @@ export class StreamConsumer {
   private pruneDeadAt = 0;
   /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
   private blockingClientId: number | undefined;
+  /**
+   * The queue is gated (controls `gated`: paused, limited, or jobs with a priority or group
+   * waiting): claims go through gate.lua until it answers `open`.
+   */
+  private gated = false;
+  /** What the last gate.lua call said to wait for; undefined: call it again at once. */
+  private gateWait: GateWait | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -141,9 +174,11 @@ export class StreamConsumer {
    * data included, one round trip after the entry was added, instead of two (read, then start).
    */
   async claimOrWait(count: number, blockMs: number): Promise<ClaimedJob[]> {
+    if (this.gated) return this.gateOrWait(count, blockMs);
     if (this.onCluster) return (await this.readThenStart(count, blockMs)).jobs;
     // Found empty by the last claim: wait at once (what came since ends the wait at once).
     while (this.emptyAfter === undefined) {
+      if (this.gated) return this.gateOrWait(count, blockMs);
       let claimed: Claimed;
       try {
         claimed = await this.claimOn(this.redis, count);
@@ -164,6 +199,10 @@ export class StreamConsumer {
    * the queue likely has more).
    */
   async claimNow(count: number): Promise<Claimed> {
+    if (this.gated) {
+      const jobs = await this.gateOn(this.redis, count);
+      return { read: this.gateWait ? 0 : jobs.length, jobs };
+    }
     if (this.onCluster) return this.readThenStart(count, 0);
     return this.claimOn(this.redis, count);
   }
@@ -197,6 +236,11 @@ export class StreamConsumer {
       return { read: 0, jobs: [] };
     }
     const entries = reply?.[0]?.[1] ?? [];
+    // A gated queue gets no stream entries for its new jobs: look whether it is gated now.
+    if (entries.length === 0) {
+      this.gated = (await this.redis.hget(this.keys.controls(this.queue), 'gated')) === '1';
+      return { read: 0, jobs: [] };
+    }
     return { read: entries.length, jobs: await this.start(entries) };
   }
 
@@ -204,12 +248,21 @@ export class StreamConsumer {
   private async claimOn(redis: Redis, count: number, now = Date.now()): Promise<Claimed> {
     const { deadTtlSec, maxRecoveries } = this.limits;
     const args = [now, GROUP, this.consumer, deadTtlSec, count, maxRecoveries];
-    const keys = [...this.keys.queue(this.queue), this.keys.webhooks(this.queue)];
+    const keys = [
+      ...this.keys.queue(this.queue),
+      this.keys.webhooks(this.queue),
+      this.keys.controls(this.queue),
+    ];
     const reply = (await runScript(redis, 'claim', keys, args)) as [
       number,
       string,
       ...(string | number)[],
     ];
+    if (reply[0] === -1) {
+      this.gated = true;
+      this.emptyAfter = undefined;
+      return { read: 0, jobs: [] };
+    }
     const jobs: ClaimedJob[] = [];
     for (let i = 2; i + 4 < reply.length; i += 5) {
       const [sid, id, data, attempt, opts] = reply.slice(i, i + 5) as [
@@ -236,7 +289,19 @@ export class StreamConsumer {
     lastId: string,
   ): Promise<ClaimedJob[]> {
     this.blockingClientId ??= await this.blocking.client('ID');
-    const woken = this.blocking.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', this.stream, lastId);
+    // The signal stream too: a queue that becomes gated gets no stream entries for new jobs.
+    const signal = this.keys.signal(this.queue);
+    const woken = this.blocking.xread(
+      'COUNT',
+      1,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      this.stream,
+      signal,
+      lastId,
+      '$',
+    );
     // It runs when the wait ends, maybe blockMs from now: its time is Redis' then, not ours now.
     const claimed = this.claimOn(this.blocking, count, 0);
     const [wait, claim] = await Promise.allSettled([woken, claimed]);
@@ -247,6 +312,109 @@ export class StreamConsumer {
       return [];
     }
     throw wait.status === 'rejected' ? wait.reason : claim.reason;
+  }
+
+  /**
+   * The claim of a gated queue: gate.lua admits what the controls allow and starts it. When
+   * nothing may start, the blocking connection waits on the signal stream (resume, a limit
+   * changed, a slot freed, jobs queued) and the stream (entries to move to the waiting set)
+   * for at most what the gate said (the rate window, the hold; a bounded wait otherwise),
+   * with the next gate call sent right behind it: never a tight poll.
+   */
+  private async gateOrWait(count: number, blockMs: number): Promise<ClaimedJob[]> {
+    const wait = this.gateWait;
+    if (wait === undefined) return this.gateOn(this.redis, count);
+    this.blockingClientId ??= await this.blocking.client('ID');
+    const ms = Math.max(10, Math.min(blockMs, wait.waitMs));
+    const woken = this.blocking.xread(
+      'COUNT',
+      1,
+      'BLOCK',
+      ms,
+      'STREAMS',
+      this.keys.signal(this.queue),
+      this.stream,
+      wait.signalId,
+      wait.streamId,
+    );
+    const claimed = this.gateOn(this.blocking, count);
+    const [waited, claim] = await Promise.allSettled([woken, claimed]);
+    if (claim.status === 'fulfilled') return claim.value;
+    if (isNoGroup(claim.reason)) {
+      await this.ensureGroup();
+      return [];
+    }
+    throw waited.status === 'rejected' ? waited.reason : claim.reason;
+  }
+
+  private async gateOn(redis: Redis, count: number): Promise<ClaimedJob[]> {
+    const q = this.queue;
+    const keys = [
+      ...this.keys.queue(q),
+      this.keys.controls(q),
+      this.keys.waiting(q),
+      this.keys.active(q),
+      this.keys.starts(q),
+      this.keys.parked(q),
+      this.keys.signal(q),
+      this.keys.webhooks(q),
+    ];
+    const { deadTtlSec, maxRecoveries, partitions = 1 } = this.limits;
+    const args = [GROUP, this.consumer, deadTtlSec, count, maxRecoveries, partitions];
+    const reply = (await runScript(redis, 'gate', keys, args)) as [
+      string,
+      number,
+      string,
+      string,
+      ...(string | number)[],
+    ];
+    const [state, waitMs, signalId, streamId] = reply;
+    this.gated = state !== 'open';
+    this.gateWait = state === 'wait' ? { waitMs, signalId, streamId } : undefined;
+    const jobs: ClaimedJob[] = [];
+    for (let i = 4; i + 4 < reply.length; i += 5) {
+      const [sid, id, data, attempt, opts] = reply.slice(i, i + 5) as [
+        string,
+        string,
+        string,
+        number,
+        string,
+      ];
+      jobs.push(claimedJob(sid, id, data, attempt, opts));
+    }
+    return jobs;
+  }
+
+  /**
+   * A handler's RetryAfterError: the job goes back to wait without using an attempt, and its
+   * type (every partition) or its group is held back until untilMs (hold.lua). Answers
+   * `held`, or `refused` when this worker no longer holds the job.
+   */
+  async hold(job: ClaimedJob, untilMs: number, scope: HoldScope): Promise<FinishResult> {
+    const group = scope === 'group' ? await this.redis.hget(this.keys.job(job.id), 'group') : null;
+    // A job without a group holds its type.
+    const by: HoldScope = group === null ? 'type' : 'group';
+    const holdOn = (queue: string, withJob: boolean): Promise<unknown> => {
+      const controls = this.keys.controls(queue);
+      const keys = [
+        ...this.keys.queue(queue),
+        controls,
+        this.keys.waiting(queue),
+        group === null ? controls : this.keys.groupHold(queue, group),
+      ];
+      const args: (string | number)[] = [Date.now(), GROUP, this.consumer, by, untilMs];
+      if (withJob) {
+        keys.push(this.keys.job(job.id));
+        args.push(job.sid, job.id, job.attempt);
+      }
+      return runScript(this.redis, 'hold', keys, args);
+    };
+    const held = await holdOn(this.queue, true);
+    if (held !== 1) return 'refused';
+    this.gated = true;
+    const others = queuesOfType(typeOfQueue(this.queue), this.limits.partitions ?? 1);
+    await Promise.all(others.filter((q) => q !== this.queue).map((q) => holdOn(q, false)));
+    return 'held';
   }
 
   /** Ends a claimOrWait() that is blocked waiting, as if its time had run out; no entry is lost. */
@@ -315,6 +483,10 @@ export class StreamConsumer {
 
   /** Writes a job's outcome (batched per turn). */
   finish(job: ClaimedJob, outcome: Outcome): Promise<FinishResult> {
+    if (outcome.kind === 'hold') {
+      this.progressor.flushPending();
+      return this.hold(job, outcome.untilMs, outcome.scope);
+    }
     // Progress reported before the outcome must reach Redis first (a final job refuses it):
     // both go on one connection, so sending the waiting progress now keeps the order.
     this.progressor.flushPending();
@@ -352,17 +524,21 @@ export class StreamConsumer {
     const keys = [
       ...this.keys.queue(this.queue),
       ...ids.map((id) => this.keys.job(id)),
+      this.keys.controls(this.queue),
+      this.keys.waiting(this.queue),
       this.keys.webhooks(this.queue),
     ];
     const { deadTtlSec, maxRecoveries } = this.limits;
     const args: (string | number)[] = [Date.now(), GROUP, this.consumer, deadTtlSec, maxRecoveries];
     live.forEach((e, i) => args.push(e[0], ids[i]!));
     const reply = (await runScript(this.redis, 'start', keys, args)) as (
-      [string, number, string] | 0
+      [string, number, string] | 0 | -1
     )[];
     const claimed: ClaimedJob[] = [];
     reply.forEach((r, i) => {
-      if (r !== 0) claimed.push(claimedJob(live[i]![0], ids[i]!, r[0], r[1], r[2]));
+      // -1: the queue is gated, the job went to its waiting set (start.lua).
+      if (r === -1) this.gated = true;
+      else if (r !== 0) claimed.push(claimedJob(live[i]![0], ids[i]!, r[0], r[1], r[2]));
     });
     return claimed;
   }
@@ -385,7 +561,7 @@ export class StreamConsumer {
     const args: (string | number)[] = [Date.now(), GROUP, this.consumer, this.limits.deadTtlSec];
     for (const { job, outcome } of items) {
       keys.push(this.keys.job(job.id));
-      const payload = outcome.kind === 'done' ? outcome.json : outcome.error;
+      const payload = outcome.kind === 'done' ? outcome.json : outcome.error; // never `hold`
       const retryAt = outcome.kind === 'error' ? outcome.retryAt : 0;
       args.push(job.sid, job.id, job.attempt, outcome.kind, payload, retryAt);
     }

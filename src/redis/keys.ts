@@ -104,44 +104,66 @@ export class Keys {
     return `${this.prefix}:{${queue}}:dedupe:${keyDigest}`;
   }
 
-  /** The four keys every queue script takes first: stream, stats, delayed, dead. */
-  queue(queue: string): [string, string, string, string] {
-    return [this.stream(queue), this.stats(queue), this.delayed(queue), this.dead(queue)];
-  }
+  // Queue controls (docs/protocol.md, "Queue controls"): only a gated queue uses the keys
+  // below but `controls`, which every claim and enqueue reads once per call.
 
   /**
-   * Hash: the queue's controls (absent field = off): `paused`, `rateMax` + `ratePerMs`,
-   * `concurrency`, `groupRateMax` + `groupRatePerMs`, `groupConcurrency`, `holdUntil`, `gated`,
-   * `seq`, and `limits` (the type's limits as set, before the split over partitions).
+   * Hash: the queue's controls (`paused`, `rateMax` + `ratePerMs`, `concurrency`,
+   * `groupRateMax` + `groupRatePerMs`, `groupConcurrency`, `holdUntil`, `gated`) and the
+   * counters of the waiting set (`seq`, `lseq`).
    */
   controls(queue: string): string {
     return `${this.prefix}:{${queue}}:controls`;
   }
 
-  /**
-   * Sorted set: jobs accepted but not yet admitted to the stream (the queue is gated, or the
-   * job has a priority); score = (10 - priority) * 2^40 + seq, so rank order is claim order.
-   */
+  /** Sorted set: callback id -> (10 - priority) * 2^40 + seq: jobs of a gated queue not admitted yet. */
   waiting(queue: string): string {
     return `${this.prefix}:{${queue}}:waiting`;
   }
 
-  /** Sorted set: ids holding a global-concurrency slot (score = when admitted). */
+  /** Sorted set: callback id -> when admitted: jobs of a gated queue holding a slot. */
   active(queue: string): string {
     return `${this.prefix}:{${queue}}:active`;
   }
 
-  /** Sorted set: recent starts, for the sliding rate window (score = start time, ms). */
+  /** Sorted set: `<id>@<ms>` -> start time: the starts in the queue's rate window. */
   starts(queue: string): string {
     return `${this.prefix}:{${queue}}:starts`;
   }
 
-  /**
-   * Stream (MAXLEN ~ 10): an entry wakes the workers a control holds back (resume, limits
-   * changed, a concurrency slot freed).
-   */
+  /** Sorted set: group -> when to look again: the groups with jobs parked over their limit. */
+  parked(queue: string): string {
+    return `${this.prefix}:{${queue}}:parked`;
+  }
+
+  /** Stream (MAXLEN ~ 10): an entry wakes the workers held back by a control. */
   signal(queue: string): string {
     return `${this.prefix}:{${queue}}:signal`;
+  }
+
+  /** Sorted set: callback id -> when admitted: the jobs of one group holding a slot. */
+  groupActive(queue: string, group: string): string {
+    return `${this.prefix}:{${queue}}:g:${group}:active`;
+  }
+
+  /** Sorted set: `<id>@<ms>` -> start time: the starts in one group's rate window. */
+  groupStarts(queue: string, group: string): string {
+    return `${this.prefix}:{${queue}}:g:${group}:starts`;
+  }
+
+  /** Sorted set: callback id -> its waiting score: jobs of one group parked over its limit. */
+  groupParked(queue: string, group: string): string {
+    return `${this.prefix}:{${queue}}:g:${group}:parked`;
+  }
+
+  /** String: a group held back by a handler (expires with the hold). */
+  groupHold(queue: string, group: string): string {
+    return `${this.prefix}:{${queue}}:g:${group}:hold`;
+  }
+
+  /** The four keys every queue script takes first: stream, stats, delayed, dead. */
+  queue(queue: string): [string, string, string, string] {
+    return [this.stream(queue), this.stats(queue), this.delayed(queue), this.dead(queue)];
   }
 
   /** The job record (a hash). The id must have been checked with JOB_ID_RE. */
@@ -251,35 +273,70 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:controls',
     type: 'hash',
     holds:
-      'Controls of the queue (absent field = off): `paused` ("1"), `rateMax` + `ratePerMs` (at most rateMax starts in any sliding window of ratePerMs), `concurrency` (running at once, cluster-wide), `groupRateMax` + `groupRatePerMs` and `groupConcurrency` (the same per group), `holdUntil` (ms: held back by a handler\'s retryAfterMs), `gated` ("1": new jobs go to `waiting`), `seq` (the counter behind `waiting`\'s scores), `limits` (JSON `{limits, by}`: the type\'s limits before the split over partitions, and who set them, `definition` or `api`). Written by pause, resume and limits (API, CLI, console, a definition\'s `limits` at start).',
+      'Queue controls (absent field = off): `paused` ("1"), `rateMax` + `ratePerMs` (at most rateMax starts in any ratePerMs window, sliding), `concurrency` (running at once, cluster-wide), `groupRateMax` + `groupRatePerMs` and `groupConcurrency` (the same per group), `holdUntil` (ms: held back by a handler), `gated` ("1": claims go through `gate`, see "Queue controls"); counters `seq`, `lseq` of the waiting set; `limits` (JSON `{limits, by}`: the type\'s limits as set, before the split over partitions, and who set them, `definition` or `api`; written by the queue routes, the CLI, the console and a definition\'s `limits` at start, ignored by the scripts). Read once per `claim`, `start` and `enqueue` call.',
     example: (k: Keys) => k.controls('permute'),
   },
   {
     pattern: '<prefix>:{<queue>}:waiting',
     type: 'zset',
     holds:
-      'Jobs accepted but not yet admitted to the stream (the queue is gated, or the job has a priority): member = callback id, score = `(10 - priority) * 2^40 + seq`, so rank order is claim order.',
+      'Jobs of a gated queue (or with a priority or a group) accepted and due but not admitted yet: member = callback id, score = `(10 - priority) * 2^40 + seq` (`ZRANGE 0 n` is the claim order; entries moved from the stream get `seq - 2^39`, ahead of their priority).',
     example: (k: Keys) => k.waiting('permute'),
   },
   {
     pattern: '<prefix>:{<queue>}:active',
     type: 'zset',
     holds:
-      'Jobs holding a global-concurrency slot: member = callback id, score = when admitted (ms).',
+      'Jobs admitted by `gate` and still `pending` (each holds a concurrency slot): member = callback id, score = when admitted (ms). Freed by the script that takes the job out of `pending`.',
     example: (k: Keys) => k.active('permute'),
   },
   {
     pattern: '<prefix>:{<queue>}:starts',
     type: 'zset',
-    holds: 'Recent starts, for the sliding rate window: score = start time (ms).',
+    holds:
+      'Starts in the rate window (only with `rateMax`): member = `<callback id>@<ms>`, score = start time (ms, Redis clock); older than `ratePerMs` are trimmed.',
     example: (k: Keys) => k.starts('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:parked',
+    type: 'zset',
+    holds:
+      'Groups with jobs parked over their own limit: member = group, score = when `gate` looks at it again (ms; 0 when one of its slots freed).',
+    example: (k: Keys) => k.parked('permute'),
   },
   {
     pattern: '<prefix>:{<queue>}:signal',
     type: 'stream',
     holds:
-      'Wake-ups (`MAXLEN ~ 10`, one field `w`) for the workers a control holds back: written on pause, resume and limit changes, and when a concurrency slot frees.',
+      'Wake-ups of the workers held back by a control (`MAXLEN ~ 10`, entries `w 1`): added on resume and limit changes, when a slot frees, and when jobs enter the waiting set.',
     example: (k: Keys) => k.signal('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:g:<group>:active',
+    type: 'zset',
+    holds: 'Like `active`, the jobs of one group (member = callback id, score = when admitted).',
+    example: (k: Keys) => k.groupActive('permute', 'acme'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:g:<group>:starts',
+    type: 'zset',
+    holds:
+      "Like `starts`, for one group's rate window (`groupRateMax` per `groupRatePerMs`); expires with the window.",
+    example: (k: Keys) => k.groupStarts('permute', 'acme'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:g:<group>:parked',
+    type: 'zset',
+    holds:
+      'Jobs of one group parked over its limit: member = callback id, score = its waiting score. Moved back to `waiting` as the group gets room.',
+    example: (k: Keys) => k.groupParked('permute', 'acme'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:g:<group>:hold',
+    type: 'string',
+    holds:
+      "A group held back by a handler's `RetryAfterError` (scope `group`): value = until when (ms); expires then.",
+    example: (k: Keys) => k.groupHold('permute', 'acme'),
   },
   {
     pattern: '<prefix>:{<type>}:idem:<digest>',

@@ -29,6 +29,8 @@ export const SCRIPT_NAMES = [
   'leave',
   'rate-limit',
   'dedupe',
+  'gate',
+  'hold',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

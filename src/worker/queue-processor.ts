@@ -1,6 +1,11 @@
 import { setImmediate as setImmediatePromise, setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { isUnrecoverable, UnrecoverableError, type AnyJobDefinition } from '../jobs/index.js';
+import {
+  isUnrecoverable,
+  retryAfterOf,
+  UnrecoverableError,
+  type AnyJobDefinition,
+} from '../jobs/index.js';
 import {
   retryDelayMs,
   type Backoff,
@@ -345,6 +350,9 @@ export class QueueProcessor {
   private failure(job: ClaimedJob, err: unknown): Outcome {
     const error = errorMessage(err);
     if (isUnrecoverable(err)) return { kind: 'fatal', error };
+    const hold = retryAfterOf(err);
+    if (hold)
+      return { kind: 'hold', error, untilMs: Date.now() + hold.retryAfterMs, scope: hold.scope };
     const backoff = job.options.backoff ?? this.definition.backoff ?? this.settings.defaultBackoff;
     return { kind: 'error', error, retryAt: Date.now() + retryDelayMs(backoff, job.attempt) };
   }
@@ -371,7 +379,12 @@ export class QueueProcessor {
             'result refused: the job was taken over by another worker',
           );
         }
-        if (outcome.kind !== 'done' && result !== 'refused') {
+        if (outcome.kind === 'hold' && result === 'held') {
+          this.log.info(
+            { jobId: job.id, until: outcome.untilMs, scope: outcome.scope },
+            'handler asked to hold back; the job waits again',
+          );
+        } else if (outcome.kind !== 'done' && result !== 'refused') {
           this.log.info(
             { jobId: job.id, attempt: job.attempt, err: outcome.error, result },
             'job attempt failed',

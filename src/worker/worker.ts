@@ -88,6 +88,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       new StreamConsumer(redis, blocking[i]!, keys, queue, nodeId, {
         deadTtlSec: config.deadTtlSec,
         maxRecoveries: config.maxRecoveries,
+        partitions: registry.get(typeOfQueue(queue))?.partitions ?? 1,
       }),
   );
   const definitions = types.map((type) => registry.get(type)!);

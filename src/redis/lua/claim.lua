@@ -7,6 +7,7 @@
   Includes    lib/events.lua, lib/start-entry.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5]     webhooks     <prefix>:{<queue>}:webhooks
+  KEYS[6]     controls     <prefix>:{<queue>}:controls
   ARGV[1]     now          milliseconds since the epoch; 0: Redis' clock (TIME), for a claim
                            sent ahead of time to run when a wait ends
   ARGV[2]     group        consumer group name
@@ -29,6 +30,7 @@
   <lastId>` (an entry added since this call ends the wait at once) and sends its next claim on
   the same connection right behind it: Redis runs that claim as soon as the wait returns.
 ]]
+if redis.call('HGET', KEYS[6], 'gated') == '1' then return { -1, '' } end
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local maxRecoveries = tonumber(ARGV[6])
 if now == 0 then
@@ -41,7 +43,10 @@ local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', tonumb
 local entries = reply and reply[1][2] or {}
 local jobPrefix = string.gsub(KEYS[1], ':stream$', ':job:')
 local lastId = ''
-if #entries < tonumber(ARGV[5]) then
+if #entries > 0 and #entries < tonumber(ARGV[5]) then
+  -- Fewer than asked: the read reached the stream's end, so its last entry is the newest.
+  lastId = entries[#entries][1]
+elseif #entries == 0 then
   local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
   lastId = newest[1] and newest[1][1] or '0-0'
 end

@@ -1,29 +1,43 @@
 --[[
   enqueue: add a batch of new jobs to one queue.
 
-  Includes    lib/batch.lua, lib/events.lua
+  Includes    lib/batch.lua, lib/events.lua, lib/controls.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job, in ARGV order
+  KEYS[last-2] controls    <prefix>:{<queue>}:controls
+  KEYS[last-1] waiting     <prefix>:{<queue>}:waiting
+  KEYS[last]  signal       <prefix>:{<queue>}:signal
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     type         job type name
   ARGV[3]     acceptedBy   node id of the API process
-  ARGV[4..]   7 per job:   id, data (JSON), resultTtlSec, maxAttempts, opts (JSON),
-                           runAt (ms since the epoch; 0 = now), webhook URL ('' = none)
+  ARGV[4..]   8 per job:   id, data (JSON), resultTtlSec, maxAttempts, opts (JSON),
+                           runAt (ms since the epoch; 0 = now), webhook URL ('' = none),
+                           placement ('' for a plain job; else `<priority>` or
+                           `<priority> <group>`: priority -10..10, group
+                           `[A-Za-z0-9_.:@-]{1,64}`)
   Returns     one answer per job: 1 created, 0 a job with this id exists already
               (a resent enqueue, or the same idempotency key, never creates a second job), or
               an error reply for that job alone (lib/batch.lua): runAt, resultTtlSec or
-              maxAttempts not a number; nothing of that job is written
+              maxAttempts not a number, a bad placement; nothing of that job is written
 
-  A job due now gets a stream entry; a job due later waits in the delayed set until promote.
-  Publishes the `accepted` events on the queue's events channel.
+  A plain job due now gets a stream entry; a job due later waits in the delayed set until
+  promote. A job due now with a priority or a group, and every job of a gated queue
+  (controls `gated`), waits in the waiting set instead (lib/controls.lua): the queue is then
+  gated, and the signal stream wakes the workers. Publishes the `accepted` events on the
+  queue's events channel.
 ]]
 local now, jobType, acceptedBy = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local out, created = {}, 0
+local controls, waiting, signal = KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
+-- The one call a plain enqueue pays for the controls.
+local gated = redis.call('HGET', controls, 'gated') == '1'
+local woken = false
 local function enqueue_one(i)
-  local a = 4 + (i - 5) * 7
+  local a = 4 + (i - 5) * 8
   check_number(ARGV[a + 5], 'runAt')
   check_number(ARGV[a + 2], 'resultTtlSec')
   check_number(ARGV[a + 3], 'maxAttempts')
+  local priority, group = placement(ARGV[a + 7])
   if redis.call('EXISTS', KEYS[i]) == 1 then
     out[#out + 1] = 0
   else
@@ -36,6 +50,15 @@ local function enqueue_one(i)
       redis.call('HSET', KEYS[i], 'type', jobType, 'data', ARGV[a + 1], 'status', 'accepted',
         'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
         'createdAt', now, 'acceptedBy', acceptedBy, 'runAt', runAt, 'ev', 1, 'events', events)
+    elseif gated or priority then
+      -- Gated, or placed: into the waiting set, in priority order (gate.lua admits it).
+      to_waiting(controls, waiting, id, priority or 0, false)
+      implicit(id, 1, 'accepted')
+      redis.call('HSET', KEYS[i], 'type', jobType, 'data', ARGV[a + 1], 'status', 'accepted',
+        'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
+        'createdAt', now, 'acceptedBy', acceptedBy, 'ev', 1)
+      if not gated then redis.call('HSET', controls, 'gated', 1) end
+      gated, woken = true, true
     else
       -- Due now: event 1 of the implicit log (lib/events.lua), no `events` field.
       local sid = redis.call('XADD', KEYS[1], '*', 'id', id)
@@ -45,14 +68,17 @@ local function enqueue_one(i)
         'createdAt', now, 'acceptedBy', acceptedBy, 'sid', sid, 'ev', 1)
     end
     if ARGV[a + 6] ~= '' then redis.call('HSET', KEYS[i], 'webhook', ARGV[a + 6]) end
+    if priority and priority ~= 0 then redis.call('HSET', KEYS[i], 'priority', priority) end
+    if group then redis.call('HSET', KEYS[i], 'group', group) end
     out[#out + 1] = 1
     created = created + 1
   end
 end
-for i = 5, #KEYS do
+for i = 5, #KEYS - 3 do
   local ok, e = pcall(enqueue_one, i)
   if not ok then out[i - 4] = item_error(e) end
 end
 if created > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', created) end
+if woken then redis.call('XADD', signal, 'MAXLEN', '~', 10, '*', 'w', 1) end
 publish()
 return out

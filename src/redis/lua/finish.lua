@@ -1,7 +1,7 @@
 --[[
   finish: write the outcome of a batch of jobs a worker ran, if it still holds them.
 
-  Includes    lib/batch.lua, lib/events.lua
+  Includes    lib/batch.lua, lib/events.lua, lib/controls.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job
   KEYS[last]  webhooks     <prefix>:{<queue>}:webhooks
@@ -21,7 +21,8 @@
   `error` retries while attempts - recoveries < maxAttempts, else fails; `fatal` (an unrecoverable error)
   fails at once. Every error is appended to the job's `history`. A final job gets `finishedAt`
   and an expiry: resultTtlSec when done, deadTtlSec when failed (it is then in the dead set).
-  In every case but 0 the stream entry is acknowledged and deleted. A final job with a
+  In every case but 0 the stream entry is acknowledged and deleted, and a job admitted
+  through a gate gives its concurrency slot back (lib/controls.lua). A final job with a
   webhook is scheduled for delivery in the queue's webhooks set.
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
@@ -35,7 +36,7 @@ local function finish_one(i)
   if outcome == 'error' then check_number(ARGV[a + 5], 'retryAt') end
   -- The fields the done path needs; an error reads its two more below.
   local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'resultTtlSec', 'ev', 'events',
-    'webhook')
+    'webhook', 'gate')
   local held = job[2] == consumer and job[3] == attempt
   if held and job[1] == 'cancelled' then
     out[#out + 1] = 4
@@ -84,6 +85,7 @@ local function finish_one(i)
   end
   if out[#out] ~= 0 then
     done_sids[#done_sids + 1] = sid
+    if job[8] then release_slot(KEYS[i], id) end
   end
 end
 for i = 5, #KEYS - 1 do

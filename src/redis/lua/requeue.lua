@@ -2,7 +2,7 @@
   requeue: hand jobs claimed by a consumer back to the queue at once: a worker declared gone
   (takeover), or a worker shutting down with jobs it could not finish.
 
-  Includes    lib/events.lua
+  Includes    lib/events.lua, lib/controls.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per entry
   ARGV[1]     group        consumer group name
@@ -17,7 +17,9 @@
 
   A requeued job's entry is acknowledged and deleted and a new entry added at the stream's
   end; its status goes back to `accepted` and `sid` to the new entry. Its `workedBy` stays, so
-  the holder's late finish is refused.
+  the holder's late finish is refused. A job admitted through a gate gives its concurrency
+  slot back (lib/controls.lua); in a gated queue its new entry moves to the waiting set at
+  the next gate.lua call.
 ]]
 local group, consumer, refund, now = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4]
 local out = {}
@@ -25,7 +27,7 @@ for i = 5, #KEYS do
   local a = 5 + (i - 5) * 2
   local sid = ARGV[a]
   local held = redis.call('XPENDING', KEYS[1], group, sid, sid, 1, consumer)
-  local job = redis.call('HMGET', KEYS[i], 'status', 'sid')
+  local job = redis.call('HMGET', KEYS[i], 'status', 'sid', 'gate')
   local status = job[1]
   out[#out + 1] = 0
   if #held == 1 then
@@ -47,6 +49,10 @@ for i = 5, #KEYS do
         redis.call('HINCRBY', KEYS[i], 'recoveries', 1)
       end
       out[#out] = 1
+    end
+    -- A slot of the gate is held while `pending` only; the requeued job is admitted again.
+    if job[3] and status ~= 'accepted' and (status ~= 'pending' or out[#out] == 1) then
+      release_slot(KEYS[i], ARGV[a + 1])
     end
   end
 end

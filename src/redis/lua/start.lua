@@ -2,9 +2,11 @@
   start: record that a worker claimed a batch of stream entries (XREADGROUP or XAUTOCLAIM)
   and hand it the jobs to run.
 
-  Includes    lib/events.lua, lib/start-entry.lua
+  Includes    lib/events.lua, lib/controls.lua, lib/start-entry.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per claimed entry
+  KEYS[last-2] controls    <prefix>:{<queue>}:controls
+  KEYS[last-1] waiting     <prefix>:{<queue>}:waiting
   KEYS[last]  webhooks     <prefix>:{<queue>}:webhooks
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     group        consumer group name
@@ -18,22 +20,27 @@
               requeued under a new entry). An entry still `pending` (taken over with XAUTOCLAIM)
               counts a recovery; a job recovered more than maxRecoveries times (its workers died
               or froze running it: a poison job) fails here and goes to the dead letters. In
-              every 0 case the entry is acknowledged and deleted.
+              every 0 case the entry is acknowledged and deleted. In a gated queue (controls
+              `gated`), a job not started yet is not started here: it moves to the waiting set
+              (lib/controls.lua) and answers -1 (the worker then claims with gate.lua); a
+              takeover (XAUTOCLAIM of a `pending` job) runs as usual.
 ]]
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local maxRecoveries = tonumber(ARGV[5])
 local done_sids = {}
 local out = {}
-for i = 5, #KEYS - 1 do
+local controls, waiting = KEYS[#KEYS - 2], KEYS[#KEYS - 1]
+local gated = redis.call('HGET', controls, 'gated') == '1'
+for i = 5, #KEYS - 3 do
   local a = 6 + (i - 5) * 2
   local sid, id = ARGV[a], ARGV[a + 1]
-  local run = start_entry(KEYS[i], sid, id, now, consumer, deadTtl, maxRecoveries)
-  if run then
-    out[#out + 1] = run
-  else
-    done_sids[#done_sids + 1] = sid
-    out[#out + 1] = 0
+  -- -1: moved to the waiting set of a gated queue; 0: must not run.
+  local run = -1
+  if not (gated and wait_loose(KEYS[i], sid, id, controls, waiting)) then
+    run = start_entry(KEYS[i], sid, id, now, consumer, deadTtl, maxRecoveries) or 0
   end
+  if type(run) ~= 'table' then done_sids[#done_sids + 1] = sid end
+  out[#out + 1] = run
 end
 remove_entries(group, done_sids)
 publish()

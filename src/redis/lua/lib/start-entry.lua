@@ -1,5 +1,5 @@
--- Prelude of start.lua and claim.lua (prepended at load): one claimed entry.
--- Includes    lib/events.lua
+-- Prelude of start.lua, claim.lua and gate.lua (prepended at load): one claimed entry.
+-- Includes    lib/events.lua, lib/controls.lua
 --
 -- start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoveries) makes the job `pending`
 -- for consumer and answers {data, attempt, opts}, or answers nil when it must not run: the job
@@ -10,14 +10,18 @@
 -- poison job) fails here, goes to the dead letters (KEYS[4]) and counts in the stats (KEYS[2]).
 -- Recoveries never use up handler attempts (finish.lua counts attempts - recoveries), so a job
 -- whose worker froze or was declared gone runs again. The caller acknowledges and deletes the
--- entry of every nil answer.
+-- entry of every nil answer. A job admitted through a gate (field `gate`) that is final or
+-- cancelled gives its concurrency slot back (lib/controls.lua).
 local worker_json
 
 local function start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoveries)
   local job = redis.call('HMGET', jobKey, 'status', 'data', 'sid', 'attempts', 'recoveries', 'opts',
-    'ev', 'events')
+    'ev', 'events', 'gate')
   local status = job[1]
-  if not ((status == 'accepted' or status == 'pending') and job[3] == sid) then return nil end
+  if not ((status == 'accepted' or status == 'pending') and job[3] == sid) then
+    if job[9] and status ~= 'accepted' and status ~= 'pending' then release_slot(jobKey, id) end
+    return nil
+  end
   local recoveries = tonumber(job[5] or '0')
   if status == 'pending' then
     recoveries = recoveries + 1
@@ -31,6 +35,7 @@ local function start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoverie
     redis.call('HINCRBY', KEYS[2], 'failed', 1)
     note(jobKey, id, 'failed', now, { error = 'attempts used up' })
     final(jobKey, id, now)
+    if job[9] then release_slot(jobKey, id) end
     return nil
   end
   -- One HSET for every field this changes: the hot path of a worker.
