@@ -326,6 +326,7 @@ describe('console: data and actions (loopback, no token)', () => {
       '/assets/dom.js',
       '/assets/charts.js',
       '/assets/topology.js',
+      '/assets/queues.js',
       '/assets/app.js',
     ]);
     for (const url of scripts) {

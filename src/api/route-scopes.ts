@@ -42,6 +42,11 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   'DELETE /api/schedules/:id': 'admin',
   'POST /api/schedules/:id/pause': 'admin',
   'POST /api/schedules/:id/resume': 'admin',
+  'GET /api/queues': 'admin',
+  'GET /api/queues/:type': 'admin',
+  'POST /api/queues/:type/pause': 'admin',
+  'POST /api/queues/:type/resume': 'admin',
+  'PUT /api/queues/:type/limits': 'admin',
 };
 
 export function routeScope(method: string, url: string | undefined): Scope | 'public' {

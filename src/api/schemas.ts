@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
 
 /** Route schemas: Fastify validates with them and @fastify/swagger turns them into OpenAPI. */
 
@@ -242,3 +242,68 @@ export const MonitorBody = Type.Object({
     }),
   ),
 });
+
+const LimitCount = (what: string) =>
+  Type.Integer({ description: `${what}; an integer 1..1000000 (0 is refused: pause instead)` });
+
+export const RateLimitSchema = Type.Object(
+  {
+    max: LimitCount('Starts at most per window'),
+    perMs: Type.Integer({ description: 'The sliding window, ms; 1..86400000 (one day)' }),
+  },
+  { additionalProperties: false },
+);
+
+/** A type's limits as GET /api/queues shows them: an absent field is no limit. */
+export const QueueLimitsSchema = Type.Object({
+  rate: Type.Optional(RateLimitSchema),
+  concurrency: Type.Optional(LimitCount('Jobs of the type running at once, cluster-wide')),
+  groupRate: Type.Optional(RateLimitSchema),
+  groupConcurrency: Type.Optional(LimitCount('Jobs of each group running at once')),
+});
+
+const orNull = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
+
+/** PUT /api/queues/<type>/limits: a value sets a limit, `null` removes it, absent keeps it. */
+export const LimitsChangeBody = Type.Object(
+  {
+    rate: orNull(RateLimitSchema),
+    concurrency: orNull(LimitCount('Jobs of the type running at once, cluster-wide')),
+    groupRate: orNull(RateLimitSchema),
+    groupConcurrency: orNull(LimitCount('Jobs of each group running at once')),
+  },
+  { additionalProperties: false },
+);
+
+export const QueueStateSchema = Type.Object({
+  type: Type.String(),
+  partitions: Type.Integer(),
+  paused: Type.Boolean(),
+  waiting: Type.Object({
+    total: Type.Integer({ description: 'Accepted, not started (not delayed)' }),
+    byPriority: Type.Record(Type.String(), Type.Integer(), {
+      description: 'Priority (-10..10) -> waiting jobs; priorities with none are left out',
+    }),
+  }),
+  active: Type.Integer({ description: 'Delivered to a worker, not finished' }),
+  delayed: Type.Integer({ description: 'Not due yet (backoff, delayMs, runAt)' }),
+  dead: Type.Integer({ description: 'Dead letters' }),
+  limits: QueueLimitsSchema,
+  heldUntil: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: "A handler's retryAfterMs holds the type back until then",
+    }),
+  ),
+  heldBack: Type.Object(
+    {
+      byRate: Type.Integer(),
+      byConcurrency: Type.Integer(),
+      byPause: Type.Integer(),
+      groupsParked: Type.Integer(),
+    },
+    { description: 'Waiting jobs each control holds back now (each counted once)' },
+  ),
+});
+
+export const QueueTypeParams = Type.Object({ type: Type.String({ maxLength: 64 }) });

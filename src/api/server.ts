@@ -10,6 +10,7 @@ import { eventsRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { queueRoutes } from './routes/queues.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
 import { validatorCompiler } from './validators.js';
@@ -35,6 +36,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   workRoutes(app, ctx);
   statusRoutes(app, ctx);
   deadRoutes(app, ctx);
+  queueRoutes(app, ctx);
   eventsRoutes(app, ctx);
   metaRoutes(app, ctx);
   metricsRoutes(app, ctx);

@@ -3,7 +3,7 @@ import { isLoopback, refuseInsecure } from '../auth/index.js';
 import { ClusterNode, DEV_SECRET } from '../cluster/index.js';
 import { WebhookAllowList, WebhookDispatcher, webhookSigningKey } from '../webhooks/index.js';
 import type { Config } from '../config/index.js';
-import type { JobRegistry } from '../jobs/index.js';
+import { writeDefinitionLimits, type JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import { Metrics, redisSources } from '../metrics/index.js';
 import { Keys, connectRedis, onRedisError } from '../redis/index.js';
@@ -46,6 +46,16 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   metrics.addSources(redisSources(redis, keys, () => registry.queues()));
   metrics.addSources({ scheduleLag: () => scheduleLags(redis, keys) });
   const producer = new CountingProducer(redis, keys, nodeId, metrics);
+  // In the background: an API starts (and answers 503) while Redis is away.
+  writeDefinitionLimits(
+    redis,
+    keys,
+    registry,
+    registry.list().map((d) => d.name),
+    log,
+  ).catch((err: unknown) =>
+    log.warn({ err: (err as Error).message }, "could not write the definitions' queue limits"),
+  );
   // The cluster node needs the URL, known once listening; requests before that reach no node.
   const cluster: { node?: ClusterNode } = {};
   const notify = (target: string, message: unknown): Promise<boolean> =>

@@ -8,6 +8,7 @@ import { deadCommand } from './commands/dead.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { nodesCommand } from './commands/nodes.js';
 import { portCheckCommand } from './commands/port-check.js';
+import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
 import { shellCommand } from './commands/shell.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
@@ -25,6 +26,9 @@ const commands: readonly Command[] = [
   cancelCommand,
   deadCommand,
   scheduleCommand,
+  queuesCommand,
+  pauseCommand,
+  resumeCommand,
   nodesCommand,
   sysmonCommand,
   shellCommand,

@@ -11,6 +11,8 @@ import {
   type JobState,
   type ScheduleSpec,
   type ScheduleView,
+  type LimitsChange,
+  type QueueState,
   type SubmitOptions,
   type WaitOptions,
 } from './types.js';
@@ -115,6 +117,31 @@ export class WorkmeshClient {
 
   resumeSchedule(id: string): Promise<ScheduleView> {
     return this.request('POST', `/api/schedules/${encodeURIComponent(id)}/resume`);
+  }
+
+  /** Every job type's queue: paused, waiting by priority, active, delayed, dead, limits. */
+  async queues(): Promise<QueueState[]> {
+    return (await this.request<{ queues: QueueState[] }>('GET', '/api/queues')).queues;
+  }
+
+  /** One job type's queue; throws WM_ERR_QUEUE_UNKNOWN_TYPE for a type the API does not know. */
+  queue(type: string): Promise<QueueState> {
+    return this.request('GET', `/api/queues/${encodeURIComponent(type)}`);
+  }
+
+  /** Pauses a job type: no job of it starts until resume(); submissions still wait. */
+  pause(type: string): Promise<QueueState> {
+    return this.request('POST', `/api/queues/${encodeURIComponent(type)}/pause`);
+  }
+
+  /** Resumes a paused job type. */
+  resume(type: string): Promise<QueueState> {
+    return this.request('POST', `/api/queues/${encodeURIComponent(type)}/resume`);
+  }
+
+  /** Changes a type's limits: a value sets one, `null` removes it, an absent field keeps it. */
+  setLimits(type: string, limits: LimitsChange): Promise<QueueState> {
+    return this.request('PUT', `/api/queues/${encodeURIComponent(type)}/limits`, limits);
   }
 
   /**

@@ -14,5 +14,10 @@ export {
   type ScheduleView,
   type SubmitOptions,
   type WaitOptions,
+  type QueueState,
+  type QueueLimits,
+  type LimitsChange,
+  type RateLimit,
+  type HeldBack,
 } from './types.js';
 export { WorkmeshError, isWorkmeshError, type ErrorCode } from '../errors/index.js';

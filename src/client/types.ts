@@ -87,3 +87,5 @@ export interface WaitOptions {
 
 /** A schedule as written, and as the API shows it (docs/schedules.md). */
 export type { ScheduleSpec, ScheduleView } from '../schedule/index.js';
+/** GET /api/queues: a job type's queue (docs/queues.md). */
+export type { QueueState, QueueLimits, LimitsChange, RateLimit, HeldBack } from '../queue/index.js';

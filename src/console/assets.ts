@@ -8,6 +8,7 @@ const FILES = {
   'app.js': 'text/javascript; charset=utf-8',
   'charts.js': 'text/javascript; charset=utf-8',
   'topology.js': 'text/javascript; charset=utf-8',
+  'queues.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 } as const;

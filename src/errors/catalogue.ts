@@ -127,6 +127,18 @@ export const catalogue = {
     description:
       'Redis refused one item of a batched call for its input (e.g. `ctx.progress` with a value whose JSON Redis cannot decode: a lone surrogate such as `"\\ud800"`, or nesting over 1000 deep); only that call fails, never the other jobs of its batch.',
   },
+  WM_ERR_QUEUE_BAD_LIMIT: {
+    status: 400,
+    retryable: false,
+    description:
+      'A queue limit is out of range: `max` and `concurrency` are integers 1..1000000, `perMs` an integer 1..86400000 (one day); `null` removes a limit (docs/queues.md). Nothing was changed.',
+  },
+  WM_ERR_QUEUE_UNKNOWN_TYPE: {
+    status: 404,
+    retryable: false,
+    description:
+      'No job type of that name is known to this API (GET /api/types), so it has no queue to show, pause or limit.',
+  },
   WM_ERR_JOB_FINAL: {
     status: 409,
     retryable: false,

@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
-import type { Backoff, DedupeRule } from '../queue/index.js';
+import type { Backoff, DedupeRule, QueueLimits } from '../queue/index.js';
 
 /** What a handler gets besides its data. */
 export interface JobContext {
@@ -43,6 +43,13 @@ export interface JobDefinition<S extends TSchema = TSchema, R = unknown> {
    * puts each job on a random one (the same one for the same idempotency key). Default 1.
    */
   readonly partitions?: number;
+  /**
+   * Cluster-wide limits of the type (docs/queues.md): `rate` {max, perMs} and `concurrency`,
+   * and the same per group (`groupRate`, `groupConcurrency`). Every worker and API writes them
+   * to Redis when it starts: the definition wins at deploy, a change through the API holds
+   * until the next start. Checked when the definition loads.
+   */
+  readonly limits?: QueueLimits;
   /** How long the result is kept (default WORKMESH_RESULT_TTL_SEC). */
   readonly resultTtlSec?: number;
   /** Attempts before the job fails for good (default WORKMESH_MAX_ATTEMPTS). */

@@ -18,3 +18,4 @@ export {
 export { JobRegistry, createRegistry, builtinJobs } from './registry.js';
 export { permuteString } from './permute.js';
 export { ajvWithFormats } from './input-validator.js';
+export { writeDefinitionLimits } from './definition-limits.js';

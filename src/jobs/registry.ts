@@ -1,5 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 import { WorkmeshError, validationMessage } from '../errors/index.js';
+import { checkLimits } from '../queue/index.js';
 import { MAX_PARTITIONS, TYPE_NAME_RE, queuesOfType } from '../redis/index.js';
 import { PRIORITY_MAX, PRIORITY_MIN, dedupeRuleProblem } from '../queue/index.js';
 import type { AnyJobDefinition, JobSettings } from './define.js';
@@ -71,6 +72,13 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
   }
   const dedupeProblem = d.dedupe === undefined ? undefined : dedupeRuleProblem(d.dedupe);
   if (dedupeProblem !== undefined) throw invalidDefinition(source, `${d.name}: ${dedupeProblem}`);
+  if (d.limits !== undefined) {
+    try {
+      checkLimits(d.limits, false);
+    } catch (err) {
+      throw invalidDefinition(source, `${d.name}: limits: ${(err as Error).message}`);
+    }
+  }
   return d as AnyJobDefinition;
 }
 

@@ -1,9 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { QueueState } from '../queue/index.js';
 
 /** Figures a scrape reads fresh (queue depth, members): async, at most once per scrape. */
 export interface ScrapeSources {
   /** Depth of each queue by state (waiting, active, delayed, dead). */
   readonly queueDepth?: () => Promise<readonly { type: string; state: string; count: number }[]>;
+  /** Each job type's controls: paused, limits, what they hold back (read once per scrape). */
+  readonly queueStates?: () => Promise<readonly QueueState[]>;
   /** Live cluster members by role. */
   readonly nodes?: () => Promise<readonly { role: string; count: number }[]>;
   /** Each schedule's lag as of its latest fired job, seconds (tick to job accepted). */
@@ -66,6 +69,67 @@ export class Metrics {
           for (const d of (await s.queueDepth?.().catch(() => [])) ?? []) {
             this.set({ type: d.type, state: d.state }, d.count);
           }
+        }
+      },
+    });
+    // The three queue-control gauges share one read of Redis per scrape.
+    let statesRead: { at: number; states: Promise<QueueState[]> } | undefined;
+    const states = (): Promise<QueueState[]> => {
+      const now = performance.now();
+      if (!statesRead || now - statesRead.at > 1000) {
+        statesRead = {
+          at: now,
+          states: Promise.all(
+            sources.map((s) => s.queueStates?.().catch(() => []) ?? Promise.resolve([])),
+          ).then((all) => all.flat()),
+        };
+      }
+      return statesRead.states;
+    };
+    new Gauge({
+      name: 'workmesh_queue_paused',
+      help: 'Whether each job type is paused (1) or not (0). Read from Redis at scrape.',
+      labelNames: ['type'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const q of await states()) this.set({ type: q.type }, q.paused ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'workmesh_queue_held_back',
+      help: 'Waiting jobs of each type a control holds back now, by reason: paused, rate (a full rate window or a retryAfterMs hold), concurrency (every slot taken), group (parked over a group limit). Read at scrape.',
+      labelNames: ['type', 'reason'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const q of await states()) {
+          const h = q.heldBack;
+          this.set({ type: q.type, reason: 'paused' }, h.byPause);
+          this.set({ type: q.type, reason: 'rate' }, h.byRate);
+          this.set({ type: q.type, reason: 'concurrency' }, h.byConcurrency);
+          this.set({ type: q.type, reason: 'group' }, h.groupsParked);
+        }
+      },
+    });
+    new Gauge({
+      name: 'workmesh_queue_limit',
+      help: "Each type's limits as set (before the split over partitions): rate_max, rate_per_ms, concurrency, group_rate_max, group_rate_per_ms, group_concurrency. A limit not set has no series. Read at scrape.",
+      labelNames: ['type', 'limit'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const q of await states()) {
+          const l = q.limits;
+          const set = (limit: string, v: number | undefined): void => {
+            if (v !== undefined) this.set({ type: q.type, limit }, v);
+          };
+          set('rate_max', l.rate?.max);
+          set('rate_per_ms', l.rate?.perMs);
+          set('concurrency', l.concurrency);
+          set('group_rate_max', l.groupRate?.max);
+          set('group_rate_per_ms', l.groupRate?.perMs);
+          set('group_concurrency', l.groupConcurrency);
         }
       },
     });

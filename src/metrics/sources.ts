@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { readMembers } from '../cluster/index.js';
-import { queueFigures } from '../queue/index.js';
+import { queueFigures, readQueueState } from '../queue/index.js';
 import { typeOfQueue, type Keys } from '../redis/index.js';
 import type { ScrapeSources } from './metrics.js';
 
@@ -35,6 +35,14 @@ export function redisSources(
         const [type = '', state = ''] = k.split('\n');
         return { type, state, count };
       });
+    },
+    async queueStates() {
+      const byType = new Map<string, string[]>();
+      for (const queue of queues()) {
+        const type = typeOfQueue(queue);
+        byType.set(type, [...(byType.get(type) ?? []), queue]);
+      }
+      return Promise.all([...byType].map(([type, qs]) => readQueueState(redis, keys, type, qs)));
     },
     async nodes() {
       const byRole = new Map<string, number>();

@@ -45,3 +45,23 @@ export {
 } from './admin.js';
 export { requeueHeldBy, requeueEntries, requeueGoneNode, type HeldEntry } from './requeue.js';
 export { JobWatcher, RESYNC, type JobEventListener } from './job-watcher.js';
+export {
+  checkLimits,
+  shareOf,
+  LIMIT_NAMES,
+  MAX_LIMIT,
+  MAX_PER_MS,
+  type QueueLimits,
+  type RateLimit,
+  type LimitsChange,
+} from './limits.js';
+export {
+  pauseQueues,
+  resumeQueues,
+  setQueueLimits,
+  readLimits,
+  applyDefinitionLimits,
+  type LimitsSource,
+  type StoredLimits,
+} from './controls.js';
+export { readQueueState, type QueueState, type HeldBack } from './queue-state.js';

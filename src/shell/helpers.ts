@@ -1,7 +1,14 @@
 import type { Redis } from 'ioredis';
 import {
   type JobWatcher,
+  type LimitsChange,
+  type QueueState,
   cancelJob,
+  checkLimits,
+  pauseQueues,
+  readQueueState,
+  resumeQueues,
+  setQueueLimits,
   getJob,
   listDead,
   queueCounts,
@@ -63,6 +70,14 @@ export function shellHelpers(deps: ShellDeps) {
     const offered = (await node.readMembers()).flatMap((m) => m.offers.types);
     return [...new Set([...registry.list().map((d) => d.name), ...offered])].sort();
   };
+  const queuesOf = (type: string): string[] => {
+    const queues = registry.queuesOf(type);
+    if (queues.length === 0)
+      throw new WorkmeshError('WM_ERR_QUEUE_UNKNOWN_TYPE', `no job type ${JSON.stringify(type)}`);
+    return queues;
+  };
+  const stateOf = (type: string): Promise<QueueState> =>
+    readQueueState(redis, keys, type, queuesOf(type));
   const helpers = {
     nodes: {
       help: 'nodes() — the live members with their figures',
@@ -72,6 +87,35 @@ export function shellHelpers(deps: ShellDeps) {
       help: 'queues() — waiting, active and counters of every queue',
       fn: async (): Promise<QueueCounts[]> =>
         Promise.all((await queueNames()).map((q) => queueCounts(redis, keys, q))),
+    },
+    queue: {
+      help: "queue(type?) — a job type's queue (all types without one): paused, waiting by priority, limits, held back",
+      fn: async (type?: string): Promise<QueueState | QueueState[]> =>
+        type === undefined
+          ? Promise.all(registry.list().map((d) => stateOf(d.name)))
+          : stateOf(type),
+    },
+    pause: {
+      help: 'pause(type) — no job of the type starts until resume(type); submissions still wait',
+      fn: async (type: string): Promise<QueueState> => {
+        await pauseQueues(redis, keys, queuesOf(type));
+        return stateOf(type);
+      },
+    },
+    resume: {
+      help: 'resume(type) — a paused type starts its waiting jobs again',
+      fn: async (type: string): Promise<QueueState> => {
+        await resumeQueues(redis, keys, queuesOf(type));
+        return stateOf(type);
+      },
+    },
+    limits: {
+      help: 'limits(type, { rate: {max, perMs}, concurrency, groupRate, groupConcurrency }) — change limits (null removes one)',
+      fn: async (type: string, change: LimitsChange): Promise<QueueState> => {
+        const queues = queuesOf(type);
+        await setQueueLimits(redis, keys, queues, checkLimits(change));
+        return stateOf(type);
+      },
     },
     submit: {
       help: 'submit(type, data, { maxAttempts, delayMs, resultTtlSec, priority, group, dedupe }?) — queue a job; answers its callback id',

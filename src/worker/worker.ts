@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
-import type { AnyJobDefinition, JobRegistry } from '../jobs/index.js';
+import { writeDefinitionLimits, type AnyJobDefinition, type JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { JobTotals, Metrics } from '../metrics/index.js';
 import { StreamConsumer, type FinishResult } from '../queue/index.js';
@@ -110,6 +110,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   });
   // Creating the groups first means `ready` is only said once Redis answers.
   await Promise.all(consumers.map((c) => c.ensureGroup()));
+  await writeDefinitionLimits(redis, keys, registry, types, log);
   // Types with a setup (port pools, connections) get it before their first job.
   await Promise.all(
     definitions.map(async (def) => {

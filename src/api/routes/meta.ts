@@ -53,11 +53,7 @@ export function metaRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async () =>
       withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
-        readClusterSnapshot(
-          ctx.redis,
-          ctx.keys,
-          ctx.registry.list().map((d) => d.name),
-        ),
+        readClusterSnapshot(ctx.redis, ctx.keys, ctx.registry.queues()),
       ),
   );
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers', hide: true } }, () => ({

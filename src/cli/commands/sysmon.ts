@@ -71,7 +71,8 @@ export const sysmonCommand: Command = {
       subscriber,
       keys: new Keys(config.prefix),
       nodeId,
-      queueNames: registry.list().map((d) => d.name),
+      // Every queue: a partitioned type's partitions, not its bare name (no queue has it).
+      queueNames: registry.queues(),
       intervalMs: config.sysmonIntervalMs,
       log,
     };

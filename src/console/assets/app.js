@@ -404,49 +404,6 @@
     };
   }
 
-  function queues() {
-    return {
-      render(s) {
-        const head = [
-          'queue',
-          ...['waiting', 'active', 'delayed', 'dead', 'accepted', 'done', 'failed', 'jobs/s'].map(
-            (label) => [label, 'num'],
-          ),
-          'workers',
-        ];
-        const row = (q) => {
-          const w = s.nodes.filter(
-            (n) => n.role === 'worker' && n.offers.types.includes(q.queue),
-          ).length;
-          return h(
-            'tr',
-            { 'data-queue': q.queue, key: q.queue },
-            h('td', null, h('b', null, q.queue)),
-            num(q.waiting),
-            num(q.active),
-            num(q.delayed),
-            num(q.dead ? h('a', { href: '#/dead' }, q.dead) : 0),
-            num(q.accepted),
-            num(q.done),
-            num(q.failed),
-            num(rate(q.perSec)),
-            h('td', null, w),
-          );
-        };
-        show(
-          h('h1', null, 'Queues'),
-          h(
-            'div',
-            { class: 'panel' },
-            s.queues.length
-              ? table({ id: 'queues' }, head, s.queues.map(row))
-              : empty('No queue yet.'),
-          ),
-        );
-      },
-    };
-  }
-
   function job(id) {
     const here = current;
     let job = null;
@@ -858,13 +815,48 @@
   });
 
   // ---------- router ----------
-  const routes = { '': overview, nodes, node, queues, job, dead, submit, schedules };
+  // The queue list and a job type's page (queues.js).
+  const queuePages = window.WMQueues.pages({
+    show,
+    badge,
+    kv,
+    table,
+    num,
+    empty,
+    rate,
+    api,
+    toast,
+    current: () => current,
+    snapshot: () => snapshot,
+  });
+  page.addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-queue-action]');
+    if (b) void queuePages.queueAction(b.dataset.queueAction, b.dataset.type);
+  });
+
+  // ---------- router ----------
+  const routes = {
+    '': overview,
+    nodes,
+    node,
+    queues: queuePages.queues,
+    queue: queuePages.queue,
+    job,
+    dead,
+    submit,
+    schedules,
+  };
   function route() {
     const [, name = '', arg] = (location.hash || '#/').split('/').map(decodeURIComponent);
     const make = routes[name] || overview;
     document.querySelectorAll('[data-nav]').forEach((a) => {
       const nav = a.dataset.nav === 'overview' ? '' : a.dataset.nav;
-      a.classList.toggle('active', nav === name || (name === 'node' && nav === 'nodes'));
+      a.classList.toggle(
+        'active',
+        nav === name ||
+          (name === 'node' && nav === 'nodes') ||
+          (name === 'queue' && nav === 'queues'),
+      );
     });
     current = { name, arg };
     // A new page starts from nothing: only the page it was drawn by is patched in place.

@@ -1,18 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import { withRedis } from '../../http/index.js';
 import { WorkmeshError } from '../../errors/index.js';
-import { buryDead, reviveDead } from '../../queue/index.js';
+import {
+  buryDead,
+  pauseQueues,
+  readQueueState,
+  resumeQueues,
+  reviveDead,
+} from '../../queue/index.js';
 import { queueOfJobId } from '../../redis/index.js';
 import { pauseSchedule } from '../../schedule/index.js';
 import { Submitter } from '../../submit/index.js';
 import type { ConsoleContext } from '../context.js';
-import { checkedJobId, checkedType } from './data.js';
+import { checkedJobId, checkedType, queuesOfType } from './data.js';
 
 const NODE_ACTIONS = new Set(['ping', 'drain', 'resume', 'stop']);
 
 /**
- * What the console changes: submit work, retry or purge dead letters, ping, drain or stop a
- * node. Every action is a POST or DELETE with a JSON body: a cross-site form cannot send one
+ * What the console changes: submit work, retry or purge dead letters, pause or resume a job
+ * type, ping, drain or stop a node. Every action is a POST or DELETE with a JSON body: a cross-site form cannot send one
  * (and the session cookie is SameSite=Strict).
  */
 export function actionRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
@@ -72,6 +78,21 @@ export function actionRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       },
     );
   }
+  // Pause or resume a job type (every partition), as POST /api/queues/<type>/pause does.
+  app.post<{ Params: { type: string; action: string } }>(
+    '/console/api/queues/:type/:action',
+    async (request) => {
+      const { type, action } = request.params;
+      if (action !== 'pause' && action !== 'resume')
+        throw new WorkmeshError('WM_ERR_API_ROUTE_NOT_FOUND', `no queue action ${action}`);
+      const queues = queuesOfType(ctx, type);
+      await redis(() =>
+        (action === 'pause' ? pauseQueues : resumeQueues)(ctx.redis, ctx.keys, queues),
+      );
+      request.log.info({ type, action }, 'queue action from the console');
+      return redis(() => readQueueState(ctx.redis, ctx.keys, type, queues));
+    },
+  );
 
   app.post<{ Params: { id: string; action: string } }>(
     '/console/api/nodes/:id/:action',

@@ -3,7 +3,7 @@ import { withRedis } from '../../http/index.js';
 import { WorkmeshError } from '../../errors/index.js';
 import { isFinalStatus } from '../../job-schema/index.js';
 import type { MonitorSnapshot } from '../../monitor/index.js';
-import { getJob, listDead } from '../../queue/index.js';
+import { getJob, listDead, readQueueState } from '../../queue/index.js';
 import { JOB_ID_RE, TYPE_NAME_RE } from '../../redis/index.js';
 import { listSchedules } from '../../schedule/index.js';
 import type { ConsoleContext } from '../context.js';
@@ -14,6 +14,14 @@ export function checkedJobId(id: string): string {
   if (!JOB_ID_RE.test(id))
     throw new WorkmeshError('WM_ERR_API_BAD_ID', 'a callback id is `<type>.<16 characters>`');
   return id;
+}
+
+/** The queues of a type the console knows; 404 WM_ERR_QUEUE_UNKNOWN_TYPE otherwise. */
+export function queuesOfType(ctx: ConsoleContext, type: string): string[] {
+  const queues = ctx.registry.queuesOf(type);
+  if (queues.length === 0)
+    throw new WorkmeshError('WM_ERR_QUEUE_UNKNOWN_TYPE', `no job type ${JSON.stringify(type)}`);
+  return queues;
 }
 
 export function checkedType(type: string | undefined): string | undefined {
@@ -58,6 +66,22 @@ export function dataRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       ...(d.example === undefined ? {} : { example: d.example as unknown }),
     })),
   }));
+
+  // Each job type's queue as GET /api/queues answers it (paused, waiting by priority, limits).
+  app.get('/console/api/queues', async () => ({
+    queues: await redis(() =>
+      Promise.all(
+        ctx.registry
+          .list()
+          .map((d) => readQueueState(ctx.redis, ctx.keys, d.name, ctx.registry.queuesOf(d.name))),
+      ),
+    ),
+  }));
+  app.get<{ Params: { type: string } }>('/console/api/queues/:type', async (request) => {
+    const type = request.params.type;
+    const queues = queuesOfType(ctx, type);
+    return redis(() => readQueueState(ctx.redis, ctx.keys, type, queues));
+  });
 
   app.get<{ Params: { id: string } }>('/console/api/jobs/:id', async (request) => {
     const id = checkedJobId(request.params.id);
