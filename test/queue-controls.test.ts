@@ -409,7 +409,7 @@ describe('the client, the CLI and the metrics', () => {
     assert.equal((await helpers.resume.fn('wide')).paused, false);
     const limited = await helpers.limits.fn('wide', { concurrency: 9 });
     assert.equal(limited.limits.concurrency, 9);
-    assert.equal(await redis.client.hget(keys.controls('wide~0'), 'concurrency'), '3');
+    assert.equal(await redis.client.hget(keys.controls('wide~0'), 'concurrency'), '9');
     await assert.rejects(helpers.limits.fn('wide', { concurrency: 0 }), {
       code: 'WM_ERR_QUEUE_BAD_LIMIT',
     });
