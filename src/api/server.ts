@@ -12,6 +12,7 @@ import { metaRoutes } from './routes/meta.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
+import { flowRoutes } from './routes/flows.js';
 import { validatorCompiler } from './validators.js';
 
 /** The HTTP API as a Fastify instance, not yet listening (tests use app.inject()). */
@@ -42,6 +43,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   installErrorHandlers(app);
   await installSecurity(app, ctx);
   workRoutes(app, ctx);
+  flowRoutes(app, ctx);
   statusRoutes(app, ctx);
   deadRoutes(app, ctx);
   eventsRoutes(app, ctx);

@@ -9,6 +9,9 @@ import {
   type JobState,
   type SubmitOptions,
   type WaitOptions,
+  type FlowAccepted,
+  type FlowNode,
+  type FlowTree,
 } from './types.js';
 
 export interface ClientOptions {
@@ -48,6 +51,26 @@ export class WorkmeshClient {
   /** Cancels a job: a queued one never runs, a running one is aborted. */
   cancel(id: string): Promise<Cancelled> {
     return this.request<Cancelled>('DELETE', `/api/work/${encodeURIComponent(id)}`);
+  }
+
+  /** Submits a flow: a tree whose parents run once their children are final. */
+  submitFlow(flow: FlowNode): Promise<FlowAccepted> {
+    return this.request<FlowAccepted>('POST', '/api/flows', { flow });
+  }
+
+  /** Submits a chain: steps run one after another, each reading the value before. */
+  submitChain(steps: readonly Omit<FlowNode, 'children' | 'onFail'>[]): Promise<FlowAccepted> {
+    return this.request<FlowAccepted>('POST', '/api/flows', { chain: steps });
+  }
+
+  /** A flow's tree, each node with its status and value. */
+  flow(id: string): Promise<FlowTree> {
+    return this.request<FlowTree>('GET', `/api/flows/${encodeURIComponent(id)}`);
+  }
+
+  /** Cancels every node of a flow that is not final yet. */
+  cancelFlow(id: string): Promise<{ flow: string; cancelled: number }> {
+    return this.request('DELETE', `/api/flows/${encodeURIComponent(id)}`);
   }
 
   /** Dead letters (jobs failed for good), newest first. */

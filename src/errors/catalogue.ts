@@ -115,6 +115,29 @@ export const catalogue = {
     retryable: false,
     description: 'The job is done, failed or cancelled already; it cannot be cancelled.',
   },
+  WM_ERR_FLOW_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'A flow or chain is malformed: a node is not an object with a `type`, `children` is not an array, a failure policy is not `fail`, `ignore` or `continue`, a node appears twice (a cycle), or a chain has no step (docs/workflows.md). Nothing is stored.',
+  },
+  WM_ERR_FLOW_TOO_DEEP: {
+    status: 400,
+    retryable: false,
+    description:
+      'A flow is nested deeper than its limit (16 levels, the root being level 1), or a chain is longer. Nothing is stored.',
+  },
+  WM_ERR_FLOW_TOO_LARGE: {
+    status: 400,
+    retryable: false,
+    description: 'A flow has more nodes than its limit (5,000). Nothing is stored.',
+  },
+  WM_ERR_FLOW_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No flow has this root id: it never existed, its root has expired, or the id names a job that is not the root of a flow.',
+  },
   WM_ERR_DEAD_NOT_FOUND: {
     status: 404,
     retryable: false,

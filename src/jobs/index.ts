@@ -4,6 +4,7 @@ export {
   isUnrecoverable,
   Type,
   type JobContext,
+  type ChildOutcome,
   type JobDefinition,
   type AnyJobDefinition,
   type JobSettings,

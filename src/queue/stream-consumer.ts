@@ -204,7 +204,7 @@ export class StreamConsumer {
   private async claimOn(redis: Redis, count: number, now = Date.now()): Promise<Claimed> {
     const { deadTtlSec, maxRecoveries } = this.limits;
     const args = [now, GROUP, this.consumer, deadTtlSec, count, maxRecoveries];
-    const keys = [...this.keys.queue(this.queue), this.keys.webhooks(this.queue)];
+    const keys = [...this.keys.queue(this.queue), ...this.keys.finalKeys(this.queue)];
     const reply = (await runScript(redis, 'claim', keys, args)) as [
       number,
       string,
@@ -352,7 +352,7 @@ export class StreamConsumer {
     const keys = [
       ...this.keys.queue(this.queue),
       ...ids.map((id) => this.keys.job(id)),
-      this.keys.webhooks(this.queue),
+      ...this.keys.finalKeys(this.queue),
     ];
     const { deadTtlSec, maxRecoveries } = this.limits;
     const args: (string | number)[] = [Date.now(), GROUP, this.consumer, deadTtlSec, maxRecoveries];
@@ -389,7 +389,7 @@ export class StreamConsumer {
       const retryAt = outcome.kind === 'error' ? outcome.retryAt : 0;
       args.push(job.sid, job.id, job.attempt, outcome.kind, payload, retryAt);
     }
-    keys.push(this.keys.webhooks(this.queue));
+    keys.push(...this.keys.finalKeys(this.queue));
     const reply = (await runScript(this.redis, 'finish', keys, args)) as unknown[];
     return reply.map((r) => itemAnswer(r, (n) => FINISH_RESULTS[n] ?? 'refused'));
   }

@@ -28,6 +28,9 @@ export const SCRIPT_NAMES = [
   'reap',
   'leave',
   'rate-limit',
+  'flow-stage',
+  'flow-commit',
+  'flow-count',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

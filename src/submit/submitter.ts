@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import { withRedis } from '../http/index.js';
 import type { JobRegistry } from '../jobs/index.js';
-import { getJob, type Backoff, type Producer } from '../queue/index.js';
+import { getJob, type Backoff, type NewJob, type Producer } from '../queue/index.js';
 import { queueOfJobId, type Keys } from '../redis/index.js';
 import { WebhookAllowList } from '../webhooks/index.js';
 import { chooseJobId, mismatch, type IdStore } from './job-id.js';
@@ -40,6 +40,16 @@ export interface Submission {
   readonly callbackUrl?: string | undefined;
 }
 
+/** One job checked and with its defaults, ready to write (Submitter.prepare). */
+export interface Prepared {
+  /** The job type. */
+  readonly type: string;
+  /** Its queues (one, or one per partition). */
+  readonly queues: readonly string[];
+  /** The record to write, but for the queue and id. */
+  readonly job: Omit<NewJob, 'queue' | 'id'>;
+}
+
 export interface Submitted {
   /** The callback id. */
   readonly id: string;
@@ -72,10 +82,10 @@ export class Submitter {
   }
 
   /**
-   * Checks and queues the job. onRetryKey gets the key that makes a resend safe as soon as the
-   * id is fixed, before the job is written (a 5xx answer carries it: http's retry keys).
+   * The checks and defaults of one job, without writing it: its type's definition and what
+   * its record holds. submit() uses it, and so does a flow's submit (src/flow/) for each node.
    */
-  async submit(job: Submission, onRetryKey?: (key: string) => void): Promise<Submitted> {
+  prepare(job: Submission): Prepared {
     const { config, registry } = this.options;
     const definition = registry.validate(job.type, job.data);
     if (job.callbackUrl !== undefined) {
@@ -98,18 +108,10 @@ export class Submitter {
       );
     }
     const timeoutMs = job.timeoutMs ?? definition.timeoutMs;
-    const choice = await chooseJobId(this.store, {
+    return {
       type: definition.name,
       queues: registry.queuesOf(definition.name),
-      data: job.data,
-      key: job.key,
-      tenant: job.tenant,
-      runAt,
-    });
-    onRetryKey?.(choice.retryKey);
-    const { id, created } = await this.store.guard(() =>
-      this.options.producer.enqueue({
-        queue: queueOfJobId(choice.id)!,
+      job: {
         data: job.data,
         resultTtlSec: job.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
         maxAttempts: job.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,
@@ -119,8 +121,32 @@ export class Submitter {
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         },
         runAt,
-        id: choice.id,
         ...(job.callbackUrl === undefined ? {} : { webhook: job.callbackUrl }),
+      },
+    };
+  }
+
+  /**
+   * Checks and queues the job. onRetryKey gets the key that makes a resend safe as soon as the
+   * id is fixed, before the job is written (a 5xx answer carries it: http's retry keys).
+   */
+  async submit(job: Submission, onRetryKey?: (key: string) => void): Promise<Submitted> {
+    const prepared = this.prepare(job);
+    const runAt = prepared.job.runAt ?? 0;
+    const choice = await chooseJobId(this.store, {
+      type: prepared.type,
+      queues: prepared.queues,
+      data: job.data,
+      key: job.key,
+      tenant: job.tenant,
+      runAt,
+    });
+    onRetryKey?.(choice.retryKey);
+    const { id, created } = await this.store.guard(() =>
+      this.options.producer.enqueue({
+        ...prepared.job,
+        queue: queueOfJobId(choice.id)!,
+        id: choice.id,
       }),
     );
     if (created) return { id, created, status: 'accepted', runAt };
@@ -132,10 +158,10 @@ export class Submitter {
     if (
       existing &&
       !choice.compared &&
-      (existing.type !== definition.name ||
+      (existing.type !== prepared.type ||
         JSON.stringify(existing.data) !== JSON.stringify(job.data))
     ) {
-      throw mismatch(definition.name);
+      throw mismatch(prepared.type);
     }
     return { id, created, status: existing?.status ?? 'accepted', runAt };
   }

@@ -7,6 +7,7 @@
   Includes    lib/events.lua, lib/start-entry.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5]     webhooks     <prefix>:{<queue>}:webhooks
+  KEYS[6]     notify       <prefix>:{<queue>}:notify      (lib/events.lua final())
   ARGV[1]     now          milliseconds since the epoch; 0: Redis' clock (TIME), for a claim
                            sent ahead of time to run when a wait ends
   ARGV[2]     group        consumer group name

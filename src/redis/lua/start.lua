@@ -5,7 +5,8 @@
   Includes    lib/events.lua, lib/start-entry.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per claimed entry
-  KEYS[last]  webhooks     <prefix>:{<queue>}:webhooks
+  KEYS[last-1] webhooks    <prefix>:{<queue>}:webhooks
+  KEYS[last]  notify       <prefix>:{<queue>}:notify      (lib/events.lua final())
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     group        consumer group name
   ARGV[3]     consumer     the worker's node id
@@ -24,7 +25,7 @@ local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[
 local maxRecoveries = tonumber(ARGV[5])
 local done_sids = {}
 local out = {}
-for i = 5, #KEYS - 1 do
+for i = 5, #KEYS - 2 do
   local a = 6 + (i - 5) * 2
   local sid, id = ARGV[a], ARGV[a + 1]
   local run = start_entry(KEYS[i], sid, id, now, consumer, deadTtl, maxRecoveries)
