@@ -125,7 +125,7 @@ export const catalogue = {
     status: 400,
     retryable: false,
     description:
-      'A flow is nested deeper than its limit (16 levels, the root being level 1), or a chain is longer. Nothing is stored.',
+      'A flow is nested deeper than its limit (12 levels, the root being level 1), or a chain has more than 100 steps. Nothing is stored.',
   },
   WM_ERR_FLOW_TOO_LARGE: {
     status: 400,

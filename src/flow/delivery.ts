@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { queueOfJobId, runScript, type Keys } from '../redis/index.js';
-import { FLOW_REDELIVER_AFTER_MS, MAX_FLOW_DEPTH } from './limits.js';
+import { FLOW_REDELIVER_AFTER_MS, MAX_CHAIN_STEPS } from './limits.js';
 
 const FINAL = new Set(['done', 'failed', 'cancelled']);
 
@@ -27,7 +27,7 @@ export class FlowDelivery {
   async deliver(childId: string): Promise<CountOutcome | undefined> {
     let id = childId;
     let first: CountOutcome | undefined;
-    for (let hop = 0; hop <= MAX_FLOW_DEPTH; hop++) {
+    for (let hop = 0; hop <= MAX_CHAIN_STEPS; hop++) {
       const queue = queueOfJobId(id);
       if (queue === undefined) return first;
       const [status, value, error, parent, onFail] = await this.redis.hmget(

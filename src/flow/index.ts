@@ -10,6 +10,7 @@ export { readChildren, readFlow, flowNodeIds, type FlowNodeView } from './read.j
 export { cancelFlow, type FlowCancelled } from './cancel.js';
 export {
   MAX_FLOW_DEPTH,
+  MAX_CHAIN_STEPS,
   MAX_FLOW_NODES,
   FLOW_STAGE_TTL_SEC,
   FAILURE_POLICIES,

@@ -1,10 +1,18 @@
 /** The limits of a flow (docs/workflows.md); a tree over them is refused whole (400). */
 
-/** Levels of a flow at most, the root being level 1; also the most steps of a chain. */
-export const MAX_FLOW_DEPTH = 16;
+/**
+ * Levels of a flow at most, the root being level 1. Each level nests the request body two
+ * deeper (a node, its children array): 12 levels fit the API's default JSON depth limit
+ * (WORKMESH_MAX_JSON_DEPTH, 32) with data nested up to 6 deep.
+ */
+export const MAX_FLOW_DEPTH = 12;
+
+/** Steps of a chain at most (a chain is flat in the request, but one level per step in Redis). */
+export const MAX_CHAIN_STEPS = 100;
 
 /** Nodes of one flow at most (the root included). */
 export const MAX_FLOW_NODES = 5000;
+// A flow of more than about 2,000 nodes also needs WORKMESH_MAX_JSON_KEYS raised (10,000).
 
 /**
  * How long the records of a flow being submitted live before its commit makes them permanent:

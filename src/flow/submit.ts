@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/index.js';
 import type { Submitter } from '../submit/index.js';
 import { writeFlow } from './write.js';
+import { MAX_CHAIN_STEPS } from './limits.js';
 import { chainToFlow, planFlow, type FlowNodeInput } from './tree.js';
 
 export interface SubmittedFlow {
@@ -24,8 +25,11 @@ export async function submitFlow(
   input: { flow: FlowNodeInput } | { chain: readonly FlowNodeInput[] },
   tenant?: string,
 ): Promise<SubmittedFlow> {
-  const root = 'chain' in input ? chainToFlow(input.chain) : input.flow;
-  const nodes = planFlow(root, (job) => submitter.prepare(job), tenant);
+  const prepare = (job: Parameters<Submitter['prepare']>[0]) => submitter.prepare(job);
+  const nodes =
+    'chain' in input
+      ? planFlow(chainToFlow(input.chain), prepare, tenant, MAX_CHAIN_STEPS)
+      : planFlow(input.flow, prepare, tenant);
   await writeFlow(redis, keys, nodeId, nodes);
   return { id: nodes[0]!.id, nodes: nodes.length, ids: nodes.map((n) => n.id) };
 }

@@ -2,7 +2,13 @@ import { WorkmeshError, isWorkmeshError } from '../errors/index.js';
 import type { Backoff } from '../queue/index.js';
 import { newJobId } from '../redis/index.js';
 import type { Prepared, Submission } from '../submit/index.js';
-import { FAILURE_POLICIES, MAX_FLOW_DEPTH, MAX_FLOW_NODES, type FailurePolicy } from './limits.js';
+import {
+  FAILURE_POLICIES,
+  MAX_CHAIN_STEPS,
+  MAX_FLOW_DEPTH,
+  MAX_FLOW_NODES,
+  type FailurePolicy,
+} from './limits.js';
 
 /** One node of a flow as submitted (POST /api/flows): a job, and the jobs it waits for. */
 export interface FlowNodeInput {
@@ -52,10 +58,10 @@ function invalid(path: string, why: string): WorkmeshError {
  */
 export function chainToFlow(steps: readonly FlowNodeInput[]): FlowNodeInput {
   if (!Array.isArray(steps) || steps.length === 0) throw invalid('chain', 'needs one step or more');
-  if (steps.length > MAX_FLOW_DEPTH) {
+  if (steps.length > MAX_CHAIN_STEPS) {
     throw new WorkmeshError(
       'WM_ERR_FLOW_TOO_DEEP',
-      `a chain has ${MAX_FLOW_DEPTH} steps at most; this one has ${steps.length}`,
+      `a chain has ${MAX_CHAIN_STEPS} steps at most; this one has ${steps.length}`,
     );
   }
   let node: FlowNodeInput | undefined;
@@ -78,6 +84,7 @@ export function planFlow(
   root: FlowNodeInput,
   prepare: (job: Submission) => Prepared,
   tenant?: string,
+  maxDepth = MAX_FLOW_DEPTH,
 ): PlannedNode[] {
   const seen = new Set<object>();
   // Breadth first: the root, then each level; parent: the index of the node's parent here.
@@ -101,10 +108,10 @@ export function planFlow(
     if (input.children !== undefined && !Array.isArray(input.children))
       throw invalid(path, '`children` is an array of nodes');
     const kids = input.children ?? [];
-    if (kids.length > 0 && depth + 1 > MAX_FLOW_DEPTH) {
+    if (kids.length > 0 && depth + 1 > maxDepth) {
       throw new WorkmeshError(
         'WM_ERR_FLOW_TOO_DEEP',
-        `${path}: a flow has ${MAX_FLOW_DEPTH} levels at most`,
+        `${path}: a flow has ${maxDepth} levels at most`,
       );
     }
     if (queue.length + kids.length > MAX_FLOW_NODES) {

@@ -76,7 +76,7 @@ export function flowRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         summary: 'Submit a flow or a chain',
         description:
-          'A tree of jobs (`flow`): each parent runs once its children are final and reads their values; or a `chain` of steps. Accepted whole or not at all: a bad node, a tree deeper than 16 levels or larger than 5,000 nodes answers 400 and stores nothing.',
+          'A tree of jobs (`flow`): each parent runs once its children are final and reads their values; or a `chain` of steps. Accepted whole or not at all: a bad node, a tree deeper than 12 levels or larger than 5,000 nodes answers 400 and stores nothing.',
         body: FlowBody,
         response: { 202: FlowAccepted, '4xx': ErrorBody, 503: ErrorBody },
       },
