@@ -13,6 +13,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
 import { flowRoutes } from './routes/flows.js';
+import { batchRoutes } from './routes/batches.js';
 import { validatorCompiler } from './validators.js';
 
 /** The HTTP API as a Fastify instance, not yet listening (tests use app.inject()). */
@@ -44,6 +45,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   await installSecurity(app, ctx);
   workRoutes(app, ctx);
   flowRoutes(app, ctx);
+  batchRoutes(app, ctx);
   statusRoutes(app, ctx);
   deadRoutes(app, ctx);
   eventsRoutes(app, ctx);

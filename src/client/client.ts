@@ -12,6 +12,7 @@ import {
   type FlowAccepted,
   type FlowNode,
   type FlowTree,
+  type BatchState,
 } from './types.js';
 
 export interface ClientOptions {
@@ -71,6 +72,34 @@ export class WorkmeshClient {
   /** Cancels every node of a flow that is not final yet. */
   cancelFlow(id: string): Promise<{ flow: string; cancelled: number }> {
     return this.request('DELETE', `/api/flows/${encodeURIComponent(id)}`);
+  }
+
+  /** Opens a batch: jobs, and a callback job run once, when it is closed and all are final. */
+  openBatch(
+    callback: FlowNode,
+    jobs: readonly FlowNode[] = [],
+    close = false,
+  ): Promise<{ batch: string; ids: string[] }> {
+    return this.request('POST', '/api/batches', { callback, jobs, close });
+  }
+
+  /** Adds jobs to an open batch (WM_ERR_BATCH_CLOSED once closed). */
+  addToBatch(
+    id: string,
+    jobs: readonly FlowNode[],
+    close = false,
+  ): Promise<{ batch: string; ids: string[] }> {
+    return this.request('POST', `/api/batches/${encodeURIComponent(id)}/jobs`, { jobs, close });
+  }
+
+  /** Closes a batch: its callback runs once every job in it is final. */
+  closeBatch(id: string): Promise<BatchState> {
+    return this.request('POST', `/api/batches/${encodeURIComponent(id)}/close`);
+  }
+
+  /** A batch: open or closed, its counts, its callback's status and value. */
+  batch(id: string): Promise<BatchState> {
+    return this.request('GET', `/api/batches/${encodeURIComponent(id)}`);
   }
 
   /** Dead letters (jobs failed for good), newest first. */

@@ -8,6 +8,7 @@ export {
   type FlowAccepted,
   type FlowNode,
   type FlowTree,
+  type BatchState,
   type JobState,
   type JobStatus,
   type SubmitOptions,

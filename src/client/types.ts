@@ -82,3 +82,18 @@ export interface FlowTree {
   readonly onFail?: string;
   readonly children: readonly FlowTree[];
 }
+
+/** A batch as GET /api/batches/<id> answers it. */
+export interface BatchState {
+  readonly id: string;
+  /** The callback job's status. */
+  readonly status: string;
+  readonly open: boolean;
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly waiting: number;
+  readonly value?: unknown;
+  readonly error?: string;
+}

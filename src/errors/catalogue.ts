@@ -138,6 +138,16 @@ export const catalogue = {
     description:
       'No flow has this root id: it never existed, its root has expired, or the id names a job that is not the root of a flow.',
   },
+  WM_ERR_BATCH_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: "No batch has this id (its callback job's id): never opened, or expired.",
+  },
+  WM_ERR_BATCH_CLOSED: {
+    status: 409,
+    retryable: false,
+    description: 'The batch is closed: no more jobs can be added to it. Nothing of the add is run.',
+  },
   WM_ERR_DEAD_NOT_FOUND: {
     status: 404,
     retryable: false,

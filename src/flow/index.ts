@@ -16,3 +16,11 @@ export {
   FAILURE_POLICIES,
   type FailurePolicy,
 } from './limits.js';
+export {
+  openBatch,
+  addToBatch,
+  closeBatch,
+  readBatch,
+  type BatchStore,
+  type BatchView,
+} from './batch.js';

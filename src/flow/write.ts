@@ -30,16 +30,8 @@ async function perQueue(
   );
 }
 
-/**
- * Writes a planned flow in the steps that keep a crash midway harmless (docs/workflows.md):
- * 1. stage every record, not runnable, with an expiry (flow-stage.lua, per queue);
- * 2. commit the leaves: they lose their expiry and get their stream entries (flow-commit.lua);
- * 3. commit the parents, deepest level first.
- * A flow spans many queues, hence hash slots on a Redis Cluster: no one script can write it.
- * What a submit that died leaves behind is never runnable past its committed leaves, and a
- * parent is made permanent only after all its children were: nothing waits forever.
- */
-export async function writeFlow(
+/** Step 1 of a write: every record staged, not runnable, with an expiry (flow-stage.lua). */
+export async function stageNodes(
   redis: Redis,
   keys: Keys,
   nodeId: string,
@@ -65,6 +57,14 @@ export async function writeFlow(
     }
     return runScript(redis, 'flow-stage', stageKeys(keys, queue, slice), args);
   });
+}
+
+/** Steps 2 and 3: the leaves committed (runnable), then the parents, deepest level first. */
+export async function commitNodes(
+  redis: Redis,
+  keys: Keys,
+  nodes: readonly PlannedNode[],
+): Promise<void> {
   const commit = (group: readonly PlannedNode[]) =>
     perQueue(group, (queue, slice) =>
       runScript(
@@ -78,6 +78,25 @@ export async function writeFlow(
   const parents = nodes.filter((n) => n.children.length > 0);
   const depths = [...new Set(parents.map((n) => n.depth))].sort((a, b) => b - a);
   for (const depth of depths) await commit(parents.filter((n) => n.depth === depth));
+}
+
+/**
+ * Writes a planned flow in the steps that keep a crash midway harmless (docs/workflows.md):
+ * 1. stage every record, not runnable, with an expiry (flow-stage.lua, per queue);
+ * 2. commit the leaves: they lose their expiry and get their stream entries (flow-commit.lua);
+ * 3. commit the parents, deepest level first.
+ * A flow spans many queues, hence hash slots on a Redis Cluster: no one script can write it.
+ * What a submit that died leaves behind is never runnable past its committed leaves, and a
+ * parent is made permanent only after all its children were: nothing waits forever.
+ */
+export async function writeFlow(
+  redis: Redis,
+  keys: Keys,
+  nodeId: string,
+  nodes: readonly PlannedNode[],
+): Promise<void> {
+  await stageNodes(redis, keys, nodeId, nodes);
+  await commitNodes(redis, keys, nodes);
 }
 
 function stageKeys(keys: Keys, queue: string, slice: readonly PlannedNode[]): string[] {

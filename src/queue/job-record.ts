@@ -41,6 +41,8 @@ export const JOB_FIELDS = {
   children: "A parent in a flow: its children's callback ids, JSON array, in order of definition.",
   waiting:
     'A parent in a flow: children not yet counted. While set, the parent is `accepted` without a stream entry; the last child counted removes it and adds the entry. Absent once released or failed.',
+  batch:
+    "A batch's callback job: `open` (jobs may be added; it does not run even once all are final) or `closed`.",
   'child:<id>':
     'A parent in a flow: the outcome of child `<id>` once counted (once: HSETNX), JSON `{"status", "value"}` or `{"status", "error", "ignored"?}`; read by `ctx.children()`.',
 } as const;

@@ -31,6 +31,7 @@ export const SCRIPT_NAMES = [
   'flow-stage',
   'flow-commit',
   'flow-count',
+  'batch',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -8,12 +8,12 @@
 --   - a failed or cancelled child under policy `fail` fails the parent at once (it never runs:
 --     a dead letter, final(), so its own parent hears of it in turn): answers 'failed';
 --   - the last child counted makes the parent runnable (its stream entry, KEYS[1]), exactly
---     once: answers 'released';
+--     once: answers 'released' (a batch's callback: only once the batch is closed too);
 --   - else 'counted'; 'duplicate' when the child was counted already (a child revived and
 --     now done replaces its recorded failure, counts unchanged), 'late' when the parent
 --     waits no more (final, or revived), 'missing' when the parent's record is gone.
 local function count_child(parentKey, pid, cid, status, payload, policy, now, deadTtl)
-  local parent = redis.call('HMGET', parentKey, 'status', 'waiting')
+  local parent = redis.call('HMGET', parentKey, 'status', 'waiting', 'batch')
   if not parent[1] then return 'missing' end
   local entry
   if status == 'done' then
@@ -45,7 +45,8 @@ local function count_child(parentKey, pid, cid, status, payload, policy, now, de
     return 'failed'
   end
   local waiting = redis.call('HINCRBY', parentKey, 'waiting', -1)
-  if waiting > 0 then return 'counted' end
+  -- An open batch waits for its close too (batch.lua).
+  if waiting > 0 or parent[3] == 'open' then return 'counted' end
   redis.call('HDEL', parentKey, 'waiting')
   redis.call('HSET', parentKey, 'sid', redis.call('XADD', KEYS[1], '*', 'id', pid))
   return 'released'
