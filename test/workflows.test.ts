@@ -80,7 +80,7 @@ describe('flows', () => {
     if (!ON_CLUSTER) return t.skip('cluster only');
     const slots = (await conn.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
     const master = async (queue: string) => {
-      const slot = (await conn.cluster('KEYSLOT', `{${queue}}`)) as number;
+      const slot = await conn.cluster('KEYSLOT', `{${queue}}`);
       return slots.find(([from, to]) => from <= slot && slot <= to)?.[2][1];
     };
     const [leaf, gather, step, sum] = await Promise.all(

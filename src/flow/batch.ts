@@ -40,7 +40,7 @@ function planJobs(
     );
   }
   const prepare = (job: Parameters<Submitter['prepare']>[0]) => store.submitter.prepare(job);
-  return jobs.map((job, i) => {
+  return jobs.map((job: FlowNodeInput, i) => {
     if (typeof job === 'object' && job !== null && 'children' in job)
       throw new WorkmeshError('WM_ERR_FLOW_INVALID', `jobs[${i}]: a batch's job has no children`);
     let node: PlannedNode;

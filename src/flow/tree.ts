@@ -65,11 +65,11 @@ export function chainToFlow(steps: readonly FlowNodeInput[]): FlowNodeInput {
     );
   }
   let node: FlowNodeInput | undefined;
-  steps.forEach((step, i) => {
+  steps.forEach((step: unknown, i) => {
     if (typeof step !== 'object' || step === null || Array.isArray(step))
       throw invalid(`chain[${i}]`, 'a step is an object {type, data, ...}');
-    if (step.children !== undefined) throw invalid(`chain[${i}]`, 'a step has no children');
-    node = { ...step, onFail: 'fail', ...(node ? { children: [node] } : {}) };
+    if ('children' in step) throw invalid(`chain[${i}]`, 'a step has no children');
+    node = { ...(step as FlowNodeInput), onFail: 'fail', ...(node ? { children: [node] } : {}) };
   });
   const { onFail: _root, ...root } = node!;
   return root;
@@ -93,7 +93,7 @@ export function planFlow(
   ];
   const checked: { input: FlowNodeInput; prepared: Prepared; kids: number[] }[] = [];
   for (let at = 0; at < queue.length; at++) {
-    const { node, path, depth, parent } = queue[at]!;
+    const { node, path, depth } = queue[at]!;
     if (typeof node !== 'object' || node === null || Array.isArray(node))
       throw invalid(path, 'a node is an object {type, data, children, ...}');
     if (seen.has(node)) throw invalid(path, 'the same node appears twice (a cycle)');
