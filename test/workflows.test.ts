@@ -11,6 +11,7 @@ import { readExecutions } from './helpers/records.js';
 import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
 import {
   ROOT,
+  runCliToEnd,
   startApiProcess,
   startWorkerProcess,
   stopAll,
@@ -306,6 +307,23 @@ describe('chains', () => {
       readExecutions(runs).map((e) => e.id),
       [...ids].reverse(),
     );
+  });
+
+  it("`workmesh flow <id>` draws the tree with each node's status and value", async () => {
+    const { flow, ids } = await client.submitChain([
+      { type: 'step', data: { add: 2 } },
+      { type: 'sum', data: { times: 3 } },
+    ]);
+    await wait(flow);
+    const { code, stdout, stderr } = await runCliToEnd(['flow', flow], {
+      WORKMESH_API_URL: apiUrl,
+    });
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, `✔ ${flow} done = 6\n└─ ✔ ${ids[1]} done = 2\n`);
+    const missing = await runCliToEnd(['flow', 'step.AAAAAAAAAAAAAAAA'], {
+      WORKMESH_API_URL: apiUrl,
+    });
+    assert.equal(missing.code, 1, missing.stderr);
   });
 
   it('a step failed for good stops the chain: the later steps never run', async () => {

@@ -5,6 +5,7 @@ import { renderHelp, parseCommandArgs, type Command } from './command.js';
 import { apiCommand } from './commands/api.js';
 import { cancelCommand } from './commands/cancel.js';
 import { deadCommand } from './commands/dead.js';
+import { flowCommand } from './commands/flow.js';
 import { nodesCommand } from './commands/nodes.js';
 import { portCheckCommand } from './commands/port-check.js';
 import { shellCommand } from './commands/shell.js';
@@ -21,6 +22,7 @@ const commands: readonly Command[] = [
   workerCommand,
   submitCommand,
   statusCommand,
+  flowCommand,
   cancelCommand,
   deadCommand,
   nodesCommand,

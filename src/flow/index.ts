@@ -24,3 +24,4 @@ export {
   type BatchStore,
   type BatchView,
 } from './batch.js';
+export { drawTree, type DrawableNode } from './draw.js';
