@@ -28,6 +28,7 @@ import { until } from './helpers/wait.js';
  * fixture types' queues sit on different masters: a parent and its children never share a slot.
  */
 const JOBS = join(ROOT, 'test/fixtures/flow-jobs.ts');
+const PORTS = join(ROOT, 'test/fixtures/ports/ports.json');
 const ENV = {
   ...FAST_CLUSTER,
   WORKMESH_JOBS: JOBS,
@@ -47,7 +48,7 @@ const workers: RoleProcess[] = [];
 
 before(async () => {
   redis = await startTestRedis();
-  const api = startApiProcess(redis.url, ENV);
+  const api = startApiProcess(redis.url, { ...ENV, WORKMESH_PORTS: PORTS });
   for (let i = 0; i < 3; i++) workers.push(startWorkerProcess(redis.url, ENV));
   apiUrl = (await api.ready).url!;
   client = new WorkmeshClient({ baseUrl: apiUrl });
@@ -212,6 +213,29 @@ describe('flows', () => {
     assert.equal(await delivery.deliver(child), 'duplicate');
     assert.equal(readExecutions(runs, flow).length, 1);
     assert.equal((await client.status(flow)).status, 'done');
+  });
+
+  it("a port as a parent: its job request carries the children's outcomes", async () => {
+    const port = startWorkerProcess(redis.url, {
+      ...ENV,
+      WORKMESH_PORTS: PORTS,
+      WORKMESH_TYPES: 'fixture',
+    });
+    await port.ready;
+    const { flow } = await client.submitFlow({
+      type: 'fixture',
+      data: { do: 'children' },
+      children: [
+        { type: 'leaf', data: { v: 'x' } },
+        { type: 'leaf', data: { v: 'y', fatal: true }, onFail: 'continue' },
+      ],
+    });
+    const state = await wait(flow);
+    assert.equal(state.status, 'done', state.error);
+    const [x, y] = state.value as Outcome[];
+    assert.equal(x?.value, 'x');
+    assert.equal(y?.status, 'failed');
+    await stopProcess(port);
   });
 
   it('nested flows: a grandchild failed for good fails its parent, then the root', async () => {
