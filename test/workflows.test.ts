@@ -120,6 +120,25 @@ describe('flows', () => {
     assert.ok(tree.children.every((c) => c.status === 'done'));
   });
 
+  it("the flow's event stream sends the tree as it changes and ends when the root is final", async () => {
+    const { flow } = await client.submitFlow({
+      type: 'gather',
+      data: {},
+      children: [{ type: 'leaf', data: { v: 1, ms: 300 } }],
+    });
+    const response = await fetch(`${apiUrl}/api/flows/${flow}/events`);
+    assert.equal(response.status, 200);
+    const text = await response.text(); // the server ends the stream once the root is final
+    const trees = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { status: string; children: { status: string }[] });
+    assert.ok(trees.length >= 2, text);
+    assert.equal(trees[0]?.status, 'accepted');
+    assert.equal(trees.at(-1)?.status, 'done');
+    assert.equal(trees.at(-1)?.children[0]?.status, 'done');
+  });
+
   it('policy fail (the default): a child failed for good fails its parent, which never runs', async () => {
     const runs = file();
     const { flow } = await client.submitFlow({
