@@ -6,7 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ClusterNode } from '../src/cluster/index.js';
 import { loadConfig } from '../src/config/index.js';
+import { submitFlow } from '../src/flow/index.js';
+import { createRegistry } from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';
+import { Producer } from '../src/queue/index.js';
+import { Keys, connectRedis } from '../src/redis/index.js';
+import { Submitter } from '../src/submit/index.js';
 import { launchBrowser } from './helpers/browser.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import { runCli, startWorkerProcess, stopAll, type RoleProcess } from './helpers/processes.js';
@@ -201,6 +206,36 @@ describe('web console in a headless Chromium', () => {
     assert.match(events, /accepted[\s\S]*pending[\s\S]*done/);
     worker.child.kill('SIGTERM');
     await worker.exited;
+    await page.close();
+  });
+
+  it("a flow's page draws its tree and follows its statuses live", async () => {
+    const config = loadConfig(env);
+    const registry = await createRegistry(config, config.jobModules);
+    const conn = connectRedis(redis.url, createLogger('silent'), { name: 'flow-page-test' });
+    const keys = new Keys(config.prefix);
+    const submitter = new Submitter({
+      config,
+      registry,
+      producer: new Producer(conn, keys, 'test'),
+      redis: conn,
+      keys,
+    });
+    const { id, ids } = await submitFlow(conn, keys, 'test', submitter, {
+      flow: { type: 'permute', data: 'ab', children: [{ type: 'permute', data: 'cd' }] },
+    });
+    const page = await openPage(`#/flow/${encodeURIComponent(id)}`);
+    // No worker yet: the parent waits for its child.
+    await page.waitForSelector('#flow-status .badge.accepted');
+    await page.waitForSelector(`[data-flow-node="${ids[1]}"] .badge.accepted`);
+    assert.match((await page.textContent('#flow-tree')) ?? '', /waiting for 1/);
+    const worker = startWorkerProcess(redis.url, env);
+    await worker.ready;
+    await page.waitForSelector('#flow-status .badge.done');
+    await page.waitForSelector(`[data-flow-node="${ids[1]}"] .badge.done`);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    conn.disconnect();
     await page.close();
   });
 

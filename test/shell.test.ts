@@ -116,6 +116,18 @@ describe('workmesh shell', () => {
       );
       assert.deepEqual(jobEvents.slice(0, 3), ['accepted', 'pending', 'done']);
 
+      // Flows at hand: submit a tree, wait for its root, draw it.
+      const flowId = (await session.helpers.flow.fn({
+        type: 'hash',
+        data: { text: 'parent' },
+        children: [{ type: 'hash', data: { text: 'child' } }],
+      })) as string;
+      assert.equal((await session.helpers.wait.fn(flowId))?.status, 'done');
+      assert.match(
+        String(await session.helpers.flow.fn(flowId)),
+        /^✔ hash\.\S+ done = .*\n└─ ✔ hash\.\S+ done = /,
+      );
+
       await redis.restart();
       await until(
         'the outage to be reported',

@@ -16,6 +16,14 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   'DELETE /api/work/:id': 'submit',
   'GET /api/status/:id': 'read',
   'GET /api/events/:id': 'read',
+  'POST /api/flows': 'submit',
+  'GET /api/flows/:id': 'read',
+  'GET /api/flows/:id/events': 'read',
+  'DELETE /api/flows/:id': 'submit',
+  'POST /api/batches': 'submit',
+  'POST /api/batches/:id/jobs': 'submit',
+  'POST /api/batches/:id/close': 'submit',
+  'GET /api/batches/:id': 'read',
   'GET /api/types': 'read',
   // The API's description and its interactive reference (Swagger UI's page and the package's
   // own scripts): no data, and a reference that needs a token to load would not load.

@@ -13,6 +13,8 @@ import { scheduleRoutes } from './routes/schedules.js';
 import { queueRoutes } from './routes/queues.js';
 import { statusRoutes } from './routes/status.js';
 import { workRoutes } from './routes/work.js';
+import { flowRoutes } from './routes/flows.js';
+import { batchRoutes } from './routes/batches.js';
 import { validatorCompiler } from './validators.js';
 
 /** The HTTP API as a Fastify instance, not yet listening (tests use app.inject()). */
@@ -34,6 +36,8 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   await installSecurity(app, ctx);
   await installOpenApi(app);
   workRoutes(app, ctx);
+  flowRoutes(app, ctx);
+  batchRoutes(app, ctx);
   statusRoutes(app, ctx);
   deadRoutes(app, ctx);
   queueRoutes(app, ctx);

@@ -6,6 +6,7 @@ import { apiCommand } from './commands/api.js';
 import { cancelCommand } from './commands/cancel.js';
 import { deadCommand } from './commands/dead.js';
 import { scheduleCommand } from './commands/schedule.js';
+import { flowCommand } from './commands/flow.js';
 import { nodesCommand } from './commands/nodes.js';
 import { portCheckCommand } from './commands/port-check.js';
 import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
@@ -23,6 +24,7 @@ const commands: readonly Command[] = [
   workerCommand,
   submitCommand,
   statusCommand,
+  flowCommand,
   cancelCommand,
   deadCommand,
   scheduleCommand,

@@ -15,6 +15,10 @@ import {
   type QueueState,
   type SubmitOptions,
   type WaitOptions,
+  type FlowAccepted,
+  type FlowNode,
+  type FlowTree,
+  type BatchState,
 } from './types.js';
 
 export interface ClientOptions {
@@ -62,6 +66,54 @@ export class WorkmeshClient {
   /** Cancels a job: a queued one never runs, a running one is aborted. */
   cancel(id: string): Promise<Cancelled> {
     return this.request<Cancelled>('DELETE', `/api/work/${encodeURIComponent(id)}`);
+  }
+
+  /** Submits a flow: a tree whose parents run once their children are final. */
+  submitFlow(flow: FlowNode): Promise<FlowAccepted> {
+    return this.request<FlowAccepted>('POST', '/api/flows', { flow });
+  }
+
+  /** Submits a chain: steps run one after another, each reading the value before. */
+  submitChain(steps: readonly Omit<FlowNode, 'children' | 'onFail'>[]): Promise<FlowAccepted> {
+    return this.request<FlowAccepted>('POST', '/api/flows', { chain: steps });
+  }
+
+  /** A flow's tree, each node with its status and value. */
+  flow(id: string): Promise<FlowTree> {
+    return this.request<FlowTree>('GET', `/api/flows/${encodeURIComponent(id)}`);
+  }
+
+  /** Cancels every node of a flow that is not final yet. */
+  cancelFlow(id: string): Promise<{ flow: string; cancelled: number }> {
+    return this.request('DELETE', `/api/flows/${encodeURIComponent(id)}`);
+  }
+
+  /** Opens a batch: jobs, and a callback job run once, when it is closed and all are final. */
+  openBatch(
+    callback: FlowNode,
+    jobs: readonly FlowNode[] = [],
+    close = false,
+  ): Promise<{ batch: string; ids: string[] }> {
+    return this.request('POST', '/api/batches', { callback, jobs, close });
+  }
+
+  /** Adds jobs to an open batch (WM_ERR_BATCH_CLOSED once closed). */
+  addToBatch(
+    id: string,
+    jobs: readonly FlowNode[],
+    close = false,
+  ): Promise<{ batch: string; ids: string[] }> {
+    return this.request('POST', `/api/batches/${encodeURIComponent(id)}/jobs`, { jobs, close });
+  }
+
+  /** Closes a batch: its callback runs once every job in it is final. */
+  closeBatch(id: string): Promise<BatchState> {
+    return this.request('POST', `/api/batches/${encodeURIComponent(id)}/close`);
+  }
+
+  /** A batch: open or closed, its counts, its callback's status and value. */
+  batch(id: string): Promise<BatchState> {
+    return this.request('GET', `/api/batches/${encodeURIComponent(id)}`);
   }
 
   /** Dead letters (jobs failed for good), newest first. */

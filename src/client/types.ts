@@ -89,3 +89,53 @@ export interface WaitOptions {
 export type { ScheduleSpec, ScheduleView } from '../schedule/index.js';
 /** GET /api/queues: a job type's queue (docs/queues.md). */
 export type { QueueState, QueueLimits, LimitsChange, RateLimit, HeldBack } from '../queue/index.js';
+/** One node of a flow to submit (docs/workflows.md). */
+export interface FlowNode {
+  readonly type: string;
+  readonly data?: unknown;
+  readonly resultTtlSec?: number;
+  readonly maxAttempts?: number;
+  readonly backoff?: { type: 'exponential' | 'fixed'; delayMs: number; maxDelayMs?: number };
+  readonly timeoutMs?: number;
+  readonly callbackUrl?: string;
+  /** What this node's failure does to its parent: `fail` (default), `ignore`, `continue`. */
+  readonly onFail?: 'fail' | 'ignore' | 'continue';
+  readonly children?: readonly FlowNode[];
+}
+
+/** The answer to a flow's or chain's submit. */
+export interface FlowAccepted {
+  /** The flow's id: its root's callback id. */
+  readonly flow: string;
+  readonly nodes: number;
+  /** Every node's id, root first, then breadth first (a chain: its last step first). */
+  readonly ids: readonly string[];
+  readonly statusUrl: string;
+}
+
+/** A flow's tree as GET /api/flows/<id> answers it. */
+export interface FlowTree {
+  readonly id: string;
+  readonly type: string;
+  readonly status: string;
+  readonly value?: unknown;
+  readonly error?: string;
+  readonly waitingFor?: number;
+  readonly onFail?: string;
+  readonly children: readonly FlowTree[];
+}
+
+/** A batch as GET /api/batches/<id> answers it. */
+export interface BatchState {
+  readonly id: string;
+  /** The callback job's status. */
+  readonly status: string;
+  readonly open: boolean;
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly waiting: number;
+  readonly value?: unknown;
+  readonly error?: string;
+}

@@ -144,6 +144,39 @@ export const catalogue = {
     retryable: false,
     description: 'The job is done, failed or cancelled already; it cannot be cancelled.',
   },
+  WM_ERR_FLOW_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'A flow or chain is malformed: a node is not an object with a `type`, `children` is not an array, a failure policy is not `fail`, `ignore` or `continue`, a node appears twice (a cycle), or a chain has no step (docs/workflows.md). Nothing is stored.',
+  },
+  WM_ERR_FLOW_TOO_DEEP: {
+    status: 400,
+    retryable: false,
+    description:
+      'A flow is nested deeper than its limit (12 levels, the root being level 1), or a chain has more than 100 steps. Nothing is stored.',
+  },
+  WM_ERR_FLOW_TOO_LARGE: {
+    status: 400,
+    retryable: false,
+    description: 'A flow has more nodes than its limit (5,000). Nothing is stored.',
+  },
+  WM_ERR_FLOW_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No flow has this root id: it never existed, its root has expired, or the id names a job that is not the root of a flow.',
+  },
+  WM_ERR_BATCH_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: "No batch has this id (its callback job's id): never opened, or expired.",
+  },
+  WM_ERR_BATCH_CLOSED: {
+    status: 409,
+    retryable: false,
+    description: 'The batch is closed: no more jobs can be added to it. Nothing of the add is run.',
+  },
   WM_ERR_DEAD_NOT_FOUND: {
     status: 404,
     retryable: false,

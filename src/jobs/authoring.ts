@@ -6,6 +6,7 @@
 export {
   defineJob,
   type JobContext,
+  type ChildOutcome,
   type JobDefinition,
   type AnyJobDefinition,
   type JobSettings,

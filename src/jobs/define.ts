@@ -19,6 +19,27 @@ export interface JobContext {
    * to its event stream. Calls in one event-loop turn are written together.
    */
   progress(value: unknown): Promise<void>;
+  /**
+   * The outcomes of this job's children in a flow, in the order they were defined
+   * (docs/workflows.md): `[]` for a job without children. A child that failed under policy
+   * `ignore` is left out; under `continue`, listed with its error.
+   */
+  children(): Promise<ChildOutcome[]>;
+  /**
+   * In a chain: the value of the step before (the value of the first child); undefined for
+   * the first step.
+   */
+  previous(): Promise<unknown>;
+}
+
+/** A child's final outcome, as its parent reads it (ctx.children()). */
+export interface ChildOutcome {
+  readonly id: string;
+  readonly status: 'done' | 'failed' | 'cancelled';
+  /** Its value, when done. */
+  readonly value?: unknown;
+  /** Why it failed or was cancelled. */
+  readonly error?: string;
 }
 
 /**

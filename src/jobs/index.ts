@@ -7,6 +7,7 @@ export {
   type RetryAfterScope,
   Type,
   type JobContext,
+  type ChildOutcome,
   type JobDefinition,
   type AnyJobDefinition,
   type JobSettings,

@@ -93,6 +93,8 @@ export function definePort<S extends TSchema>(spec: PortSpec<S>): JobDefinition<
       await pool?.close();
     },
     async handler(data: unknown, ctx) {
+      // [] without a Redis read for a job that has no children (its claim says so).
+      const children = await ctx.children();
       const reply = await poolFor(ctx.log).run(
         {
           kind: 'job',
@@ -101,6 +103,7 @@ export function definePort<S extends TSchema>(spec: PortSpec<S>): JobDefinition<
           data,
           attempt: ctx.attempt,
           deadline: ctx.deadline ?? null,
+          ...(children.length > 0 ? { children } : {}),
         },
         {
           progress: (value) => {

@@ -21,6 +21,16 @@ export interface JobRequest {
   readonly attempt: number;
   /** Epoch milliseconds after which the worker kills the child; null when the job has no timeout. */
   readonly deadline: number | null;
+  /**
+   * A parent in a flow or a batch's callback (docs/workflows.md): its children's outcomes, in
+   * order of definition, as ctx.children() answers them. Absent for a job without children.
+   */
+  readonly children?: readonly {
+    readonly id: string;
+    readonly status: 'done' | 'failed' | 'cancelled';
+    readonly value?: unknown;
+    readonly error?: string;
+  }[];
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -15,7 +15,7 @@ export async function cancelJob(
   const [outcome, workedBy] = (await runScript(
     redis,
     'cancel',
-    [...keys.queue(queue), keys.job(id), keys.webhooks(queue)],
+    [...keys.queue(queue), keys.job(id), ...keys.finalKeys(queue)],
     [Date.now(), GROUP, id],
   )) as [CancelOutcome, string | null];
   return workedBy ? { outcome, workedBy } : { outcome };

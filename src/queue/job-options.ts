@@ -11,6 +11,13 @@ export interface JobOptions {
   readonly backoff?: Backoff;
   /** A run longer than this is aborted (its AbortSignal fires) and counts as a failed attempt. */
   readonly timeoutMs?: number;
+  /**
+   * Set on a child of a flow: its parent's callback id. The worker then hands the child's
+   * final outcome to the parent's queue right after finishing it (src/flow/).
+   */
+  readonly parent?: string;
+  /** Set on a parent of a flow: it has children whose outcomes ctx.children() reads. */
+  readonly children?: number;
 }
 
 const HOUR_MS = 3_600_000;

@@ -39,6 +39,17 @@ export const JOB_FIELDS = {
   gate: '`1` once admitted by `gate`: while `pending` it holds a concurrency slot, freed by the script that takes it out of `pending`.',
   scheduleId: 'Id of the schedule that fired the job (docs/schedules.md); absent otherwise.',
   scheduleTick: 'The tick it was fired for, ms since the epoch (Redis clock); with `scheduleId`.',
+  parent:
+    "A child of a flow: its parent's callback id. Its final state is put in its queue's outbox (`notify`) for the parent to count (docs/workflows.md).",
+  onFail:
+    'A child of a flow: what its failure (or cancel) does to its parent: `fail` (the parent fails and never runs), `ignore` (left out of its children) or `continue` (listed with its error).',
+  children: "A parent in a flow: its children's callback ids, JSON array, in order of definition.",
+  waiting:
+    'A parent in a flow: children not yet counted. While set, the parent is `accepted` without a stream entry; the last child counted removes it and adds the entry. Absent once released or failed.',
+  batch:
+    "A batch's callback job: `open` (jobs may be added; it does not run even once all are final) or `closed`.",
+  'child:<id>':
+    'A parent in a flow: the outcome of child `<id>` once counted (once: HSETNX), JSON `{"status", "value"}` or `{"status", "error", "ignored"?}`; read by `ctx.children()`.',
 } as const;
 
 function isoOf(ms: string | undefined): string | undefined {

@@ -250,8 +250,8 @@ export class StreamConsumer {
     const args = [now, GROUP, this.consumer, deadTtlSec, count, maxRecoveries];
     const keys = [
       ...this.keys.queue(this.queue),
-      this.keys.webhooks(this.queue),
       this.keys.controls(this.queue),
+      ...this.keys.finalKeys(this.queue),
     ];
     const reply = (await runScript(redis, 'claim', keys, args)) as [
       number,
@@ -357,7 +357,7 @@ export class StreamConsumer {
       this.keys.starts(q),
       this.keys.parked(q),
       this.keys.signal(q),
-      this.keys.webhooks(q),
+      ...this.keys.finalKeys(q),
     ];
     const { deadTtlSec, maxRecoveries, partitions = 1 } = this.limits;
     const args = [GROUP, this.consumer, deadTtlSec, count, maxRecoveries, partitions];
@@ -526,7 +526,7 @@ export class StreamConsumer {
       ...ids.map((id) => this.keys.job(id)),
       this.keys.controls(this.queue),
       this.keys.waiting(this.queue),
-      this.keys.webhooks(this.queue),
+      ...this.keys.finalKeys(this.queue),
     ];
     const { deadTtlSec, maxRecoveries } = this.limits;
     const args: (string | number)[] = [Date.now(), GROUP, this.consumer, deadTtlSec, maxRecoveries];
@@ -565,7 +565,7 @@ export class StreamConsumer {
       const retryAt = outcome.kind === 'error' ? outcome.retryAt : 0;
       args.push(job.sid, job.id, job.attempt, outcome.kind, payload, retryAt);
     }
-    keys.push(this.keys.webhooks(this.queue));
+    keys.push(...this.keys.finalKeys(this.queue));
     const reply = (await runScript(this.redis, 'finish', keys, args)) as unknown[];
     return reply.map((r) => itemAnswer(r, (n) => FINISH_RESULTS[n] ?? 'refused'));
   }

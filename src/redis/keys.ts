@@ -88,6 +88,20 @@ export class Keys {
   }
 
   /**
+   * Sorted set: callback id -> when it became final, for the final jobs of this queue that are
+   * children of a flow and whose parent has not yet counted them (the flow outbox; see
+   * docs/workflows.md). Written by final() in the same script that makes the job final.
+   */
+  notify(queue: string): string {
+    return `${this.prefix}:{${queue}}:notify`;
+  }
+
+  /** The two keys the scripts that make a job final take last: webhooks, notify. */
+  finalKeys(queue: string): [string, string] {
+    return [this.webhooks(queue), this.notify(queue)];
+  }
+
+  /**
    * Hash: tenant ('' without tokens) -> `<callback id> <fingerprint>` of the job an
    * idempotency key named first (idempotency.lua). Tagged by job type, not queue: the same
    * key finds its job whatever the type's partition count is now.
@@ -360,6 +374,13 @@ export const KEY_DOCS = [
     holds:
       "A group held back by a handler's `RetryAfterError` (scope `group`): value = until when (ms); expires then.",
     example: (k: Keys) => k.groupHold('permute', 'acme'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:notify',
+    type: 'zset',
+    holds:
+      "Flow outbox: member = callback id of a final job that is a child in a flow (has a `parent`), score = when it became final (ms). Written by the script that makes it final; removed once its parent's queue has counted it (`flow-count`). Entries older than a few seconds are redelivered by the workers (docs/workflows.md).",
+    example: (k: Keys) => k.notify('permute'),
   },
   {
     pattern: '<prefix>:{<type>}:idem:<digest>',

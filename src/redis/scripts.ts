@@ -33,6 +33,10 @@ export const SCRIPT_NAMES = [
   'hold',
   'schedule-save',
   'schedule-fire',
+  'flow-stage',
+  'flow-commit',
+  'flow-count',
+  'batch',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

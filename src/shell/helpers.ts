@@ -21,6 +21,7 @@ import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import { JOB_ID_RE, queueOfJobId, type Keys } from '../redis/index.js';
+import { cancelFlow, drawTree, readFlow, submitFlow, type FlowNodeInput } from '../flow/index.js';
 import {
   getSchedule,
   listSchedules,
@@ -155,6 +156,32 @@ export function shellHelpers(deps: ShellDeps) {
       fn: async (id: string, timeoutMs = 60_000) => {
         checkId(id);
         return (await watcher.untilFinal(id, () => getJob(redis, keys, id), timeoutMs)) ?? null;
+      },
+    },
+    flow: {
+      help: 'flow(tree | id) — submit a flow ({type, data, children: [...]}) and answer its id; or, given an id, draw its tree',
+      fn: async (tree: FlowNodeInput | string) => {
+        if (typeof tree !== 'string') {
+          return (await submitFlow(redis, keys, node.id, submitter, { flow: tree })).id;
+        }
+        checkId(tree);
+        const view = await readFlow(redis, keys, tree);
+        return view ? drawTree(view) : null;
+      },
+    },
+    chain: {
+      help: 'chain([step, ...]) — submit a chain; answers its id (its last step)',
+      fn: async (steps: FlowNodeInput[]) =>
+        (await submitFlow(redis, keys, node.id, submitter, { chain: steps })).id,
+    },
+    cancelFlow: {
+      help: 'cancelFlow(id) — cancel every node of a flow not final yet; answers how many',
+      fn: async (id: string) => {
+        checkId(id);
+        const result = await cancelFlow(redis, keys, id);
+        for (const r of result.running)
+          await node.send(r.workedBy, { type: 'cancel', id: r.id }).catch(() => false);
+        return result.cancelled;
       },
     },
     call: {

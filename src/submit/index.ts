@@ -1,4 +1,10 @@
 /** The one way a job is submitted: checks, defaults, partition and idempotent id. */
-export { Submitter, type Submission, type SubmitterOptions, type Submitted } from './submitter.js';
+export {
+  Submitter,
+  type Submission,
+  type SubmitterOptions,
+  type Submitted,
+  type Prepared,
+} from './submitter.js';
 export { IDEMPOTENCY_TTL_SEC, jobFingerprint } from './job-id.js';
 export { jobSettings, type JobSettingsRequest, type JobSettings } from './job-settings.js';

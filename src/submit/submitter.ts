@@ -11,6 +11,7 @@ import {
   getJob,
   type Backoff,
   type Dedupe,
+  type NewJob,
   type Producer,
 } from '../queue/index.js';
 import { queueOfJobId, type Keys } from '../redis/index.js';
@@ -70,6 +71,15 @@ export interface Submitted {
   readonly deduplicated?: boolean;
 }
 
+export interface Prepared {
+  /** The job type. */
+  readonly type: string;
+  /** Its queues (one, or one per partition). */
+  readonly queues: readonly string[];
+  /** The record to write, but for the queue and id. */
+  readonly job: Omit<NewJob, 'queue' | 'id'>;
+}
+
 /**
  * The one way a job is submitted (the API, the console and the shell): its type's checks, the
  * defaults (the request's, else its type's, else the settings'), the partition it goes to and
@@ -94,7 +104,11 @@ export class Submitter {
    * Checks and queues the job. onRetryKey gets the key that makes a resend safe as soon as the
    * id is fixed, before the job is written (a 5xx answer carries it: http's retry keys).
    */
-  async submit(job: Submission, onRetryKey?: (key: string) => void): Promise<Submitted> {
+  /**
+   * The checks and defaults of one job, without writing it: its type's definition and what
+   * its record holds. submit() uses it, and so does a flow's submit (src/flow/) for each node.
+   */
+  prepare(job: Submission): Prepared {
     const { config, registry } = this.options;
     const definition = registry.validate(job.type, job.data);
     if (job.callbackUrl !== undefined) {
@@ -119,11 +133,39 @@ export class Submitter {
     const timeoutMs = job.timeoutMs ?? definition.timeoutMs;
     const priority = checkPriority(job.priority) ?? definition.priority;
     const group = checkGroup(job.group);
+    return {
+      type: definition.name,
+      queues: registry.queuesOf(definition.name),
+      job: {
+        data: job.data,
+        resultTtlSec: job.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
+        maxAttempts: job.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,
+        options: {
+          backoff: job.backoff ??
+            definition.backoff ?? { type: 'exponential', delayMs: config.backoffMs },
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        },
+        runAt,
+        ...(job.callbackUrl === undefined ? {} : { webhook: job.callbackUrl }),
+        ...(priority ? { priority } : {}),
+        ...(group === undefined ? {} : { group }),
+      },
+    };
+  }
+
+  /**
+   * Checks and queues the job. onRetryKey gets the key that makes a resend safe as soon as the
+   * id is fixed, before the job is written (a 5xx answer carries it: http's retry keys).
+   */
+  async submit(job: Submission, onRetryKey?: (key: string) => void): Promise<Submitted> {
+    const prepared = this.prepare(job);
+    const runAt = prepared.job.runAt ?? 0;
+    const definition = this.options.registry.get(prepared.type)!;
     const dedupe = this.dedupeOf(job, definition.name, definition.dedupe);
     // Debounce: the job waits for ttlSec of quiet (each replacement pushes it back).
     const dueAt =
       dedupe?.mode === 'debounce' ? Math.max(runAt, Date.now() + dedupe.ttlSec * 1000) : runAt;
-    const queues = registry.queuesOf(definition.name);
+    const queues = prepared.queues;
     let choice: { id: string; retryKey: string; compared: boolean };
     if (dedupe === undefined) {
       choice = await chooseJobId(this.store, {
@@ -168,20 +210,10 @@ export class Submitter {
     onRetryKey?.(choice.retryKey);
     const { id, created } = await this.store.guard(() =>
       this.options.producer.enqueue({
-        queue: queueOfJobId(choice.id)!,
-        data: job.data,
-        resultTtlSec: job.resultTtlSec ?? definition.resultTtlSec ?? config.resultTtlSec,
-        maxAttempts: job.maxAttempts ?? definition.maxAttempts ?? config.maxAttempts,
-        options: {
-          backoff: job.backoff ??
-            definition.backoff ?? { type: 'exponential', delayMs: config.backoffMs },
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        },
+        ...prepared.job,
         runAt: dueAt,
+        queue: queueOfJobId(choice.id)!,
         id: choice.id,
-        ...(job.callbackUrl === undefined ? {} : { webhook: job.callbackUrl }),
-        ...(priority ? { priority } : {}),
-        ...(group === undefined ? {} : { group }),
       }),
     );
     if (created) return { id, created, status: 'accepted', runAt: dueAt };

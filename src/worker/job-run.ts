@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { JobContext } from '../jobs/index.js';
+import type { ChildOutcome, JobContext } from '../jobs/index.js';
 import type { ClaimedJob } from '../queue/index.js';
 
 export class JobAbort extends Error {
@@ -38,6 +38,8 @@ export class JobRun implements JobContext {
     readonly job: ClaimedJob,
     private readonly parentLog: Logger,
     private readonly report: (json: string) => Promise<void>,
+    /** Reads a parent's children's outcomes (src/flow/); absent: the job has none. */
+    private readonly readChildren?: (id: string) => Promise<ChildOutcome[]>,
   ) {
     this.id = job.id;
     this.attempt = job.attempt;
@@ -62,6 +64,15 @@ export class JobRun implements JobContext {
     const json = JSON.stringify(value) ?? 'null';
     if (json.length > 4096) throw new RangeError('progress value over 4 KiB when serialized');
     await this.report(json);
+  }
+
+  children(): Promise<ChildOutcome[]> {
+    if (!this.job.options.children || !this.readChildren) return Promise.resolve([]);
+    return this.readChildren(this.id);
+  }
+
+  async previous(): Promise<unknown> {
+    return (await this.children())[0]?.value;
   }
 
   /** Calls the handler; its outcome (or an earlier abort) settles `settled`. */

@@ -5,6 +5,7 @@ import {
   retryAfterOf,
   UnrecoverableError,
   type AnyJobDefinition,
+  type ChildOutcome,
 } from '../jobs/index.js';
 import {
   retryDelayMs,
@@ -25,6 +26,14 @@ export interface ProcessorSettings {
   readonly defaultBackoff: Backoff;
   /** Told each outcome once written (benchmarks and embedders measure with it). */
   readonly onFinished?: (id: string, result: FinishResult) => void;
+  /**
+   * Flows (src/flow/): told each final outcome of a job that has a parent, once written, to
+   * hand it to the parent; and reads a parent's children's outcomes (ctx.children()).
+   */
+  readonly flow?: {
+    readonly childFinal: (id: string) => void;
+    readonly readChildren: (id: string) => Promise<ChildOutcome[]>;
+  };
 }
 
 export interface ProcessorCounts {
@@ -298,8 +307,11 @@ export class QueueProcessor {
   }
 
   private execute(job: ClaimedJob): void {
-    const run = new JobRun(job, this.log, (json) =>
-      this.consumer.progress(job, json).then(() => undefined),
+    const run = new JobRun(
+      job,
+      this.log,
+      (json) => this.consumer.progress(job, json).then(() => undefined),
+      this.settings.flow?.readChildren,
     );
     const entry: Running = { run, done: Promise.resolve(), settled: false };
     this.running.set(job.id, entry);
@@ -369,6 +381,9 @@ export class QueueProcessor {
         const result = await this.consumer.finish(job, outcome);
         redisOutage.succeeded(this.log);
         this.settings.onFinished?.(job.id, result);
+        // A child of a flow that is final now: its parent counts it (one field check).
+        if (job.options.parent !== undefined && result !== 'retry' && result !== 'refused')
+          this.settings.flow?.childFinal(job.id);
         if (result === 'done') this.counts.processed += 1;
         else if (result === 'failed') this.counts.failed += 1;
         else if (result === 'retry') this.counts.retried += 1;

@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
+import { FlowDelivery, readChildren, startFlowSweeper } from '../flow/index.js';
 import { writeDefinitionLimits, type AnyJobDefinition, type JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { JobTotals, Metrics } from '../metrics/index.js';
@@ -92,6 +93,23 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }),
   );
   const definitions = types.map((type) => registry.get(type)!);
+  // Flows: a child's final outcome goes to its parent right after its finish; the sweeper
+  // delivers what a worker that died could not (docs/workflows.md).
+  const delivery = new FlowDelivery(redis, keys, config.deadTtlSec);
+  const flowLog = log.child({ component: 'flow' });
+  const flow = {
+    childFinal(id: string) {
+      delivery
+        .deliver(id)
+        .catch((err: unknown) =>
+          flowLog.warn(
+            { jobId: id, err: (err as Error).message },
+            'flow completion not delivered; the sweeper will',
+          ),
+        );
+    },
+    readChildren: (id: string) => readChildren(redis, keys, id),
+  };
   const concurrencyOf = (def: AnyJobDefinition) => def.concurrency ?? config.concurrency;
   const runners = queues.map((queue, i) => {
     const definition = registry.get(typeOfQueue(queue))!;
@@ -104,6 +122,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         blockMs: config.blockMs,
         defaultBackoff: { type: 'exponential', delayMs: config.backoffMs },
         ...(options.onFinished ? { onFinished: options.onFinished } : {}),
+        flow,
       },
       log.child({ queue }),
     );
@@ -119,6 +138,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     }),
   );
   for (const runner of runners) runner.start();
+  const sweeper = startFlowSweeper(delivery, queues, flowLog);
   log.info({ types, queues, concurrency: config.concurrency }, 'worker started');
   let drained: Promise<void> | undefined;
 
@@ -180,6 +200,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     async stop(graceMs = config.shutdownGraceMs) {
       // Also ends a drain in progress: past the grace, its unfinished jobs are handed back.
       await Promise.all(runners.map((r) => r.stop(graceMs)));
+      await sweeper.stop();
       await Promise.all(
         definitions.map(async (def) => {
           try {

@@ -552,6 +552,77 @@
     };
   }
 
+  // A flow's tree (docs/workflows.md), each node with its live status: reread on every
+  // snapshot (about a second) until the root is final.
+  function flow(id) {
+    const here = current;
+    let tree = null;
+    let missing = false;
+    let loading = false;
+    const short = (v) => {
+      const t = JSON.stringify(v);
+      return t === undefined ? '' : t.length > 60 ? `${t.slice(0, 59)}…` : t;
+    };
+    function nodeItem(n) {
+      return h(
+        'li',
+        { key: n.id, 'data-flow-node': n.id },
+        badge(n.status),
+        ' ',
+        jobLink(n.id),
+        n.waitingFor !== undefined && [' ', muted(`waiting for ${n.waitingFor}`)],
+        n.onFail !== undefined && n.onFail !== 'fail' && [' ', muted(`onFail ${n.onFail}`)],
+        n.value !== undefined && [' ', h('code', null, short(n.value))],
+        n.error !== undefined && [' ', h('span', { class: 'flow-error' }, n.error)],
+        n.children.length > 0 && h('ul', { class: 'flow-tree' }, n.children.map(nodeItem)),
+      );
+    }
+    function draw() {
+      if (current !== here) return;
+      if (missing) {
+        show(
+          h('h1', { class: 'mono' }, id),
+          h('div', { class: 'panel', id: 'flow-missing' }, missing),
+        );
+        return;
+      }
+      if (!tree) return;
+      show(
+        h(
+          'div',
+          { class: 'page-head' },
+          h('h1', { class: 'mono', id: 'flow-id' }, `flow ${tree.id}`),
+          h('span', { id: 'flow-status' }, badge(tree.status)),
+        ),
+        h(
+          'div',
+          { class: 'panel' },
+          h('ul', { class: 'flow-tree', id: 'flow-tree' }, nodeItem(tree)),
+        ),
+      );
+    }
+    async function load() {
+      if (loading) return;
+      loading = true;
+      try {
+        tree = await api('GET', `/console/api/flows/${encodeURIComponent(id)}`);
+        missing = false;
+      } catch (err) {
+        missing = err.message;
+      } finally {
+        loading = false;
+      }
+      draw();
+    }
+    show(h('h1', { class: 'mono' }, id), h('p', { class: 'muted' }, 'Loading…'));
+    void load();
+    return {
+      render() {
+        if (!tree || !['done', 'failed', 'cancelled'].includes(tree.status)) void load();
+      },
+    };
+  }
+
   function dead() {
     const here = current;
     const keyOf = (s) => s.queues.map((q) => `${q.queue}:${q.dead}`).join(',');
@@ -845,6 +916,7 @@
     dead,
     submit,
     schedules,
+    flow,
   };
   function route() {
     const [, name = '', arg] = (location.hash || '#/').split('/').map(decodeURIComponent);

@@ -3,6 +3,7 @@ import { withRedis } from '../../http/index.js';
 import { WorkmeshError } from '../../errors/index.js';
 import { isFinalStatus } from '../../job-schema/index.js';
 import type { MonitorSnapshot } from '../../monitor/index.js';
+import { readFlow } from '../../flow/index.js';
 import { getJob, listDead, readQueueState } from '../../queue/index.js';
 import { JOB_ID_RE, TYPE_NAME_RE } from '../../redis/index.js';
 import { listSchedules } from '../../schedule/index.js';
@@ -98,6 +99,14 @@ export function dataRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       listSchedules({ redis: ctx.redis, keys: ctx.keys, registry: ctx.registry }),
     ),
   }));
+
+  app.get<{ Params: { id: string } }>('/console/api/flows/:id', async (request) => {
+    const id = checkedJobId(request.params.id);
+    const tree = await redis(() => readFlow(ctx.redis, ctx.keys, id));
+    if (!tree)
+      throw new WorkmeshError('WM_ERR_FLOW_NOT_FOUND', `no flow ${id}: unknown or expired`);
+    return tree;
+  });
 
   app.get<{ Querystring: { type?: string } }>('/console/api/dead', async (request) => {
     const only = checkedType(request.query.type);

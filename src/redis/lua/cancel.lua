@@ -5,6 +5,7 @@
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5]     job          <prefix>:{<queue>}:job:<id>
   KEYS[6]     webhooks     <prefix>:{<queue>}:webhooks
+  KEYS[7]     notify       <prefix>:{<queue>}:notify      (lib/events.lua final())
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     group        consumer group name
   ARGV[3]     id           callback id

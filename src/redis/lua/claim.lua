@@ -6,8 +6,9 @@
 
   Includes    lib/events.lua, lib/start-entry.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
-  KEYS[5]     webhooks     <prefix>:{<queue>}:webhooks
-  KEYS[6]     controls     <prefix>:{<queue>}:controls
+  KEYS[5]     controls     <prefix>:{<queue>}:controls
+  KEYS[6]     webhooks     <prefix>:{<queue>}:webhooks
+  KEYS[7]     notify       <prefix>:{<queue>}:notify      (lib/events.lua final())
   ARGV[1]     now          milliseconds since the epoch; 0: Redis' clock (TIME), for a claim
                            sent ahead of time to run when a wait ends
   ARGV[2]     group        consumer group name
@@ -30,7 +31,7 @@
   <lastId>` (an entry added since this call ends the wait at once) and sends its next claim on
   the same connection right behind it: Redis runs that claim as soon as the wait returns.
 ]]
-if redis.call('HGET', KEYS[6], 'gated') == '1' then return { -1, '' } end
+if redis.call('HGET', KEYS[5], 'gated') == '1' then return { -1, '' } end
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local maxRecoveries = tonumber(ARGV[6])
 if now == 0 then

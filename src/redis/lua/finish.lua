@@ -4,7 +4,8 @@
   Includes    lib/batch.lua, lib/events.lua, lib/controls.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job
-  KEYS[last]  webhooks     <prefix>:{<queue>}:webhooks
+  KEYS[last-1] webhooks    <prefix>:{<queue>}:webhooks
+  KEYS[last]  notify       <prefix>:{<queue>}:notify      (lib/events.lua final())
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     group        consumer group name
   ARGV[3]     consumer     the worker's node id
@@ -36,7 +37,7 @@ local function finish_one(i)
   if outcome == 'error' then check_number(ARGV[a + 5], 'retryAt') end
   -- The fields the done path needs; an error reads its two more below.
   local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'resultTtlSec', 'ev', 'events',
-    'webhook', 'gate')
+    'webhook', 'gate', 'parent')
   local held = job[2] == consumer and job[3] == attempt
   if held and job[1] == 'cancelled' then
     out[#out + 1] = 4
@@ -55,7 +56,7 @@ local function finish_one(i)
         'ev', n, 'events', events)
     end
     redis.call('EXPIRE', KEYS[i], job[4])
-    final(KEYS[i], id, now, job[7] ~= false)
+    final(KEYS[i], id, now, job[7] ~= false, job[9] ~= false)
     count.done = count.done + 1
     out[#out + 1] = 1
   else
@@ -78,7 +79,7 @@ local function finish_one(i)
       redis.call('EXPIRE', KEYS[i], deadTtl)
       redis.call('ZADD', KEYS[4], now, id)
       note(KEYS[i], id, 'failed', now, { error = payload })
-      final(KEYS[i], id, now)
+      final(KEYS[i], id, now, nil, job[9] ~= false)
       count.failed = count.failed + 1
       out[#out + 1] = 3
     end
@@ -88,7 +89,7 @@ local function finish_one(i)
     if job[8] then release_slot(KEYS[i], id) end
   end
 end
-for i = 5, #KEYS - 1 do
+for i = 5, #KEYS - 2 do
   local ok, e = pcall(finish_one, i)
   if not ok then out[i - 4] = item_error(e) end
 end

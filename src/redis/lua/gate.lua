@@ -12,6 +12,7 @@
   KEYS[9]     parked       <prefix>:{<queue>}:parked
   KEYS[10]    signal       <prefix>:{<queue>}:signal
   KEYS[11]    webhooks     <prefix>:{<queue>}:webhooks
+  KEYS[12]    notify       <prefix>:{<queue>}:notify      (lib/events.lua final())
   ARGV[1]     group        consumer group name
   ARGV[2]     consumer     the worker's node id
   ARGV[3]     deadTtlSec   how long a dead letter is kept

@@ -5,9 +5,10 @@
   Includes    lib/events.lua, lib/controls.lua, lib/start-entry.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per claimed entry
-  KEYS[last-2] controls    <prefix>:{<queue>}:controls
-  KEYS[last-1] waiting     <prefix>:{<queue>}:waiting
-  KEYS[last]  webhooks     <prefix>:{<queue>}:webhooks
+  KEYS[last-3] controls    <prefix>:{<queue>}:controls
+  KEYS[last-2] waiting     <prefix>:{<queue>}:waiting
+  KEYS[last-1] webhooks    <prefix>:{<queue>}:webhooks
+  KEYS[last]  notify       <prefix>:{<queue>}:notify      (lib/events.lua final())
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     group        consumer group name
   ARGV[3]     consumer     the worker's node id
@@ -29,9 +30,9 @@ local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[
 local maxRecoveries = tonumber(ARGV[5])
 local done_sids = {}
 local out = {}
-local controls, waiting = KEYS[#KEYS - 2], KEYS[#KEYS - 1]
+local controls, waiting = KEYS[#KEYS - 3], KEYS[#KEYS - 2]
 local gated = redis.call('HGET', controls, 'gated') == '1'
-for i = 5, #KEYS - 3 do
+for i = 5, #KEYS - 4 do
   local a = 6 + (i - 5) * 2
   local sid, id = ARGV[a], ARGV[a + 1]
   -- -1: moved to the waiting set of a gated queue; 0: must not run.

@@ -69,15 +69,19 @@ local function note(jobKey, id, status, now, extra)
   redis.call('HSET', jobKey, 'ev', ev + 1, 'events', event_log(id, log, ev + 1, status, now, extra))
 end
 
--- final(jobKey, id, now, webhook): a job became final; if it has a webhook, schedule its
--- delivery in `<prefix>:{<queue>}:webhooks`. A script that calls final() takes that key as
--- its last key (KEYS[#KEYS]): every key a script touches is passed in KEYS, or Redis Cluster,
--- while the slot migrates, could stop the script halfway (a job final, its webhook never
--- scheduled). webhook: the job's `webhook` field when the caller read it already (false:
--- none), or nil.
-local function final(jobKey, id, now, webhook)
+-- final(jobKey, id, now, webhook, parent): a job became final; if it has a webhook, schedule its
+-- delivery in `<prefix>:{<queue>}:webhooks`; if it is a child of a flow (field `parent`),
+-- record it in its queue's outbox `<prefix>:{<queue>}:notify` (lib/flow.lua, docs/workflows.md).
+-- A script that calls final() takes those two keys as its last two keys (KEYS[#KEYS - 1],
+-- KEYS[#KEYS]): every key a script touches is passed in KEYS, or Redis Cluster, while the
+-- slot migrates, could stop the script halfway (a job final, its webhook never scheduled).
+-- webhook, parent: whether the job has that field when the caller read it already (false:
+-- none), or nil (then read here).
+local function final(jobKey, id, now, webhook, parent)
   if webhook == nil then webhook = redis.call('HEXISTS', jobKey, 'webhook') == 1 end
-  if webhook then redis.call('ZADD', KEYS[#KEYS], tonumber(now), id) end
+  if webhook then redis.call('ZADD', KEYS[#KEYS - 1], tonumber(now), id) end
+  if parent == nil then parent = redis.call('HEXISTS', jobKey, 'parent') == 1 end
+  if parent then redis.call('ZADD', KEYS[#KEYS], tonumber(now), id) end
 end
 
 -- remove_entries(group, sids): acknowledge the stream entries of this call and delete them.
