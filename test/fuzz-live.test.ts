@@ -212,8 +212,10 @@ describe('auth matrix against a real API process', () => {
       for (const name of Object.keys(T) as (keyof typeof T)[]) {
         const res = await answer(auth(T[name]));
         if (allowed(scope, name)) {
+          // Past auth and served: a 4xx of the request itself (a body this generic request
+          // lacks, a job not cancellable any more) is fine; 401, 403 and any 5xx are not.
           assert.ok(
-            res.status < 400 || [404, 409].includes(res.status),
+            ![401, 403].includes(res.status) && res.status < 500,
             `${key} with ${name}: ${res.status} ${res.body.slice(0, 300)}`,
           );
         } else {

@@ -43,18 +43,18 @@ const FlowAccepted = Type.Object({
   statusUrl: Type.String(),
 });
 
-const FlowNode = Type.Recursive((Self) =>
-  Type.Object({
-    id: Type.String(),
-    type: Type.String(),
-    status: Type.String(),
-    value: Type.Optional(Type.Unknown()),
-    error: Type.Optional(Type.String()),
-    waitingFor: Type.Optional(Type.Integer()),
-    onFail: Type.Optional(Type.String()),
-    children: Type.Array(Self),
-  }),
-);
+// The tree, each node of this shape. Its children are described, not referenced: a recursive
+// schema's $ref does not resolve in the OpenAPI document that standard tools read.
+const FlowNode = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  status: Type.String(),
+  value: Type.Optional(Type.Unknown()),
+  error: Type.Optional(Type.String()),
+  waitingFor: Type.Optional(Type.Integer()),
+  onFail: Type.Optional(Type.String()),
+  children: Type.Array(Type.Unknown({ description: 'Child nodes, each of this same shape' })),
+});
 
 const FlowCancelledBody = Type.Object({ flow: Type.String(), cancelled: Type.Integer() });
 
@@ -127,7 +127,14 @@ export function flowRoutes(app: FastifyInstance, ctx: ApiContext): void {
         description:
           'text/event-stream: a `tree` event with the whole tree (as GET /api/flows/<id>) at once and whenever a node changes; closed once the root is final.',
         params: IdParams,
-        response: { '4xx': ErrorBody, 503: ErrorBody },
+        response: {
+          200: {
+            description: "The flow's events, closed once the root is final",
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          '4xx': ErrorBody,
+          503: ErrorBody,
+        },
       },
     },
     async (request, reply) => {
