@@ -18,7 +18,8 @@ async function disconnectOn(redis: Redis, nodeId: string): Promise<number> {
   const list = (await redis.call('CLIENT', 'LIST', 'TYPE', 'normal')) as string;
   const ids: string[] = [];
   for (const line of list.split('\n')) {
-    const name = /(?:^| )name=(\S*)/.exec(line)?.[1];
+    // ioredis names a cluster client's slot-refresh connection `ioredis-cluster(refresher):<name>`.
+    const name = /(?:^| )name=(\S*)/.exec(line)?.[1]?.replace(/^ioredis-cluster\([a-z]+\):/, '');
     const id = /(?:^| )id=(\d+)/.exec(line)?.[1];
     if (id && name?.startsWith('wm-') && name.endsWith(`-${nodeId}`)) ids.push(id);
   }
