@@ -132,4 +132,22 @@ describe('queue consumer', () => {
     assert.ok(Math.abs(Number(record.startedAt) - Date.now()) < 5000, 'started at the time it ran');
     await consumer.finish(jobs[0]!, { kind: 'done', json: '"ok"' });
   });
+
+  it('a poison job failed by the claim still gets its webhook scheduled (the final keys come last)', async () => {
+    const { id } = await producer.enqueue({
+      queue: QUEUE,
+      data: { poison: true },
+      resultTtlSec: 600,
+      maxAttempts: 3,
+      webhook: 'http://127.0.0.1:9/hook',
+    });
+    // Taken over more often than the worker allows: the claim fails it as poison.
+    await conn.hset(keys.job(id), 'recoveries', 5);
+    const claimed = await consumer.claimNow(10);
+    for (const job of claimed.jobs) await consumer.finish(job, { kind: 'done', json: '1' });
+    assert.ok(!claimed.jobs.some((j) => j.id === id), 'the poison job is not run');
+    assert.equal(await conn.hget(keys.job(id), 'status'), 'failed');
+    assert.notEqual(await conn.zscore(keys.webhooks(QUEUE), id), null, 'its webhook is due');
+    assert.notEqual(await conn.zscore(keys.dead(QUEUE), id), null, 'it is a dead letter');
+  });
 });
