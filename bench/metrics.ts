@@ -68,6 +68,12 @@ export const METRICS: readonly Metric[] = [
     unit: 'jobs/s',
     higherIsBetter: true,
   },
+  {
+    id: 'fanout',
+    title: "A flow of 1,000 children: submit to the parent's result (API and 2 worker processes)",
+    unit: 'ms',
+    higherIsBetter: false,
+  },
 ];
 
 export interface Target {

@@ -5,7 +5,7 @@
  *   npm run bench                    the full run (about 6 minutes), writes docs/benchmarks.md
  *   npm run bench -- --quick         tiny counts, one repeat: a smoke run, prints only
  *   npm run bench -- --only e2e,http  some cases (enqueue bulk drain1 drain2 e2e latency http memory
- *                                    prio rated; prio and rated: workmesh only, not in a full run)
+ *                                    prio rated fanout; those three: workmesh only, not in a full run)
  *   npm run bench -- --repeats 1
  *   npm run bench -- --report        re-render docs/benchmarks.md from docs/benchmarks.json
  *                                    (the last full run's figures) and bench/notes.md
@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { httpRun } from './cases/http.js';
 import { memoryRun } from './cases/memory.js';
 import { drainPriorities, drainRated } from './cases/controls.js';
+import { fanOutRun } from './cases/fanout.js';
 import { drainRate, endToEnd, enqueueRate, latencyAt } from './cases/queue.js';
 import { describeMachine } from './machine.js';
 import { record, type Results, type System } from './metrics.js';
@@ -36,10 +37,14 @@ const CASES = [
   'memory',
   'prio',
   'rated',
+  'fanout',
 ] as const;
 type Case = (typeof CASES)[number];
-/** workmesh-only cases (queue controls), run with --only: a full run keeps its figures. */
-const CONTROL_CASES: readonly Case[] = ['prio', 'rated'];
+/**
+ * workmesh-only cases (queue controls, a flow's fan-out), run with --only: a full run keeps
+ * its figures.
+ */
+const CONTROL_CASES: readonly Case[] = ['prio', 'rated', 'fanout'];
 
 const { values: flags } = parseArgs({
   options: {
@@ -178,6 +183,16 @@ async function queueCases(repeat: number): Promise<void> {
     record(results, 'rated', 'workmesh', await drainRated(redis, jobs, 1000));
     log(
       `repeat ${repeat + 1}/${repeats} rated workmesh (limit 1000/s): ${results.get('rated')!.get('workmesh')!.at(-1)!.toFixed(1)}`,
+    );
+  }
+  if (only.includes('fanout')) {
+    // Three fan-outs per repeat on fresh API and worker processes; the median is recorded.
+    const children = quick ? 100 : 1000;
+    const { totalMs } = await fanOutRun(redis.url, children, 3);
+    const median = [...totalMs].sort((a, b) => a - b)[1]!;
+    record(results, 'fanout', 'workmesh', median);
+    log(
+      `repeat ${repeat + 1}/${repeats} fanout workmesh (${children} children): ${median.toFixed(0)} ms to the parent's result`,
     );
   }
   if (only.includes('http')) {
