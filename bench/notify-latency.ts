@@ -5,34 +5,16 @@
  *
  *   npm run bench:notify            (N=300 jobs per mode, 50 jobs/s)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { WorkmeshClient } from '../src/client/index.js';
 import { startRedisServer } from '../src/redis/index.js';
+import { cliRole } from './cli-role.js';
 
 const N = Number(process.env.BENCH_JOBS ?? 300);
 const RATE = 50;
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-
-function role(
-  name: string,
-  env: Record<string, string>,
-): { child: ChildProcess; ready: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), name], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const ready = new Promise<string>((resolve) =>
-    child.on('message', (m: { kind: string; url?: string; nodeId: string }) => {
-      if (m.kind === 'ready') resolve(m.url ?? m.nodeId);
-    }),
-  );
-  return { child, ready };
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -45,8 +27,8 @@ const env = {
   WORKMESH_LOG_LEVEL: 'error',
   WORKMESH_CLUSTER_SECRET: 'b',
 };
-const api = role('api', env);
-const worker = role('worker', env);
+const api = cliRole('api', env);
+const worker = cliRole('worker', env);
 const client = new WorkmeshClient({ baseUrl: await api.ready });
 await worker.ready;
 

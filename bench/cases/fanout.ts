@@ -5,28 +5,12 @@
  * child's completion goes through its queue's outbox and flow-count.lua in the parent's queue.
  * `npm run bench -- --only fanout` (workmesh only: the peers have no flows of this shape).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorkmeshClient } from '../../src/client/index.js';
+import { cliRole } from '../cli-role.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-function role(
-  name: string,
-  env: Record<string, string>,
-): { child: ChildProcess; ready: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), name], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const ready = new Promise<string>((resolve) =>
-    child.on('message', (m: { kind: string; url?: string; nodeId: string }) => {
-      if (m.kind === 'ready') resolve(m.url ?? m.nodeId);
-    }),
-  );
-  return { child, ready };
-}
 
 export interface FanOutTimes {
   /** POST /api/flows answered, ms, per round. */
@@ -49,8 +33,8 @@ export async function fanOutRun(
     WORKMESH_JOBS: join(ROOT, 'bench/fixtures/flow-jobs.ts'),
     WORKMESH_CONCURRENCY: '100',
   };
-  const api = role('api', env);
-  const workers = [role('worker', env), role('worker', env)];
+  const api = cliRole('api', env);
+  const workers = [cliRole('worker', env), cliRole('worker', env)];
   const submitMs: number[] = [];
   const totalMs: number[] = [];
   try {
