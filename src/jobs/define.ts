@@ -46,9 +46,9 @@ export interface ChildOutcome {
  * A job type: a name, a JSON Schema for its input (TypeBox gives you the static type), a
  * handler, and defaults. Put definitions in your own module and load it with `--jobs`.
  */
-export interface JobDefinition<S extends TSchema = TSchema, R = unknown> {
+export interface JobDefinition<S extends TSchema = TSchema, R = unknown, N extends string = string> {
   /** Lower case letters, digits, `_` and `-`; starts with a letter; at most 48 characters. */
-  readonly name: string;
+  readonly name: N;
   readonly description: string;
   /** JSON Schema of the job's `data`; the API rejects data that does not match it. */
   readonly input: S;
@@ -136,10 +136,13 @@ export interface SetupContext {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyJobDefinition = JobDefinition<any, unknown>;
 
-/** Identity function that gives a definition its types. */
-export function defineJob<S extends TSchema, R>(
-  definition: JobDefinition<S, R>,
-): JobDefinition<S, R> {
+/**
+ * Identity function that gives a definition its types, its name included (as a literal, so
+ * that a typed client or producer knows each type's data and value by name: type-map.ts).
+ */
+export function defineJob<S extends TSchema, R, const N extends string = string>(
+  definition: JobDefinition<S, R, N>,
+): JobDefinition<S, R, N> {
   return definition;
 }
 

@@ -15,6 +15,12 @@ export {
   type JobSchedule,
   type Static,
   type TSchema,
+  type JobShape,
+  type JobTypeMap,
+  type JobTypesOf,
+  type TypeName,
+  type DataOf,
+  type ValueOf,
 } from './authoring.js';
 export { JobRegistry, createRegistry, builtinJobs } from './registry.js';
 export { permuteString } from './permute.js';
