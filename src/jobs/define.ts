@@ -46,7 +46,11 @@ export interface ChildOutcome {
  * A job type: a name, a JSON Schema for its input (TypeBox gives you the static type), a
  * handler, and defaults. Put definitions in your own module and load it with `--jobs`.
  */
-export interface JobDefinition<S extends TSchema = TSchema, R = unknown, N extends string = string> {
+export interface JobDefinition<
+  S extends TSchema = TSchema,
+  R = unknown,
+  N extends string = string,
+> {
   /** Lower case letters, digits, `_` and `-`; starts with a letter; at most 48 characters. */
   readonly name: N;
   readonly description: string;
