@@ -9,7 +9,25 @@ export {
   type RetryAfterScope,
   type JobContext,
   type JobDefinition,
+  type JobDefinitions,
+  type JobTypeMap,
+  type JobTypesOf,
+  type TypeName,
+  type DataOf,
+  type ValueOf,
 } from './jobs/index.js';
+export {
+  Queue,
+  type QueueOptions,
+  type AddOptions,
+  type Added,
+  type BulkJob,
+  type BulkResult,
+  type JobStateOf,
+  type WaitOptions,
+  type EventsOptions,
+} from './producer/index.js';
+export type { FollowedEvent, JobGone, CancelAnswer } from './queue/index.js';
 export { definePort, type PortSpec } from './ports/index.js';
 export { startApi, type ApiHandle } from './api/index.js';
 export { startWorker, type WorkerHandle } from './worker/index.js';
