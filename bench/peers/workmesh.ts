@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { createLogger, loadConfig, startWorker } from '../../src/index.js';
+import { createLogger, loadConfig } from '../../src/index.js';
+import { startRunners } from '../../src/worker/index.js';
 import { JobRegistry, createRegistry } from '../../src/jobs/index.js';
 import { Producer } from '../../src/queue/index.js';
 import { Keys, connectRedis } from '../../src/redis/index.js';
@@ -58,7 +59,7 @@ export const workmesh: Peer = {
         return def.handler(data, ctx);
       },
     });
-    const handle = await startWorker({
+    const handle = await startRunners({
       config: cfg,
       registry: wrapped,
       nodeId: `bench-worker-${process.pid}`,
