@@ -180,7 +180,11 @@ describe('producer API (Queue)', () => {
     assert.equal((await queue.cancel(running.id)).wasRunning, true);
     assert.equal((await queue.waitFor(running.id)).status, 'cancelled');
     // The worker's own count: the handler was aborted there, not only marked in Redis.
-    await until('the handler aborted', () => worker.counts().inFlight, (n) => n === 0);
+    await until(
+      'the handler aborted',
+      () => worker.counts().inFlight,
+      (n) => n === 0,
+    );
   });
 
   it('answers unknown and malformed ids as the API does; waitFor has a deadline', async () => {
@@ -189,9 +193,7 @@ describe('producer API (Queue)', () => {
     assert.equal(res.json<{ error: { code: string } }>().error.code, 'WM_ERR_JOB_NOT_FOUND');
     assert.equal(await queue.get(unknown), undefined);
     await rejects(() => queue.waitFor(unknown), 'WM_ERR_JOB_NOT_FOUND');
-    await rejects(async () => {
-      for await (const _ of queue.events(unknown)) break;
-    }, 'WM_ERR_JOB_NOT_FOUND');
+    await rejects(() => queue.events(unknown).next(), 'WM_ERR_JOB_NOT_FOUND');
     await rejects(() => queue.get('../etc'), 'WM_ERR_API_BAD_ID');
     await rejects(() => queue.cancel('nope'), 'WM_ERR_API_BAD_ID');
     const later = await queue.add('greet', { name: 'w' }, { delayMs: 60_000 });
