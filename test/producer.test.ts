@@ -16,7 +16,7 @@ import { Keys } from '../src/redis/index.js';
 import { ROOT } from './helpers/processes.js';
 import { until } from './helpers/wait.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
 
 const JOBS_MODULE = join(ROOT, 'examples/library/jobs.ts');
 
@@ -202,4 +202,27 @@ describe('producer API (Queue)', () => {
     aborted.abort(new Error('gave up'));
     await assert.rejects(() => queue.waitFor(later.id, { signal: aborted.signal }), /gave up/);
   });
+
+  it(
+    'takes ioredis options instead of a URL',
+    { skip: ON_CLUSTER && 'a single server' },
+    async () => {
+      const { hostname, port } = new URL(redis.url);
+      const own = new Queue<Jobs>({
+        redis: { host: hostname, port: Number(port) },
+        jobs: all,
+        config: loadConfig({ WORKMESH_LOG_LEVEL: 'silent' }),
+      });
+      try {
+        const { id } = await own.add('greet', { name: 'opts' });
+        assert.equal((await own.waitFor(id)).value, 'hello, opts');
+        // Follows from an event number on, as Last-Event-ID does.
+        const rest: string[] = [];
+        for await (const event of own.events(id, { after: 1 })) rest.push(event.status);
+        assert.deepEqual(rest, ['pending', 'done']);
+      } finally {
+        await own.close();
+      }
+    },
+  );
 });

@@ -19,7 +19,10 @@ function config(redisUrl: string, concurrency = 100) {
   });
 }
 
-/** workmesh through its own classes: the Producer the API uses, the worker `workmesh worker` runs. */
+/**
+ * workmesh through its own classes: the Producer the API uses (or, via 'library', the producer
+ * API's Queue), the runners `workmesh worker` runs (without its cluster node).
+ */
 export const workmesh: Peer = {
   name: 'workmesh',
 
