@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import {
   isWorkmeshError,
   loadConfig,
+  startApi,
   startWorker,
   workmeshApi,
   workmeshConsole,
@@ -109,6 +110,21 @@ describe('embedded: the API and the console as Fastify plugins, a worker in this
       status: string;
     };
     assert.equal(body.status, 'done');
+  });
+
+  it('startApi() runs `workmesh api` in this process: its own port, a cluster node', async () => {
+    const api = await startApi({ config: { ...config, apiPort: 0 } });
+    try {
+      const res = await fetch(`${api.url}/api/work?data=xyz`, { method: 'POST' });
+      const { callback } = (await res.json()) as { callback: string };
+      const body = (await (await fetch(`${api.url}/api/status/${callback}?wait=20`)).json()) as {
+        status: string;
+      };
+      assert.equal(body.status, 'done');
+      assert.ok(api.node.registered());
+    } finally {
+      await api.stop();
+    }
   });
 
   it('refuses to be mounted under a prefix (the paths are the documented ones)', async () => {
