@@ -29,10 +29,29 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
     frameworkErrors,
     clientErrorHandler,
   }) as unknown as FastifyInstance;
+  await installApi(app, ctx);
+  return app;
+}
+
+/**
+ * The API's routes, checks and error answers on an app: its own (buildApi), or a context of
+ * someone's Fastify app (plugin: true; their 404 handler and server options stay theirs, the
+ * body limit is set per route).
+ */
+export async function installApi(
+  app: FastifyInstance,
+  ctx: ApiContext,
+  options: { readonly plugin?: boolean } = {},
+): Promise<void> {
+  if (options.plugin) {
+    app.addHook('onRoute', (route) => {
+      route.bodyLimit ??= ctx.config.maxBodyBytes;
+    });
+  }
   app.setValidatorCompiler(validatorCompiler());
   // Work is JSON or a query string; anything else gets 415 instead of a guess.
   app.removeContentTypeParser('text/plain');
-  installErrorHandlers(app);
+  installErrorHandlers(app, { notFound: !options.plugin });
   await installSecurity(app, ctx);
   await installOpenApi(app);
   workRoutes(app, ctx);
@@ -45,5 +64,4 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   metaRoutes(app, ctx);
   metricsRoutes(app, ctx);
   scheduleRoutes(app, ctx);
-  return app;
 }

@@ -88,6 +88,12 @@ export const catalogue = {
     retryable: false,
     description: 'No job has this callback id: it never existed or its result TTL has passed.',
   },
+  WM_ERR_JOB_WAIT_TIMEOUT: {
+    status: 504,
+    retryable: true,
+    description:
+      "The producer API's `waitFor()` reached its timeout before the job was final; `details.state` holds its last state. The job goes on.",
+  },
   WM_ERR_JOB_UNKNOWN_TYPE: {
     status: 400,
     retryable: false,

@@ -65,3 +65,6 @@ export {
   type StoredLimits,
 } from './controls.js';
 export { readQueueState, type QueueState, type HeldBack } from './queue-state.js';
+export { checkedId } from './job-id.js';
+export { cancelById, type CancelAnswer } from './cancel.js';
+export { followJob, type FollowedEvent, type FollowOptions, type JobGone } from './follow.js';

@@ -8,7 +8,8 @@ import { StreamConsumer, type FinishResult } from '../queue/index.js';
 import { Keys, connectRedis, queueOfJobId, typeOfQueue } from '../redis/index.js';
 import { QueueProcessor, type ProcessorCounts } from './queue-processor.js';
 
-export interface WorkerHandle {
+/** The runners of one worker process: claim, run, finish (startWorker adds the cluster). */
+export interface Runners {
   readonly nodeId: string;
   /** The queues it reads: its job types, each partition of a partitioned type apart. */
   readonly types: readonly string[];
@@ -32,7 +33,7 @@ export interface WorkerHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
-export interface WorkerOptions {
+export interface RunnersOptions {
   readonly config: Config;
   readonly registry: JobRegistry;
   readonly nodeId: string;
@@ -66,7 +67,7 @@ function timed(def: AnyJobDefinition, metrics: Metrics | undefined): AnyJobDefin
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Starts one runner per job type this worker takes, each with its own blocking connection. */
-export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+export async function startRunners(options: RunnersOptions): Promise<Runners> {
   const { config, registry, nodeId, log } = options;
   const types = config.types.length > 0 ? [...config.types] : registry.list().map((d) => d.name);
   for (const type of types) {
