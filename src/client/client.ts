@@ -110,7 +110,7 @@ export class WorkmeshClient<T = JobTypeMap> {
   /**
    * The job's state; throws WM_ERR_JOB_NOT_FOUND once it is gone. With waitSec, the API holds
    * the request until the job is final or that many seconds pass (long-poll); the call's
-   * deadline is then at least waitSec plus 10 s.
+   * default deadline is then at least waitSec plus 10 s.
    */
   status<K extends NameOf<T>>(
     id: JobId<K>,
@@ -120,7 +120,8 @@ export class WorkmeshClient<T = JobTypeMap> {
   status(id: string, options: number | StatusOptions = {}): Promise<JobState> {
     const { waitSec = 0, ...call } = typeof options === 'number' ? { waitSec: options } : options;
     const wait = waitSec > 0 ? `?wait=${waitSec}` : '';
-    const timeoutMs = Math.max(call.timeoutMs ?? this.settings.timeoutMs, waitSec * 1000 + 10_000);
+    // A long-poll is held up to waitSec: the default deadline leaves it that long and more.
+    const timeoutMs = call.timeoutMs ?? Math.max(this.settings.timeoutMs, waitSec * 1000 + 10_000);
     return this.request('GET', `/api/status/${encodeURIComponent(id)}${wait}`, undefined, {
       ...call,
       timeoutMs,

@@ -45,7 +45,7 @@ export class CallScope {
     part?: AbortSignal,
   ) {
     this.timeout =
-      timeout ?? (timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
+      timeout ?? (timeoutMs === undefined ? undefined : AbortSignal.timeout(Math.ceil(timeoutMs)));
     const signals = [caller, this.timeout, part].filter((s) => s !== undefined);
     this.signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
   }
@@ -135,6 +135,7 @@ export interface Sent {
 /**
  * Sends a request and answers the response of the first try that is not a 429 or 503 (or
  * the last one's, when retries run out); network failures, the deadline and aborts throw.
+ * A failed connection is not tried again: a write may have landed, and only a 503 tells.
  */
 export async function send(
   settings: HttpSettings,
@@ -164,6 +165,10 @@ export async function send(
       );
     }
     if (!RETRIED.has(response.status) || n >= retries) return response;
+    // A 503 of a write that may have landed names the key that makes resending it safe: the
+    // API then answers the job it made, never a second one.
+    const key = response.headers.get('idempotency-key');
+    if (key !== null && request.method !== 'GET') headers['idempotency-key'] = key;
     const delay = retryDelayMs(settings, n, response);
     await response.body?.cancel();
     try {

@@ -4,6 +4,7 @@ import { WorkmeshError } from '../../errors/index.js';
 import { isFinalStatus, type JobEvent } from '../../job-schema/index.js';
 import { getJob } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
+import { openEventStream } from '../event-stream-reply.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../../http/index.js';
 import { ErrorBody, IdParams } from '../schemas.js';
@@ -65,14 +66,7 @@ export function eventsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           `no job ${id}: unknown, or its result has expired`,
         );
       }
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      const raw = openEventStream(reply);
       let ended = false;
       let running = false;
       let again = false;
