@@ -322,7 +322,8 @@ export class WorkmeshClient<T = JobTypeMap> {
     });
     try {
       try {
-        for await (const event of followEvents(this.settings, scope, id, {})) {
+        // Few reconnects: past them, long-polls do as well as a stream that keeps dropping.
+        for await (const event of followEvents(this.settings, scope, id, { reconnects: 3 })) {
           last = { status: event.status };
           if (!isFinalStatus(event.status)) continue;
           // The stream replays the job's whole log: a final event may be of an earlier life of
