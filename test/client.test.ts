@@ -92,6 +92,29 @@ describe('typed calls against the API', () => {
   });
 });
 
+describe('wait()', () => {
+  it('falls back to long-polls when the event stream cannot be read (a proxy in the way)', async () => {
+    const asked: string[] = [];
+    const noStreams = new WorkmeshClient<typeof jobs>({
+      baseUrl: apiUrl,
+      retryDelayMs: 10,
+      // The client's own fetch option: every stream refused, as a proxy that breaks them.
+      fetch: (input, init) => {
+        const url =
+          typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+        asked.push(new URL(url).pathname);
+        if (url.includes('/api/events/')) return Promise.reject(new TypeError('fetch failed'));
+        return fetch(input, init);
+      },
+    });
+    const job = await noStreams.submit('add', { a: 20, b: 22 });
+    const state = await noStreams.wait(job.callback, { timeoutMs: 30_000 });
+    assert.deepEqual(state.value, { sum: 42 });
+    assert.ok(asked.some((path) => path.startsWith('/api/events/')));
+    assert.ok(asked.some((path) => path.startsWith('/api/status/')));
+  });
+});
+
 describe('deadlines and aborts', () => {
   it('a call past its timeoutMs throws WM_ERR_CLIENT_TIMEOUT (a long-poll cut short)', async () => {
     const id = await idleJob();

@@ -337,18 +337,19 @@ export class WorkmeshClient<T = JobTypeMap> {
         if (scope.ended || !(err instanceof WorkmeshError) || err.code !== 'WM_ERR_CLIENT_HTTP')
           throw err;
       }
-      for (let n = 0; ; n++) {
+      for (let failures = 0; ;) {
         const left = deadline - performance.now();
         try {
           const waitSec = Math.max(1, Math.min(30, Math.floor(left / 1000)));
           const state = await this.status(id, { ...call(), waitSec });
           last = state;
           if (isFinalStatus(state.status)) return state;
-          n = 0;
+          failures = 0;
         } catch (err) {
           // Redis away (503 past the retries), the API restarting: try again until the deadline.
           if (scope.ended || !(err instanceof WorkmeshError) || !err.retryable) throw err;
-          await pause(Math.min(this.settings.retryDelayMs * 2 ** n, 5_000), scope.signal);
+          const delayMs = Math.min(this.settings.retryDelayMs * 2 ** failures++, 5_000);
+          await pause(delayMs, scope.signal);
         }
       }
     } catch (err) {
