@@ -11,6 +11,8 @@ export default tseslint.config(
       '.workmesh/**',
       'eslint.config.mjs',
       'test/fixtures/ports/*.mjs',
+      // Built by hand from page.ts (examples/browser/README.md).
+      'examples/browser/page.js',
     ],
   },
   js.configs.recommended,

@@ -265,6 +265,17 @@ export const catalogue = {
     retryable: true,
     description: 'The client could not reach the API or got an answer it does not understand.',
   },
+  WM_ERR_CLIENT_TIMEOUT: {
+    status: 504,
+    retryable: true,
+    description:
+      "The client's call (its retries included) or wait() did not finish within its `timeoutMs`.",
+  },
+  WM_ERR_CLIENT_ABORTED: {
+    status: 499,
+    retryable: false,
+    description: "The client's call was aborted by the caller's AbortSignal.",
+  },
   WM_ERR_CLUSTER_NO_NODE: {
     status: 404,
     retryable: true,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
 import { followJob, getJob } from '../../queue/index.js';
 import type { ApiContext } from '../context.js';
+import { openEventStream } from '../event-stream-reply.js';
 import { checkedId } from '../job-id.js';
 import { withRedis } from '../../http/index.js';
 import { ErrorBody, IdParams } from '../schemas.js';
@@ -61,14 +62,7 @@ export function eventsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           `no job ${id}: unknown, or its result has expired`,
         );
       }
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      const raw = openEventStream(reply);
       const closed = new AbortController();
       request.raw.once('close', () => closed.abort());
       const keepalive = setInterval(() => raw.write(': keep-alive\n\n'), KEEPALIVE_MS);
