@@ -5,6 +5,7 @@ import { WebhookAllowList, WebhookDispatcher, webhookSigningKey } from '../webho
 import type { Config } from '../config/index.js';
 import { writeDefinitionLimits, type JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
+import { HistoryRecorder } from '../history/index.js';
 import { Metrics, redisSources } from '../metrics/index.js';
 import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { CountingProducer } from './counting-producer.js';
@@ -45,7 +46,9 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   const unwatchErrors = onRedisError(() => metrics.redisErrors.inc());
   metrics.addSources(redisSources(redis, keys, () => registry.queues()));
   metrics.addSources({ scheduleLag: () => scheduleLags(redis, keys) });
-  const producer = new CountingProducer(redis, keys, nodeId, metrics);
+  const history = new HistoryRecorder(redis, keys, log, config.historyFlushMs);
+  history.start();
+  const producer = new CountingProducer(redis, keys, nodeId, metrics, history);
   // In the background: an API starts (and answers 503) while Redis is away.
   writeDefinitionLimits(
     redis,
@@ -101,6 +104,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   } catch (err) {
     dispatcher.stop();
     await watcher.stop();
+    void history.stop();
     redis.disconnect();
     unwatchErrors();
     throw err;
@@ -131,6 +135,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
       await watcher.stop();
       await member.stop();
       await producer.drain();
+      await history.stop();
       await redis.quit().catch(() => redis.disconnect());
       unwatchErrors();
     },

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { readMembers } from '../cluster/index.js';
-import { queueFigures, readQueueState } from '../queue/index.js';
+import { oldestWaitingSince, queueFigures, readQueueState } from '../queue/index.js';
 import { typeOfQueue, type Keys } from '../redis/index.js';
 import type { ScrapeSources } from './metrics.js';
 
@@ -43,6 +43,19 @@ export function redisSources(
         byType.set(type, [...(byType.get(type) ?? []), queue]);
       }
       return Promise.all([...byType].map(([type, qs]) => readQueueState(redis, keys, type, qs)));
+    },
+    async oldestWaiting() {
+      const now = Date.now();
+      const oldest = new Map<string, number>();
+      await Promise.all(
+        queues().map(async (queue) => {
+          const type = typeOfQueue(queue);
+          const since = await oldestWaitingSince(redis, keys, queue);
+          const age = since === undefined ? 0 : Math.max(0, (now - since) / 1000);
+          oldest.set(type, Math.max(oldest.get(type) ?? 0, age));
+        }),
+      );
+      return [...oldest].map(([type, seconds]) => ({ type, seconds }));
     },
     async nodes() {
       const byRole = new Map<string, number>();

@@ -32,6 +32,7 @@ export {
   type QueueFigures,
 } from './read.js';
 export { jobFromHash, JOB_FIELDS } from './job-record.js';
+export { oldestWaitingSince } from './oldest-waiting.js';
 export { TurnBatcher } from './turn-batcher.js';
 export {
   cancelJob,

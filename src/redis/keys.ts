@@ -211,6 +211,15 @@ export class Keys {
   }
 
   /**
+   * Hash: per-minute figures of a job type for one UTC day (day = days since the epoch),
+   * written by every process in one pipelined HINCRBY batch per flush (src/history/).
+   * Tagged by type: a type's days share a slot, so one flush of a type is one slot's pipeline.
+   */
+  history(type: string, day: number): string {
+    return `${this.prefix}:{${type}}:history:${day}`;
+  }
+
+  /**
    * String: requests of one client in the current rate-limit window (rate-limit.lua). bucket
    * is `t:<token id>` or `a:<client address>`. No hash tag: each call touches this key alone,
    * so on a Redis Cluster the clients' counters spread over the masters.
@@ -422,6 +431,13 @@ export const KEY_DOCS = [
     holds:
       "Every schedule: field = schedule id, value = the queue holding it. Each process's scheduler loop reads it for the queues to look at; the API finds a schedule by id with it.",
     example: (k: Keys) => k.scheduleIndex(),
+  },
+  {
+    pattern: '<prefix>:{<type>}:history:<day>',
+    type: 'hash',
+    holds:
+      'Metrics history of a job type for one UTC day (`day` = days since the epoch): field `<minute of the day>:<figure>` = a count, added to with HINCRBY by every API and worker process once per flush. Figures: `a` accepted, `d` done, `f` failed for good, `w<b>` and `r<b>` the jobs whose wait (entry in the stream → start) and run time fell in log-scale bucket `b` (0: < 1 ms; b ≥ 1: [2^((b-1)/4), 2^(b/4)) ms). Expires 14 days after its day ends (EXPIREAT).',
+    example: (k: Keys) => k.history('permute', 20424),
   },
   {
     pattern: '<prefix>:ratelimit:<bucket>',

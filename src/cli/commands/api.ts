@@ -39,6 +39,7 @@ export const apiCommand: Command = {
     'webhookAllow',
     'webhookSecret',
     'webhookRetryMs',
+    'historyFlushMs',
     'logLevel',
   ],
   async run({ config }) {
