@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/index.js';
 import { quantile, type Histogram } from './buckets.js';
-import { MINUTE_MS, MINUTES_PER_DAY } from './recorder.js';
+import { BLOCK_MINUTES, MINUTE_MS } from './recorder.js';
 
 /** The steps a history may be read at, in minutes. */
 export const HISTORY_STEPS = {
@@ -39,12 +39,13 @@ interface Step {
   readonly run: Histogram;
 }
 
-const FIELD_RE = /^(\d{1,4}):(a|d|f|w|r)(\d{0,3})$/;
+const FIELD_RE = /^(\d)(a|d|f|w|r)(\d{0,3})$/;
 
 /**
  * The history of the given types (summed) from fromMs to toMs, in steps of stepMin minutes
  * aligned on the epoch (UTC): every step in the range, zero when nothing was recorded. One
- * HGETALL per type and day, each type's in one pipeline.
+ * HGETALL per type and block of BLOCK_MINUTES, each type's in one pipeline (14 days of one
+ * type: 4,032 small hashes).
  */
 export async function readHistory(
   redis: Redis,
@@ -64,20 +65,21 @@ export async function readHistory(
     wait: new Map(),
     run: new Map(),
   }));
-  const firstDay = Math.floor(first / MINUTES_PER_DAY);
-  const lastDay = Math.floor((end - 1) / MINUTES_PER_DAY);
+  const firstBlock = Math.floor(first / BLOCK_MINUTES);
+  const lastBlock = Math.floor((end - 1) / BLOCK_MINUTES);
   await Promise.all(
     types.map(async (type) => {
       const pipeline = redis.pipeline();
-      for (let day = firstDay; day <= lastDay; day++) pipeline.hgetall(keys.history(type, day));
+      for (let block = firstBlock; block <= lastBlock; block++)
+        pipeline.hgetall(keys.history(type, block));
       const replies = (await pipeline.exec()) ?? [];
       replies.forEach(([err, hash], i) => {
         if (err) throw err;
-        const day = firstDay + i;
+        const block = firstBlock + i;
         for (const [field, value] of Object.entries(hash as Record<string, string>)) {
           const m = FIELD_RE.exec(field);
           if (!m) continue;
-          const minute = day * MINUTES_PER_DAY + Number(m[1]);
+          const minute = block * BLOCK_MINUTES + Number(m[1]);
           if (minute < first || minute >= end) continue;
           const step = steps[Math.floor((minute - first) / stepMin)]!;
           const n = Number(value);

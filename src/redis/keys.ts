@@ -211,12 +211,12 @@ export class Keys {
   }
 
   /**
-   * Hash: per-minute figures of a job type for one UTC day (day = days since the epoch),
-   * written by every process in one pipelined HINCRBY batch per flush (src/history/).
-   * Tagged by type: a type's days share a slot, so one flush of a type is one slot's pipeline.
+   * Hash: per-minute figures of a job type for 5 minutes (block = minutes since the epoch / 5),
+   * added to by every process in one MULTI of HINCRBYs per type and flush (src/history/).
+   * Tagged by type: one flush of a type touches one slot.
    */
-  history(type: string, day: number): string {
-    return `${this.prefix}:{${type}}:history:${day}`;
+  history(type: string, block: number): string {
+    return `${this.prefix}:{${type}}:history:${block}`;
   }
 
   /**
@@ -433,11 +433,11 @@ export const KEY_DOCS = [
     example: (k: Keys) => k.scheduleIndex(),
   },
   {
-    pattern: '<prefix>:{<type>}:history:<day>',
+    pattern: '<prefix>:{<type>}:history:<block>',
     type: 'hash',
     holds:
-      'Metrics history of a job type for one UTC day (`day` = days since the epoch): field `<minute of the day>:<figure>` = a count, added to with HINCRBY by every API and worker process once per flush. Figures: `a` accepted, `d` done, `f` failed for good, `w<b>` and `r<b>` the jobs whose wait (entry in the stream → start) and run time fell in log-scale bucket `b` (0: < 1 ms; b ≥ 1: [2^((b-1)/4), 2^(b/4)) ms). Expires 14 days after its day ends (EXPIREAT).',
-    example: (k: Keys) => k.history('permute', 20424),
+      "Metrics history of a job type for 5 minutes (`block` = minutes since the epoch / 5, rounded down): field `<minute 0-4 of the block><figure>` = a count, added to with HINCRBY by every API and worker process once per flush (`WORKMESH_HISTORY_FLUSH_MS`). Figures: `a` accepted, `d` done, `f` failed for good, `w<b>` and `r<b>` the jobs whose wait (entry in the stream → start) and attempts whose run time fell in log-scale bucket `b` (0: < 1 ms; b ≥ 1: [2^((b-1)/4), 2^(b/4)) ms). E.g. `3w41` = 12: twelve jobs started in the block's 4th minute after waiting 1,024 to 1,218 ms. Expires 14 days after its 5 minutes end (EXPIREAT).",
+    example: (k: Keys) => k.history('permute', 5_880_000),
   },
   {
     pattern: '<prefix>:ratelimit:<bucket>',
