@@ -9,6 +9,8 @@ export interface ScrapeSources {
   readonly queueStates?: () => Promise<readonly QueueState[]>;
   /** Age of the oldest job waiting in each job type's queues (its partitions' oldest), seconds. */
   readonly oldestWaiting?: () => Promise<readonly { type: string; seconds: number }[]>;
+  /** Live workers offering each job type this process knows (0: none). */
+  readonly typeWorkers?: () => Promise<readonly { type: string; count: number }[]>;
   /** Live cluster members by role. */
   readonly nodes?: () => Promise<readonly { role: string; count: number }[]>;
   /** Each schedule's lag as of its latest fired job, seconds (tick to job accepted). */
@@ -167,6 +169,20 @@ export class Metrics {
         for (const s of sources) {
           for (const n of (await s.nodes?.().catch(() => [])) ?? []) {
             this.set({ role: n.role }, n.count);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'workmesh_type_workers',
+      help: 'Live workers that run each job type (0: none, its jobs wait), as registered in Redis. Read at scrape.',
+      labelNames: ['type'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of sources) {
+          for (const w of (await s.typeWorkers?.().catch(() => [])) ?? []) {
+            this.set({ type: w.type }, w.count);
           }
         }
       },

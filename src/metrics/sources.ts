@@ -57,6 +57,17 @@ export function redisSources(
       );
       return [...oldest].map(([type, seconds]) => ({ type, seconds }));
     },
+    async typeWorkers() {
+      const count = new Map<string, number>();
+      for (const queue of queues()) count.set(typeOfQueue(queue), 0);
+      for (const m of await readMembers(redis, keys)) {
+        if (m.role !== 'worker') continue;
+        for (const type of new Set(m.offers.types.map(typeOfQueue))) {
+          if (count.has(type)) count.set(type, count.get(type)! + 1);
+        }
+      }
+      return [...count].map(([type, n]) => ({ type, count: n }));
+    },
     async nodes() {
       const byRole = new Map<string, number>();
       for (const m of await readMembers(redis, keys))
