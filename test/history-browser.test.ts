@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { WorkmeshClient } from '../src/client/index.js';
 import { launchBrowser } from './helpers/browser.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
-import { ROOT, runCli, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
+import { runCli, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { tempDir } from './helpers/temp-dir.js';
 import { until } from './helpers/wait.js';
@@ -126,7 +126,6 @@ describe("the console's metrics history", () => {
     // The other charts follow the same cursor.
     await page.locator('[data-chart="run"] .hist-tip:not([hidden])').waitFor();
     assert.match((await page.textContent('[data-chart="run"] .hist-tip')) ?? '', /p50: \d/);
-    await page.screenshot({ path: join(ROOT, 'docs/img/console-history.png'), fullPage: true });
 
     // 24 hours at 5 minutes, 14 days at an hour: the same jobs.
     await page.click('[data-range="24h"]');
