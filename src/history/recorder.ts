@@ -38,7 +38,18 @@ export class HistoryRecorder {
   /** type -> minute (since the epoch) -> figures. */
   private pending = new Map<string, Map<number, Minute>>();
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * The current minute, moved on by a timer at each minute's start: recording a job reads no
+   * clock (Date.now() was a third of its cost on a loaded machine).
+   */
+  private nowMinute = Math.floor(Date.now() / MINUTE_MS);
+  private minuteTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Per type: its current minute's figures and the batch they are in (a flush swaps it). */
+  private readonly latest = new Map<
+    string,
+    { minute: number; batch: Map<string, Map<number, Minute>>; figures: Minute }
+  >();
 
   constructor(
     private readonly redis: Redis,
@@ -47,12 +58,16 @@ export class HistoryRecorder {
     private readonly flushMs: number,
   ) {}
 
+  /** The figures of the type's current minute (the last one asked for, kept at hand). */
   private minute(type: string): Minute {
+    const m = this.nowMinute;
+    const last = this.latest.get(type);
+    if (last !== undefined && last.minute === m && last.batch === this.pending) return last.figures;
     let byMinute = this.pending.get(type);
     if (!byMinute) this.pending.set(type, (byMinute = new Map<number, Minute>()));
-    const m = Math.floor(Date.now() / MINUTE_MS);
     let figures = byMinute.get(m);
     if (!figures) byMinute.set(m, (figures = emptyMinute()));
+    this.latest.set(type, { minute: m, batch: this.pending, figures });
     return figures;
   }
 
@@ -79,12 +94,22 @@ export class HistoryRecorder {
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), this.flushMs);
     this.timer.unref();
+    if (!this.minuteTimer) this.tickMinute();
   }
+
+  private readonly tickMinute = (): void => {
+    const now = Date.now();
+    this.nowMinute = Math.floor(now / MINUTE_MS);
+    this.minuteTimer = setTimeout(this.tickMinute, MINUTE_MS - (now % MINUTE_MS) + 1);
+    this.minuteTimer.unref();
+  };
 
   /** Stops the timer and writes what is pending (shutdown). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.minuteTimer);
     this.timer = undefined;
+    this.minuteTimer = undefined;
     await this.flush();
   }
 
