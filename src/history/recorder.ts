@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Keys } from '../redis/index.js';
+import { redisOutage, type Keys } from '../redis/index.js';
 import { addTo, bucketOf, type Histogram } from './buckets.js';
 
 export const MINUTE_MS = 60_000;
@@ -13,6 +14,7 @@ const MINUTES_PER_DAY = 1440;
 export const BLOCK_MINUTES = 5;
 /** Days of history kept after a day ends. */
 export const HISTORY_DAYS = 14;
+const STOP_FLUSH_MS = 2000;
 
 /** One type's figures for one minute, as this process saw them. */
 interface Minute {
@@ -104,13 +106,16 @@ export class HistoryRecorder {
     this.minuteTimer.unref();
   };
 
-  /** Stops the timer and writes what is pending (shutdown). */
+  /**
+   * Stops the timers and writes what is pending (shutdown), waiting STOP_FLUSH_MS at most: a
+   * Redis that is away must not hold up a shutdown for a few seconds of history.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     clearTimeout(this.minuteTimer);
     this.timer = undefined;
     this.minuteTimer = undefined;
-    await this.flush();
+    await Promise.race([this.flush(), sleep(STOP_FLUSH_MS, undefined, { ref: false })]);
   }
 
   /** Adds what was recorded since the last flush to Redis. */
@@ -128,10 +133,12 @@ export class HistoryRecorder {
         try {
           await this.writeType(type, byMinute);
         } catch (err) {
-          this.log.warn(
-            { type, err: (err as Error).message },
-            'metrics history not written; kept for the next flush',
-          );
+          // Through an outage, one line for the whole process (redisOutage), not one a flush.
+          if (!redisOutage.failed(this.log, 'history flush', err))
+            this.log.warn(
+              { type, err: (err as Error).message },
+              'metrics history not written; kept for the next flush',
+            );
           this.keep(type, byMinute);
         }
       }),
