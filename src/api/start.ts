@@ -8,8 +8,7 @@ import type { Logger } from '../log/index.js';
 import { HistoryRecorder } from '../history/index.js';
 import { Metrics, redisSources } from '../metrics/index.js';
 import { Keys, connectRedis, onRedisError } from '../redis/index.js';
-import { CountingProducer } from './counting-producer.js';
-import { JobWatcher, requeueGoneNode } from '../queue/index.js';
+import { CountingProducer, JobWatcher, requeueGoneNode } from '../queue/index.js';
 import { REDIS_TIMEOUT_MS, listenOn } from '../http/index.js';
 import { scheduleLags, startScheduling } from '../schedule/index.js';
 import { buildApi } from './server.js';
@@ -48,7 +47,10 @@ export async function startApi(options: StartApiOptions): Promise<ApiHandle> {
   metrics.addSources({ scheduleLag: () => scheduleLags(redis, keys) });
   const history = new HistoryRecorder(redis, keys, log, config.historyFlushMs);
   history.start();
-  const producer = new CountingProducer(redis, keys, nodeId, metrics, history);
+  const producer = new CountingProducer(redis, keys, nodeId, (type) => {
+    metrics.accepted.inc({ type });
+    history.accepted(type);
+  });
   // In the background: an API starts (and answers 503) while Redis is away.
   writeDefinitionLimits(
     redis,

@@ -109,7 +109,7 @@ export const options = [
     default: 5000,
     min: 100,
     max: 60000,
-    doc: 'How often an API or worker process adds the metrics history it gathered in memory (per type and minute: accepted, done, failed, wait and run times) to Redis, in one transaction per type. A process that crashes loses at most this interval of history; counters and jobs are not affected. See docs/operations.md, "Metrics history".',
+    doc: 'How often an API, console or worker process adds the metrics history it gathered in memory (per type and minute: accepted, done, failed, wait and run times) to Redis, in one transaction per type. A process that crashes loses at most this interval of history; counters and jobs are not affected. See docs/operations.md, "Metrics history".',
   },
   {
     key: 'resultTtlSec',

@@ -1,4 +1,5 @@
 export { Producer, type NewJob, type Enqueued } from './producer.js';
+export { CountingProducer } from './counting-producer.js';
 export {
   StreamConsumer,
   type ClaimedJob,

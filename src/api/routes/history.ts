@@ -36,7 +36,7 @@ const Ms = (what: string) =>
 
 export const HistoryPointSchema = Type.Object({
   at: Type.String({ format: 'date-time', description: 'Start of the step' }),
-  accepted: Type.Integer({ description: 'Jobs accepted by the API processes' }),
+  accepted: Type.Integer({ description: 'Jobs accepted by the API processes and the console' }),
   done: Type.Integer({ description: 'Jobs done' }),
   failed: Type.Integer({ description: 'Jobs failed for good' }),
   waitP50Ms: Ms('Median wait of the jobs started (entry in the queue → start)'),
