@@ -51,6 +51,7 @@ export default tseslint.config(
         location: 'readonly',
         fetch: 'readonly',
         EventSource: 'readonly',
+        URLSearchParams: 'readonly',
         confirm: 'readonly',
         setTimeout: 'readonly',
         clearTimeout: 'readonly',

@@ -10,15 +10,15 @@ import {
   type JobRegistry,
 } from '../jobs/index.js';
 import { createLogger, type Logger } from '../log/index.js';
+import { HistoryRecorder } from '../history/index.js';
 import { Metrics, redisSources } from '../metrics/index.js';
 import { loadPorts } from '../ports/index.js';
-import { JobWatcher, requeueGoneNode } from '../queue/index.js';
+import { CountingProducer, JobWatcher, requeueGoneNode } from '../queue/index.js';
 import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { scheduleLags, startScheduling } from '../schedule/index.js';
 import { WebhookAllowList, WebhookDispatcher, webhookSigningKey } from '../webhooks/index.js';
 import { newNodeId } from '../cluster/index.js';
 import type { ApiContext } from './context.js';
-import { CountingProducer } from './counting-producer.js';
 
 export interface ApiOptions {
   /** Settings (`loadConfig(...)`); default: every setting's default. */
@@ -66,7 +66,12 @@ export async function openApiRuntime(options: ApiOptions): Promise<ApiRuntime> {
   const unwatchErrors = onRedisError(() => metrics.redisErrors.inc());
   metrics.addSources(redisSources(redis, keys, () => registry.queues()));
   metrics.addSources({ scheduleLag: () => scheduleLags(redis, keys) });
-  const producer = new CountingProducer(redis, keys, nodeId, metrics);
+  const history = new HistoryRecorder(redis, keys, log, config.historyFlushMs);
+  history.start();
+  const producer = new CountingProducer(redis, keys, nodeId, (type) => {
+    metrics.accepted.inc({ type });
+    history.accepted(type);
+  });
   // In the background: an API starts (and answers 503) while Redis is away.
   writeDefinitionLimits(
     redis,
@@ -136,6 +141,7 @@ export async function openApiRuntime(options: ApiOptions): Promise<ApiRuntime> {
       await watcher.stop();
       await cluster.node?.stop();
       await producer.drain();
+      await history.stop();
       await redis.quit().catch(() => redis.disconnect());
       unwatchErrors();
     },

@@ -8,6 +8,7 @@ import { installSecurity } from './security.js';
 import { deadRoutes } from './routes/dead.js';
 import { eventsRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
+import { historyRoutes } from './routes/history.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { queueRoutes } from './routes/queues.js';
@@ -63,5 +64,6 @@ export async function installApi(
   eventsRoutes(app, ctx);
   metaRoutes(app, ctx);
   metricsRoutes(app, ctx);
+  historyRoutes(app, ctx);
   scheduleRoutes(app, ctx);
 }

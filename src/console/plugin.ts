@@ -10,9 +10,10 @@ import {
   type JobRegistry,
 } from '../jobs/index.js';
 import { createLogger, type Logger } from '../log/index.js';
+import { HistoryRecorder } from '../history/index.js';
 import { Monitor } from '../monitor/index.js';
 import { loadPorts } from '../ports/index.js';
-import { Producer, requeueGoneNode } from '../queue/index.js';
+import { CountingProducer, requeueGoneNode } from '../queue/index.js';
 import { Keys, connectRedis } from '../redis/index.js';
 import { checkListenAllowed } from './auth.js';
 import { installConsole } from './server.js';
@@ -77,7 +78,10 @@ export async function workmeshConsole(
   });
   await node.start();
   await monitor.start();
-  const producer = new Producer(redis, keys, nodeId);
+  // Jobs submitted from the console count as accepted in the metrics history, as the API's.
+  const history = new HistoryRecorder(redis, keys, log, config.historyFlushMs);
+  history.start();
+  const producer = new CountingProducer(redis, keys, nodeId, (type) => history.accepted(type));
   installConsole(
     app,
     { config, monitor, node, redis, keys, producer, registry, redisTimeoutMs: REDIS_TIMEOUT_MS },
@@ -87,6 +91,7 @@ export async function workmeshConsole(
     await monitor.stop();
     await node.stop();
     await producer.drain();
+    await history.stop();
     await redis.quit().catch(() => redis.disconnect());
   });
 }

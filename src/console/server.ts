@@ -7,6 +7,7 @@ import type { ConsoleContext } from './context.js';
 import { installSecurityHeaders } from './headers.js';
 import { actionRoutes } from './routes/actions.js';
 import { dataRoutes } from './routes/data.js';
+import { historyRoutes } from './routes/history.js';
 import { pageRoutes } from './routes/pages.js';
 
 /** The web console as a Fastify instance, not yet listening (tests use app.inject()). */
@@ -45,5 +46,6 @@ export function installConsole(
   installSecurityHeaders(app);
   pageRoutes(app, loadAssets(), consoleGate(ctx.config));
   dataRoutes(app, ctx);
+  historyRoutes(app, ctx);
   actionRoutes(app, ctx);
 }

@@ -1,4 +1,5 @@
 export { Producer, type NewJob, type Enqueued } from './producer.js';
+export { CountingProducer } from './counting-producer.js';
 export {
   StreamConsumer,
   type ClaimedJob,
@@ -32,6 +33,7 @@ export {
   type QueueFigures,
 } from './read.js';
 export { jobFromHash, JOB_FIELDS } from './job-record.js';
+export { oldestWaitingSince } from './oldest-waiting.js';
 export { TurnBatcher } from './turn-batcher.js';
 export {
   cancelJob,

@@ -37,6 +37,7 @@ export const apiCommand: Command = {
     'webhookAllow',
     'webhookSecret',
     'webhookRetryMs',
+    'historyFlushMs',
     'logLevel',
   ],
   async run({ config }) {

@@ -30,6 +30,7 @@ export const workerCommand: Command = {
     'apiTokens',
     'insecure',
     'host',
+    'historyFlushMs',
     'logLevel',
   ],
   async run({ config }) {

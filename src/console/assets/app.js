@@ -905,6 +905,9 @@
     if (b) void queuePages.queueAction(b.dataset.queueAction, b.dataset.type);
   });
 
+  // The metrics history (history.js).
+  const historyPage = window.WMHistory.page({ show, api, current: () => current });
+
   // ---------- router ----------
   const routes = {
     '': overview,
@@ -917,6 +920,7 @@
     submit,
     schedules,
     flow,
+    history: historyPage,
   };
   function route() {
     const [, name = '', arg] = (location.hash || '#/').split('/').map(decodeURIComponent);
