@@ -13,9 +13,11 @@ import {
   type ValueOf,
 } from '../jobs/index.js';
 import { createLogger, type Logger } from '../log/index.js';
+import { HistoryRecorder } from '../history/index.js';
 import {
+  CountingProducer,
   JobWatcher,
-  Producer,
+  type Producer,
   cancelById,
   checkedId,
   followJob,
@@ -111,6 +113,8 @@ export class Queue<M extends JobTypeMap = JobTypeMap> {
   readonly config: Config;
   private readonly keys: Keys;
   private readonly producer: Producer;
+  /** Its jobs count as accepted in the metrics history, as the API's do. */
+  private readonly history: HistoryRecorder;
   private readonly submitter: Submitter;
   private readonly log: Logger;
   private readonly name: string;
@@ -126,7 +130,11 @@ export class Queue<M extends JobTypeMap = JobTypeMap> {
     this.redisTarget = options.redis ?? this.config.redisUrl;
     this.redis = connectRedis(this.redisTarget, this.log, { name: `wm-${this.name}` });
     this.keys = new Keys(this.config.prefix);
-    this.producer = new Producer(this.redis, this.keys, this.name);
+    this.history = new HistoryRecorder(this.redis, this.keys, this.log, this.config.historyFlushMs);
+    this.history.start();
+    this.producer = new CountingProducer(this.redis, this.keys, this.name, (type) =>
+      this.history.accepted(type),
+    );
     this.submitter = new Submitter({
       config: this.config,
       registry: registryOf(options.jobs),
@@ -264,6 +272,7 @@ export class Queue<M extends JobTypeMap = JobTypeMap> {
     if (this.closed) return;
     this.closed = true;
     await this.producer.drain();
+    await this.history.stop();
     const watcher = await this.watcher?.catch(() => undefined);
     await watcher?.stop();
     await this.redis.quit().catch(() => this.redis.disconnect());
