@@ -52,8 +52,10 @@ export function runCli(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
   stdin: 'ignore' | 'pipe' = 'ignore',
+  /** Node options before the CLI (a preload: `--import <module>`). */
+  nodeArgs: readonly string[] = [],
 ): RoleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, WORKMESH_LOG_LEVEL: 'warn', ...env },
     stdio: [stdin, 'pipe', 'pipe', 'ipc'],

@@ -10,6 +10,7 @@ import { ajvWithFormats } from '../../jobs/index.js';
 import { redisErrorOf } from '../../redis/index.js';
 import type { Submitted, Submitter } from '../../submit/index.js';
 import { tenantOf } from '../security.js';
+import { requestTrace, type TraceCarrier } from '../../tracing/index.js';
 import {
   BATCH_MAX_JOBS,
   BatchAnswer,
@@ -76,9 +77,12 @@ export function workBatchRoute(app: FastifyInstance, submitter: Submitter): void
     },
     async (request) => {
       const tenant = tenantOf(request);
+      const trace = requestTrace(request.raw.headers);
       const jobs = request.body.jobs as unknown[];
       const results = await Promise.all(
-        jobs.map((job, index) => submitItem(submitter, checkItem, job, index, tenant, request.log)),
+        jobs.map((job, index) =>
+          submitItem(submitter, checkItem, job, index, tenant, request.log, trace),
+        ),
       );
       const failed = results.filter((r) => !r.ok).length;
       return { accepted: results.length - failed, failed, results };
@@ -93,6 +97,7 @@ async function submitItem(
   index: number,
   tenant: string | undefined,
   log: FastifyBaseLogger,
+  trace: TraceCarrier | undefined,
 ) {
   let retryKey: string | undefined;
   try {
@@ -120,6 +125,7 @@ async function submitItem(
         priority: item.priority,
         group: item.group,
         dedupe: item.dedupe,
+        trace,
       },
       (key) => (retryKey = key),
     );
