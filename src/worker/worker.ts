@@ -7,6 +7,7 @@ import type { JobTotals, Metrics } from '../metrics/index.js';
 import { StreamConsumer, type FinishResult } from '../queue/index.js';
 import { Keys, connectRedis, queueOfJobId, typeOfQueue } from '../redis/index.js';
 import { QueueProcessor, type ProcessorCounts } from './queue-processor.js';
+import { sandboxed } from './sandbox.js';
 
 export interface WorkerHandle {
   readonly nodeId: string;
@@ -92,7 +93,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         partitions: registry.get(typeOfQueue(queue))?.partitions ?? 1,
       }),
   );
-  const definitions = types.map((type) => registry.get(type)!);
+  const definitions = types.map((type) =>
+    sandboxed(registry, type, { permuteDelayMs: config.permuteDelayMs }, log),
+  );
   // Flows: a child's final outcome goes to its parent right after its finish; the sweeper
   // delivers what a worker that died could not (docs/workflows.md).
   const delivery = new FlowDelivery(redis, keys, config.deadTtlSec);
@@ -112,7 +115,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   };
   const concurrencyOf = (def: AnyJobDefinition) => def.concurrency ?? config.concurrency;
   const runners = queues.map((queue, i) => {
-    const definition = registry.get(typeOfQueue(queue))!;
+    const definition = definitions[types.indexOf(typeOfQueue(queue))]!;
     return new QueueProcessor(
       consumers[i]!,
       timed(definition, options.metrics),

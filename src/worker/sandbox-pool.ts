@@ -1,0 +1,271 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { JobContext } from '../jobs/index.js';
+import {
+  fromThreadError,
+  type FromThread,
+  type ThreadSpec,
+  type ToThread,
+} from './sandbox-messages.js';
+
+/**
+ * How long an aborted handler (timeout, cancel, lost claim, shutdown) has to see its signal
+ * and return before its thread is terminated. Its thread is replaced either way: one that
+ * ignored the signal may still be busy.
+ */
+export const ABORT_GRACE_MS = 1000;
+
+/**
+ * The thread's entry: built, the .js beside this file. Run from the sources, the .ts, through
+ * a bootstrap that registers tsx first: a thread does not run the process's `--import tsx`.
+ */
+function threadEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./sandbox-thread.js', import.meta.url);
+  const entry = new URL('./sandbox-thread.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+const ENTRY = threadEntry();
+
+interface Current {
+  readonly ctx: JobContext;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** One thread of a pool: runs one job at a time. */
+class SandboxThread {
+  private readonly worker: Worker;
+  private readonly ready: Promise<void>;
+  private current: Current | undefined;
+  /** Aborted or failed: it runs nothing more and is terminated. */
+  retired = false;
+  readonly exited: Promise<void>;
+
+  constructor(
+    spec: ThreadSpec,
+    private readonly log: Logger,
+    private readonly onRetired: (thread: SandboxThread) => void,
+  ) {
+    this.worker = new Worker(ENTRY, { workerData: spec, stdout: false, stderr: false });
+    let loaded!: () => void;
+    let loadFailed!: (err: Error) => void;
+    this.ready = new Promise<void>((resolve, reject) => {
+      loaded = resolve;
+      loadFailed = reject;
+    });
+    this.ready.catch(() => undefined);
+    this.worker.on('message', (msg: FromThread) => {
+      if (msg.kind === 'ready') loaded();
+      else if (msg.kind === 'load-failed') {
+        loadFailed(fromThreadError(msg.error));
+        this.retire();
+      } else this.onMessage(msg);
+    });
+    this.worker.on('error', (err) => {
+      // An uncaught error in the thread ends it: its job fails with it.
+      loadFailed(err);
+      this.finish(undefined, err);
+      this.retire();
+    });
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    void this.exited.then(() => {
+      loadFailed(new Error('sandbox thread exited'));
+      this.finish(undefined, new Error('sandbox thread exited while running the job'));
+      this.retire();
+    });
+  }
+
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  async run(data: unknown, ctx: JobContext): Promise<unknown> {
+    await this.ready;
+    return new Promise<unknown>((resolve, reject) => {
+      this.current = { ctx, resolve, reject };
+      const { signal } = ctx;
+      if (signal.aborted) return this.abort(signal.reason);
+      signal.addEventListener('abort', () => this.abort(signal.reason), { once: true });
+      this.send({
+        kind: 'run',
+        id: ctx.id,
+        attempt: ctx.attempt,
+        deadline: ctx.deadline,
+        data,
+      });
+    });
+  }
+
+  /** Fires the handler's signal, then terminates the thread past the grace (or on return). */
+  private abort(reason: unknown): void {
+    const message = reason instanceof Error ? reason.message : 'aborted';
+    this.send({ kind: 'abort', message });
+    this.finish(undefined, reason);
+    this.retire();
+    setTimeout(() => void this.worker.terminate(), ABORT_GRACE_MS).unref();
+  }
+
+  /** Closes an idle thread: its type's teardown runs, then it ends. Terminates a busy one. */
+  async close(): Promise<void> {
+    if (this.current || this.retired) {
+      this.retired = true;
+      await this.worker.terminate();
+      return;
+    }
+    this.retired = true;
+    const closed = new Promise<void>((resolve) =>
+      this.worker.on('message', (m: FromThread) => m.kind === 'closed' && resolve()),
+    );
+    this.send({ kind: 'close' });
+    await Promise.race([closed, this.exited]);
+    await this.worker.terminate();
+  }
+
+  private send(msg: ToThread): void {
+    try {
+      this.worker.postMessage(msg);
+    } catch (err) {
+      this.finish(undefined, err);
+    }
+  }
+
+  private retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    // A retired thread that is not running a job has nothing to finish: end it now.
+    if (!this.current) void this.worker.terminate();
+    this.onRetired(this);
+  }
+
+  private finish(value: unknown, err: unknown): void {
+    const current = this.current;
+    if (!current) return;
+    this.current = undefined;
+    if (err === undefined) current.resolve(value);
+    else current.reject(err);
+    // Retired while its handler ran on (an abort): ends once the handler is done.
+    if (this.retired) void this.worker.terminate();
+  }
+
+  private onMessage(msg: FromThread): void {
+    const ctx = this.current?.ctx;
+    switch (msg.kind) {
+      case 'done':
+        return this.finish(msg.value, undefined);
+      case 'failed':
+        return this.finish(undefined, fromThreadError(msg.error));
+      case 'log':
+        return this.forwardLog(ctx?.log ?? this.log, msg.line);
+      case 'call': {
+        const answer = !ctx
+          ? Promise.reject(new Error('no job runs in this thread'))
+          : msg.method === 'progress'
+            ? ctx.progress(msg.arg)
+            : msg.method === 'children'
+              ? ctx.children()
+              : ctx.previous();
+        answer.then(
+          (value) => this.send({ kind: 'reply', seq: msg.seq, value }),
+          (err: unknown) =>
+            this.send({
+              kind: 'reply',
+              seq: msg.seq,
+              error: { name: 'Error', message: (err as Error).message ?? String(err) },
+            }),
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** A pino line of the thread, logged again by the worker's logger (with its bindings). */
+  private forwardLog(log: Logger, line: string): void {
+    try {
+      const { level, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      const label = log.levels.labels[Number(level)] ?? 'info';
+      const write = (log as unknown as Record<string, (o: object, m?: unknown) => void>)[label];
+      write?.call(log, { ...fields, thread: this.worker.threadId }, msg);
+    } catch {
+      log.info({ thread: this.worker.threadId }, line);
+    }
+  }
+}
+
+/**
+ * The worker threads of a sandboxed job type (`sandbox: 'thread'`), at most `size` at once
+ * (its concurrency): started when a job needs one, kept while idle, replaced when one is
+ * terminated (an abort) or dies. A CPU-bound handler blocks its thread, never the worker's
+ * event loop: heartbeats and claim renewals go on.
+ */
+export class SandboxPool {
+  private readonly idle: SandboxThread[] = [];
+  /** Threads not retired: what `size` bounds. */
+  private readonly live = new Set<SandboxThread>();
+  /** Every thread not yet exited, retired ones included. */
+  private readonly all = new Set<SandboxThread>();
+  private readonly waiting: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly spec: ThreadSpec,
+    private size: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Threads started and not exited yet (retired ones being terminated included). */
+  get threads(): number {
+    return this.all.size;
+  }
+
+  /** Sets the size (a worker's setup knows the type's concurrency). */
+  resize(size: number): void {
+    this.size = Math.max(1, size);
+    this.closed = false;
+  }
+
+  /** The handler a sandboxed definition gets: runs the job in one of the pool's threads. */
+  readonly handler = async (data: unknown, ctx: JobContext): Promise<unknown> => {
+    const thread = await this.acquire();
+    try {
+      return await thread.run(data, ctx);
+    } finally {
+      this.release(thread);
+    }
+  };
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.idle.length = 0;
+    await Promise.all([...this.all].map((t) => t.close()));
+  }
+
+  private async acquire(): Promise<SandboxThread> {
+    for (;;) {
+      const idle = this.idle.pop();
+      if (idle && !idle.retired) return idle;
+      if (idle) continue;
+      if (this.live.size < this.size) return this.spawn();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private release(thread: SandboxThread): void {
+    if (!thread.retired && !this.closed) this.idle.push(thread);
+    this.waiting.shift()?.();
+  }
+
+  private spawn(): SandboxThread {
+    const thread = new SandboxThread(this.spec, this.log, (t) => {
+      this.live.delete(t);
+      this.waiting.shift()?.();
+    });
+    this.live.add(thread);
+    this.all.add(thread);
+    void thread.exited.then(() => this.all.delete(thread));
+    return thread;
+  }
+}

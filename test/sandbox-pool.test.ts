@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import type { JobContext } from '../src/jobs/index.js';
+import { SandboxPool } from '../src/worker/sandbox-pool.js';
+import { tempDir } from './helpers/temp-dir.js';
+import { until } from './helpers/wait.js';
+
+/**
+ * The thread pool of sandboxed handlers (src/worker/sandbox-pool.ts) on its own: what crosses
+ * between the worker and a handler's thread, and that an abort terminates the thread.
+ */
+const MODULE = fileURLToPath(new URL('./fixtures/sandboxed.ts', import.meta.url));
+
+function pool(type: string, size = 1, lines?: string[]): SandboxPool {
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines?.push(line) });
+  return new SandboxPool(
+    { module: MODULE, type, settings: { permuteDelayMs: 0 }, level: 'info' },
+    size,
+    log,
+  );
+}
+
+function context(id: string, lines?: string[]) {
+  const controller = new AbortController();
+  const progress: unknown[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines?.push(line) });
+  const ctx: JobContext = {
+    id,
+    attempt: 1,
+    signal: controller.signal,
+    log: log.child({ jobId: id }),
+    progress: (value) => Promise.resolve(void progress.push(value)),
+    children: () => Promise.resolve([{ id: 'child-1', status: 'done', value: 41 }]),
+    previous: () => Promise.resolve(41),
+  };
+  return { ctx, controller, progress };
+}
+
+describe('sandbox pool', () => {
+  it('runs the handler in a thread: value, progress, log and previous() cross by message', async () => {
+    const lines: string[] = [];
+    const p = pool('report', 2);
+    const { ctx, progress } = context('r-1', lines);
+    const value = (await p.handler({}, ctx)) as { threadId: number; previous: unknown };
+    assert.ok(value.threadId > 0, 'ran off the main thread');
+    assert.equal(value.previous, 41);
+    assert.deepEqual(progress, [1, { step: 2 }]);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const hello = logged.find((l) => l.msg === 'sandboxed handler says hello');
+    assert.ok(hello, `forwarded log line; got ${lines.join('')}`);
+    assert.equal(hello.level, 40);
+    assert.equal(hello.marker, 'from-the-thread');
+    assert.equal(hello.jobId, 'r-1', "the worker's bindings");
+    // The thread is kept for the next job.
+    const again = (await p.handler({}, context('r-2').ctx)) as { threadId: number };
+    assert.equal(again.threadId, value.threadId);
+    await p.close();
+    assert.equal(p.threads, 0);
+  });
+
+  it('a throw fails with its message and name (UnrecoverableError stays one)', async () => {
+    const p = pool('report');
+    await assert.rejects(p.handler({ fail: 'nope' }, context('f-1').ctx), {
+      name: 'Error',
+      message: 'nope',
+    });
+    await assert.rejects(p.handler({ fail: 'never', fatal: true }, context('f-2').ctx), {
+      name: 'UnrecoverableError',
+      message: 'never',
+    });
+    await p.close();
+  });
+
+  it('an abort terminates a thread stuck in a loop, and a new one takes its place', async () => {
+    const p = pool('forever');
+    const { ctx, controller } = context('x-1');
+    const running = p.handler({}, ctx);
+    await until(
+      'the thread started',
+      () => p.threads,
+      (n) => n === 1,
+    );
+    controller.abort(new Error('timed out after 500 ms'));
+    await assert.rejects(running, /timed out/);
+    await until(
+      'the stuck thread ended',
+      () => p.threads,
+      (n) => n === 0,
+    );
+    const next = context('x-2');
+    const second = p.handler({}, next.ctx);
+    await until(
+      'a new thread',
+      () => p.threads,
+      (n) => n === 1,
+    );
+    next.controller.abort(new Error('cancelled'));
+    await assert.rejects(second, /cancelled/);
+    await p.close();
+    await until(
+      'closed',
+      () => p.threads,
+      (n) => n === 0,
+    );
+  });
+
+  it("an abort fires the handler's signal in its thread", async () => {
+    const p = pool('aware');
+    const file = join(tempDir('sandbox-pool'), 'aware.log');
+    const { ctx, controller } = context('a-1');
+    const running = p.handler({ file }, ctx);
+    await until(
+      'the thread started',
+      () => p.threads,
+      (n) => n === 1,
+    );
+    controller.abort(new Error('cancelled'));
+    await assert.rejects(running, /cancelled/);
+    await until(
+      'the thread ended',
+      () => p.threads,
+      (n) => n === 0,
+    );
+    assert.equal(readFileSync(file, 'utf8'), 'aborted cancelled\n');
+    await p.close();
+  });
+});
