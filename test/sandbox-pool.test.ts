@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -77,12 +77,13 @@ describe('sandbox pool', () => {
 
   it('an abort terminates a thread stuck in a loop, and a new one takes its place', async () => {
     const p = pool('forever');
+    const file = join(tempDir('sandbox-pool'), 'forever.log');
     const { ctx, controller } = context('x-1');
-    const running = p.handler({}, ctx);
+    const running = p.handler({ file }, ctx);
     await until(
-      'the thread started',
-      () => p.threads,
-      (n) => n === 1,
+      'the handler looping',
+      () => (existsSync(file) ? readFileSync(file, 'utf8') : ''),
+      (text) => text.startsWith('x-1 '),
     );
     controller.abort(new Error('timed out after 500 ms'));
     await assert.rejects(running, /timed out/);
@@ -92,7 +93,7 @@ describe('sandbox pool', () => {
       (n) => n === 0,
     );
     const next = context('x-2');
-    const second = p.handler({}, next.ctx);
+    const second = p.handler({ file }, next.ctx);
     await until(
       'a new thread',
       () => p.threads,
@@ -114,9 +115,9 @@ describe('sandbox pool', () => {
     const { ctx, controller } = context('a-1');
     const running = p.handler({ file }, ctx);
     await until(
-      'the thread started',
-      () => p.threads,
-      (n) => n === 1,
+      'the handler started',
+      () => (existsSync(file) ? readFileSync(file, 'utf8') : ''),
+      (text) => text === 'started\n',
     );
     controller.abort(new Error('cancelled'));
     await assert.rejects(running, /cancelled/);
@@ -125,7 +126,7 @@ describe('sandbox pool', () => {
       () => p.threads,
       (n) => n === 0,
     );
-    assert.equal(readFileSync(file, 'utf8'), 'aborted cancelled\n');
+    assert.equal(readFileSync(file, 'utf8'), 'started\naborted cancelled\n');
     await p.close();
   });
 });

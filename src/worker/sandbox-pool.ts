@@ -39,6 +39,8 @@ class SandboxThread {
   private readonly worker: Worker;
   private readonly ready: Promise<void>;
   private current: Current | undefined;
+  /** Its handler runs (it may run on past an abort, until terminated). */
+  private busy = false;
   /** Aborted or failed: it runs nothing more and is terminated. */
   retired = false;
   readonly exited: Promise<void>;
@@ -85,6 +87,7 @@ class SandboxThread {
     await this.ready;
     return new Promise<unknown>((resolve, reject) => {
       this.current = { ctx, resolve, reject };
+      this.busy = true;
       const { signal } = ctx;
       if (signal.aborted) return this.abort(signal.reason);
       signal.addEventListener('abort', () => this.abort(signal.reason), { once: true });
@@ -102,14 +105,14 @@ class SandboxThread {
   private abort(reason: unknown): void {
     const message = reason instanceof Error ? reason.message : 'aborted';
     this.send({ kind: 'abort', message });
-    this.finish(undefined, reason);
     this.retire();
+    this.finish(undefined, reason);
     setTimeout(() => void this.worker.terminate(), ABORT_GRACE_MS).unref();
   }
 
   /** Closes an idle thread: its type's teardown runs, then it ends. Terminates a busy one. */
   async close(): Promise<void> {
-    if (this.current || this.retired) {
+    if (this.busy || this.retired) {
       this.retired = true;
       await this.worker.terminate();
       return;
@@ -134,8 +137,8 @@ class SandboxThread {
   private retire(): void {
     if (this.retired) return;
     this.retired = true;
-    // A retired thread that is not running a job has nothing to finish: end it now.
-    if (!this.current) void this.worker.terminate();
+    // A retired thread whose handler is not running has nothing to finish: end it now.
+    if (!this.busy) void this.worker.terminate();
     this.onRetired(this);
   }
 
@@ -145,7 +148,13 @@ class SandboxThread {
     this.current = undefined;
     if (err === undefined) current.resolve(value);
     else current.reject(err);
-    // Retired while its handler ran on (an abort): ends once the handler is done.
+  }
+
+  /** The handler returned or threw in the thread. */
+  private handlerEnded(value: unknown, err: unknown): void {
+    this.busy = false;
+    this.finish(value, err);
+    // Retired while its handler ran on (an abort): ends now that the handler is done.
     if (this.retired) void this.worker.terminate();
   }
 
@@ -153,9 +162,9 @@ class SandboxThread {
     const ctx = this.current?.ctx;
     switch (msg.kind) {
       case 'done':
-        return this.finish(msg.value, undefined);
+        return this.handlerEnded(msg.value, undefined);
       case 'failed':
-        return this.finish(undefined, fromThreadError(msg.error));
+        return this.handlerEnded(undefined, fromThreadError(msg.error));
       case 'log':
         return this.forwardLog(ctx?.log ?? this.log, msg.line);
       case 'call': {
