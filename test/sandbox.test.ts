@@ -66,7 +66,7 @@ describe('sandboxed handlers', () => {
 
   it('a timeout terminates a handler deaf to its signal; the next job gets a new thread', async () => {
     const file = join(dir, 'forever.log');
-    const env = { ...ENV, WORKMESH_TYPES: 'forever,report' };
+    const env = { ...ENV, WORKMESH_TYPES: 'forever' };
     await startWorkerProcess(redis.url, env).ready;
     const { callback } = await client.submit('forever', { file });
     const state = await client.wait(callback, { timeoutMs: 30_000 });
