@@ -85,28 +85,31 @@ describe('sandbox pool', () => {
       () => (existsSync(file) ? readFileSync(file, 'utf8') : ''),
       (text) => text.startsWith('x-1 '),
     );
+    const stuck = Number(readFileSync(file, 'utf8').trim().split(' ')[3]);
+    assert.ok(p.threadIds().includes(stuck));
     controller.abort(new Error('timed out after 500 ms'));
     await assert.rejects(running, /timed out/);
     await until(
       'the stuck thread ended',
-      () => p.threads,
-      (n) => n === 0,
+      () => p.threadIds(),
+      (ids) => !ids.includes(stuck),
     );
+    // A new thread took its place and runs the next job.
     const next = context('x-2');
     const second = p.handler({ file }, next.ctx);
     await until(
-      'a new thread',
-      () => p.threads,
-      (n) => n === 1,
+      'the next job looping in another thread',
+      () => readFileSync(file, 'utf8'),
+      (text) => text.includes('x-2 '),
     );
+    const line = readFileSync(file, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('x-2 '))!;
+    assert.notEqual(Number(line.split(' ')[3]), stuck);
     next.controller.abort(new Error('cancelled'));
     await assert.rejects(second, /cancelled/);
     await p.close();
-    await until(
-      'closed',
-      () => p.threads,
-      (n) => n === 0,
-    );
+    assert.equal(p.threads, 0);
   });
 
   it("an abort fires the handler's signal in its thread", async () => {
@@ -122,11 +125,21 @@ describe('sandbox pool', () => {
     controller.abort(new Error('cancelled'));
     await assert.rejects(running, /cancelled/);
     await until(
-      'the thread ended',
-      () => p.threads,
-      (n) => n === 0,
+      'the handler saw its signal',
+      () => readFileSync(file, 'utf8'),
+      (text) => text === 'started\naborted cancelled\n',
     );
-    assert.equal(readFileSync(file, 'utf8'), 'started\naborted cancelled\n');
     await p.close();
+  });
+
+  it('start() loads its threads up front; a type its module does not define fails the start', async () => {
+    const p = pool('report', 2);
+    await p.start(2);
+    assert.equal(p.threads, 2);
+    await p.close();
+    assert.equal(p.threads, 0);
+    const missing = pool('nope');
+    await assert.rejects(missing.start(1), /sandbox thread of nope: .*no longer defines nope/);
+    assert.equal(missing.threads, 0);
   });
 });

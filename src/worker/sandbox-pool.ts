@@ -48,7 +48,8 @@ class SandboxThread {
   constructor(
     spec: ThreadSpec,
     private readonly log: Logger,
-    private readonly onRetired: (thread: SandboxThread) => void,
+    /** Told once it is retired: `aborted` (it was sound: replace it) or `failed`. */
+    private readonly onRetired: (thread: SandboxThread, why: 'aborted' | 'failed') => void,
   ) {
     this.worker = new Worker(ENTRY, { workerData: spec, stdout: false, stderr: false });
     let loaded!: () => void;
@@ -62,25 +63,30 @@ class SandboxThread {
       if (msg.kind === 'ready') loaded();
       else if (msg.kind === 'load-failed') {
         loadFailed(fromThreadError(msg.error));
-        this.retire();
+        this.retire('failed');
       } else this.onMessage(msg);
     });
     this.worker.on('error', (err) => {
       // An uncaught error in the thread ends it: its job fails with it.
       loadFailed(err);
       this.finish(undefined, err);
-      this.retire();
+      this.retire('failed');
     });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     void this.exited.then(() => {
       loadFailed(new Error('sandbox thread exited'));
       this.finish(undefined, new Error('sandbox thread exited while running the job'));
-      this.retire();
+      this.retire('failed');
     });
   }
 
   get threadId(): number {
     return this.worker.threadId;
+  }
+
+  /** Resolves once the thread has loaded its definition and run its setup. */
+  whenReady(): Promise<void> {
+    return this.ready;
   }
 
   async run(data: unknown, ctx: JobContext): Promise<unknown> {
@@ -105,7 +111,7 @@ class SandboxThread {
   private abort(reason: unknown): void {
     const message = reason instanceof Error ? reason.message : 'aborted';
     this.send({ kind: 'abort', message });
-    this.retire();
+    this.retire('aborted');
     this.finish(undefined, reason);
     setTimeout(() => void this.worker.terminate(), ABORT_GRACE_MS).unref();
   }
@@ -134,12 +140,12 @@ class SandboxThread {
     }
   }
 
-  private retire(): void {
+  private retire(why: 'aborted' | 'failed'): void {
     if (this.retired) return;
     this.retired = true;
     // A retired thread whose handler is not running has nothing to finish: end it now.
     if (!this.busy) void this.worker.terminate();
-    this.onRetired(this);
+    this.onRetired(this, why);
   }
 
   private finish(value: unknown, err: unknown): void {
@@ -230,10 +236,29 @@ export class SandboxPool {
     return this.all.size;
   }
 
-  /** Sets the size (a worker's setup knows the type's concurrency). */
-  resize(size: number): void {
+  /** The ids of those threads. */
+  threadIds(): number[] {
+    return [...this.all].map((t) => t.threadId);
+  }
+
+  /**
+   * Sizes the pool (the worker's setup knows the type's concurrency) and starts its threads,
+   * resolving once each has loaded the job module and run the type's setup: a thread's start
+   * (a second or two for a TypeScript module) is not counted in a job's timeout, and a module
+   * that cannot load in a thread stops the worker's start with its error.
+   */
+  async start(size: number): Promise<void> {
     this.size = Math.max(1, size);
     this.closed = false;
+    const started: SandboxThread[] = [];
+    while (this.live.size < this.size) started.push(this.spawn());
+    this.idle.push(...started);
+    try {
+      await Promise.all(started.map((t) => t.whenReady()));
+    } catch (err) {
+      await this.close();
+      throw new Error(`sandbox thread of ${this.spec.type}: ${(err as Error).message}`);
+    }
   }
 
   /** The handler a sandboxed definition gets: runs the job in one of the pool's threads. */
@@ -268,8 +293,11 @@ export class SandboxPool {
   }
 
   private spawn(): SandboxThread {
-    const thread = new SandboxThread(this.spec, this.log, (t) => {
+    const thread = new SandboxThread(this.spec, this.log, (t, why) => {
       this.live.delete(t);
+      // An aborted thread's place is taken at once, so the next job finds a loaded thread.
+      if (why === 'aborted' && !this.closed && this.live.size < this.size)
+        this.idle.unshift(this.spawn());
       this.waiting.shift()?.();
     });
     this.live.add(thread);

@@ -26,10 +26,11 @@ export function sandboxed(
   }
   const poolLog = log.child({ queue: type, sandbox: definition.sandbox });
   const pool = new SandboxPool({ module, type, settings, level: log.level }, 1, poolLog);
+  // The handler's setup and teardown run in each thread, where its module state lives.
   return {
     ...definition,
     handler: pool.handler,
-    setup: ({ concurrency }) => Promise.resolve(pool.resize(concurrency)),
+    setup: ({ concurrency }) => pool.start(concurrency),
     teardown: () => pool.close(),
   };
 }
