@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,14 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { WorkmeshClient } from '../src/client/index.js';
 import { Keys } from '../src/redis/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
-import { runCli, startApiProcess, stopAll } from './helpers/processes.js';
+import {
+  ROOT,
+  runCli,
+  startApiProcess,
+  stopAll,
+  stopProcess,
+  type RoleProcess,
+} from './helpers/processes.js';
 import { tempDir } from './helpers/temp-dir.js';
 import { until } from './helpers/wait.js';
 
@@ -18,6 +26,7 @@ import { until } from './helpers/wait.js';
  * has the SDK preloaded (fixtures/otel-preload.ts) runs the job in a span that is its child.
  */
 const JOBS = fileURLToPath(new URL('./fixtures/jobs.ts', import.meta.url));
+const EXAMPLE_OTEL = fileURLToPath(new URL('../examples/tracing/otel.ts', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./fixtures/otel-preload.ts', import.meta.url));
 
 interface SpanLine {
@@ -35,13 +44,14 @@ interface SpanLine {
 
 let redis: TestRedis;
 let url: string;
+let worker: RoleProcess;
 const spansFile = join(tempDir('tracing'), 'spans.jsonl');
 const keys = new Keys('wm');
 
 before(async () => {
   redis = await startTestRedis();
   const api = startApiProcess(redis.url, { WORKMESH_JOBS: JOBS });
-  const worker = runCli(
+  worker = runCli(
     ['worker'],
     {
       REDIS_URL: redis.url,
@@ -165,5 +175,33 @@ describe('tracing across processes', () => {
       const s = await spanOf(id);
       assert.equal(s.parentSpanId, undefined);
     }
+  });
+});
+
+describe('examples/tracing', () => {
+  it("the example's worker prints the attempt's span in the trace of the example's request", async () => {
+    await stopProcess(worker); // the example's worker takes the job
+    const example = runCli(
+      ['worker'],
+      { REDIS_URL: redis.url, WORKMESH_PERMUTE_DELAY_MS: '0' },
+      'ignore',
+      ['--import', EXAMPLE_OTEL],
+    );
+    await example.ready;
+    const app = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--import', EXAMPLE_OTEL, join(ROOT, 'examples/tracing/submit.ts')],
+      { cwd: ROOT, env: { ...process.env, WORKMESH_URL: url }, encoding: 'utf8' },
+    );
+    assert.equal(app.status, 0, app.stderr);
+    const [, traceId, jobId] = /trace ([0-9a-f]{32}) job (\S+)/.exec(app.stdout) ?? [];
+    assert.ok(traceId && jobId, app.stdout);
+    const client = new WorkmeshClient({ baseUrl: url });
+    assert.equal((await client.wait(jobId, { timeoutMs: 20_000 })).status, 'done');
+    await until(
+      "the attempt's span on the worker's stdout",
+      () => example.output(),
+      (out) => out.includes(`traceId: '${traceId}'`) && out.includes("name: 'permute process'"),
+    );
   });
 });

@@ -32,8 +32,8 @@ export interface JobRequest {
     readonly error?: string;
   }[];
   /**
-   * The W3C Trace Context of the attempt's span (docs/tracing.md), when the worker traces
-   * with an OpenTelemetry SDK: a port that traces makes its spans children of it.
+   * The W3C Trace Context of the attempt's span, when the worker traces with an OpenTelemetry
+   * SDK (docs/library.md, "Tracing"): a port that traces makes its spans children of it.
    */
   readonly traceparent?: string;
   readonly tracestate?: string;
