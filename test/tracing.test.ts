@@ -4,8 +4,13 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { loadConfig } from '../src/config/index.js';
+import { createRegistry } from '../src/jobs/index.js';
+import { Producer } from '../src/queue/index.js';
+import { Submitter } from '../src/submit/index.js';
 import { WorkmeshClient } from '../src/client/index.js';
 import { Keys } from '../src/redis/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -203,5 +208,38 @@ describe('examples/tracing', () => {
       () => example.output(),
       (out) => out.includes(`traceId: '${traceId}'`) && out.includes("name: 'permute process'"),
     );
+  });
+});
+
+describe('in-process submit', () => {
+  it("a job submitted inside an active span stores that span's context", async () => {
+    const provider = new NodeTracerProvider();
+    provider.register();
+    const config = loadConfig({ REDIS_URL: redis.url });
+    const registry = await createRegistry({ permuteDelayMs: 0 });
+    const submitter = new Submitter({
+      config,
+      registry,
+      producer: new Producer(redis.client, keys, 'tracing-test'),
+      redis: redis.client,
+      keys,
+    });
+    const tracer = trace.getTracer('test-app');
+    const { id, sc } = await tracer.startActiveSpan('in-process', async (span) => {
+      const submitted = await submitter.submit({ type: 'permute', data: 'in-process' });
+      span.end();
+      return { id: submitted.id, sc: span.spanContext() };
+    });
+    const opts = JSON.parse((await redis.client.hget(keys.job(id), 'opts')) ?? '{}') as {
+      traceparent?: string;
+    };
+    assert.equal(opts.traceparent, `00-${sc.traceId}-${sc.spanId}-01`);
+    // Outside any span: none.
+    const plain = await submitter.submit({ type: 'permute', data: 'no span' });
+    assert.doesNotMatch((await redis.client.hget(keys.job(plain.id), 'opts')) ?? '', /trace/);
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
   });
 });
