@@ -91,8 +91,10 @@ export interface JobDefinition<
    * structured clone. A timeout, a cancel, a lost claim or a shutdown fires the handler's
    * signal and terminates its thread a second later (a new one takes its place). ctx.progress,
    * children, previous and log work as in the worker (docs/library.md, "Sandboxed handlers").
+   * `'process'`: the same with child processes (heavier; a crash or `process.exit` of the
+   * handler cannot take the worker down).
    */
-  readonly sandbox?: 'thread';
+  readonly sandbox?: 'thread' | 'process';
   /** Default priority of its jobs: -10..10, higher runs first; 0 (default): plain FIFO. */
   readonly priority?: number;
   /**

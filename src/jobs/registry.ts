@@ -52,8 +52,8 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
   ) {
     throw invalidDefinition(source, `${d.name}: partitions must be 1..${MAX_PARTITIONS}`);
   }
-  if (d.sandbox !== undefined && d.sandbox !== 'thread') {
-    throw invalidDefinition(source, `${d.name}: sandbox must be 'thread'`);
+  if (d.sandbox !== undefined && d.sandbox !== 'thread' && d.sandbox !== 'process') {
+    throw invalidDefinition(source, `${d.name}: sandbox must be 'thread' or 'process'`);
   }
   if (d.schedules !== undefined && !Array.isArray(d.schedules)) {
     throw invalidDefinition(source, `${d.name}: schedules must be an array`);

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { JobContext } from '../jobs/index.js';
 import {
@@ -7,6 +6,7 @@ import {
   type ThreadSpec,
   type ToThread,
 } from './sandbox-messages.js';
+import { startHost, type SandboxHost, type SandboxKind } from './sandbox-host.js';
 
 /**
  * How long an aborted handler (timeout, cancel, lost claim, shutdown) has to see its signal
@@ -14,19 +14,6 @@ import {
  * ignored the signal may still be busy.
  */
 export const ABORT_GRACE_MS = 1000;
-
-/**
- * The thread's entry: built, the .js beside this file. Run from the sources, the .ts, through
- * a bootstrap that registers tsx first: a thread does not run the process's `--import tsx`.
- */
-function threadEntry(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./sandbox-thread.js', import.meta.url);
-  const entry = new URL('./sandbox-thread.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(entry)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-const ENTRY = threadEntry();
 
 interface Current {
   readonly ctx: JobContext;
@@ -36,9 +23,10 @@ interface Current {
 
 /** One thread of a pool: runs one job at a time. */
 class SandboxThread {
-  private readonly worker: Worker;
+  private readonly worker: SandboxHost;
   private readonly ready: Promise<void>;
   private current: Current | undefined;
+  private onClosed: (() => void) | undefined;
   /** Its handler runs (it may run on past an abort, until terminated). */
   private busy = false;
   /** Aborted or failed: it runs nothing more and is terminated. */
@@ -46,12 +34,13 @@ class SandboxThread {
   readonly exited: Promise<void>;
 
   constructor(
+    kind: SandboxKind,
     spec: ThreadSpec,
     private readonly log: Logger,
     /** Told once it is retired: `aborted` (it was sound: replace it) or `failed`. */
     private readonly onRetired: (thread: SandboxThread, why: 'aborted' | 'failed') => void,
   ) {
-    this.worker = new Worker(ENTRY, { workerData: spec, stdout: false, stderr: false });
+    this.worker = startHost(kind, spec);
     let loaded!: () => void;
     let loadFailed!: (err: Error) => void;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -59,29 +48,29 @@ class SandboxThread {
       loadFailed = reject;
     });
     this.ready.catch(() => undefined);
-    this.worker.on('message', (msg: FromThread) => {
+    this.worker.onMessage((msg: FromThread) => {
       if (msg.kind === 'ready') loaded();
       else if (msg.kind === 'load-failed') {
         loadFailed(fromThreadError(msg.error));
         this.retire('failed');
       } else this.onMessage(msg);
     });
-    this.worker.on('error', (err) => {
+    this.worker.onError((err) => {
       // An uncaught error in the thread ends it: its job fails with it.
       loadFailed(err);
       this.finish(undefined, err);
       this.retire('failed');
     });
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.exited = this.worker.exited;
     void this.exited.then(() => {
-      loadFailed(new Error('sandbox thread exited'));
-      this.finish(undefined, new Error('sandbox thread exited while running the job'));
+      loadFailed(new Error('its sandbox ended before it was ready'));
+      this.finish(undefined, new Error('its sandbox ended while running the job'));
       this.retire('failed');
     });
   }
 
   get threadId(): number {
-    return this.worker.threadId;
+    return this.worker.id;
   }
 
   /** Resolves once the thread has loaded its definition and run its setup. */
@@ -124,9 +113,7 @@ class SandboxThread {
       return;
     }
     this.retired = true;
-    const closed = new Promise<void>((resolve) =>
-      this.worker.on('message', (m: FromThread) => m.kind === 'closed' && resolve()),
-    );
+    const closed = new Promise<void>((resolve) => (this.onClosed = resolve));
     this.send({ kind: 'close' });
     await Promise.race([closed, this.exited]);
     await this.worker.terminate();
@@ -134,7 +121,7 @@ class SandboxThread {
 
   private send(msg: ToThread): void {
     try {
-      this.worker.postMessage(msg);
+      this.worker.send(msg);
     } catch (err) {
       this.finish(undefined, err);
     }
@@ -192,6 +179,8 @@ class SandboxThread {
         );
         return;
       }
+      case 'closed':
+        return this.onClosed?.();
       default:
         return;
     }
@@ -203,9 +192,9 @@ class SandboxThread {
       const { level, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
       const label = log.levels.labels[Number(level)] ?? 'info';
       const write = (log as unknown as Record<string, (o: object, m?: unknown) => void>)[label];
-      write?.call(log, { ...fields, thread: this.worker.threadId }, msg);
+      write?.call(log, { ...fields, thread: this.worker.id }, msg);
     } catch {
-      log.info({ thread: this.worker.threadId }, line);
+      log.info({ thread: this.worker.id }, line);
     }
   }
 }
@@ -226,6 +215,7 @@ export class SandboxPool {
   private closed = false;
 
   constructor(
+    private readonly kind: SandboxKind,
     private readonly spec: ThreadSpec,
     private size: number,
     private readonly log: Logger,
@@ -293,7 +283,7 @@ export class SandboxPool {
   }
 
   private spawn(): SandboxThread {
-    const thread = new SandboxThread(this.spec, this.log, (t, why) => {
+    const thread = new SandboxThread(this.kind, this.spec, this.log, (t, why) => {
       this.live.delete(t);
       // An aborted thread's place is taken at once, so the next job finds a loaded thread.
       if (why === 'aborted' && !this.closed && this.live.size < this.size)

@@ -17,9 +17,15 @@ import {
   type ToThread,
 } from './sandbox-messages.js';
 
-const port = parentPort!;
-const spec = workerData as ThreadSpec;
-const post = (msg: FromThread) => port.postMessage(msg);
+// In a worker thread: its parent port and workerData; in a child process (`sandbox:
+// 'process'`): the IPC channel and the spec in the environment.
+const port = parentPort;
+const spec = (
+  port ? workerData : JSON.parse(process.env.WORKMESH_SANDBOX_SPEC ?? '{}')
+) as ThreadSpec;
+const post = (msg: FromThread) => (port ? port.postMessage(msg) : process.send!(msg));
+const onMessage = (fn: (msg: ToThread) => void) =>
+  port ? port.on('message', fn) : process.on('message', fn);
 const log = pino(
   { level: spec.level, base: null, timestamp: false },
   { write: (line: string) => post({ kind: 'log', line }) },
@@ -79,7 +85,7 @@ loaded.then(
   (err: unknown) => post({ kind: 'load-failed', error: toThreadError(err) }),
 );
 
-port.on('message', (msg: ToThread) => {
+onMessage((msg: ToThread) => {
   switch (msg.kind) {
     case 'run':
       void loaded.then((definition) => run(definition, msg));
@@ -100,7 +106,8 @@ port.on('message', (msg: ToThread) => {
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'teardown failed'))
         .finally(() => {
           post({ kind: 'closed' });
-          port.close();
+          if (port) port.close();
+          else process.disconnect();
         });
       break;
   }

@@ -25,7 +25,8 @@ export function sandboxed(
     );
   }
   const poolLog = log.child({ queue: type, sandbox: definition.sandbox });
-  const pool = new SandboxPool({ module, type, settings, level: log.level }, 1, poolLog);
+  const spec = { module, type, settings, level: log.level };
+  const pool = new SandboxPool(definition.sandbox, spec, 1, poolLog);
   // The handler's setup and teardown run in each thread, where its module state lives.
   return {
     ...definition,
