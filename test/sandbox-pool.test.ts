@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { JobContext } from '../src/jobs/index.js';
+import { JobRegistry, Type, type JobContext } from '../src/jobs/index.js';
 import type { SandboxKind } from '../src/worker/sandbox-host.js';
 import { SandboxPool } from '../src/worker/sandbox-pool.js';
+import { sandboxed } from '../src/worker/sandbox.js';
 import { tempDir } from './helpers/temp-dir.js';
 import { until } from './helpers/wait.js';
 
@@ -159,5 +160,51 @@ describe('sandbox pool (process)', () => {
     await assert.rejects(p.handler({}, context('e-2').ctx), /sandbox ended while running the job/);
     assert.ok(!p.threadIds().includes(first!));
     await p.close();
+  });
+});
+
+describe('sandbox definitions', () => {
+  const def = {
+    name: 'in-code',
+    description: 'defined in code',
+    input: Type.Object({}),
+    handler: () => 1,
+  };
+
+  it("refuses a sandbox that is neither 'thread' nor 'process'", () => {
+    const registry = new JobRegistry();
+    assert.throws(() => registry.add({ ...def, sandbox: 'fork' as 'thread' }), {
+      code: 'WM_ERR_JOB_DEFINITION_INVALID',
+      message: /sandbox must be 'thread' or 'process'/,
+    });
+  });
+
+  it('refuses to sandbox a definition that no module defines (its thread could not load it)', () => {
+    const registry = new JobRegistry();
+    registry.add({ ...def, sandbox: 'thread' });
+    assert.throws(
+      () => sandboxed(registry, 'in-code', { permuteDelayMs: 0 }, pino({ level: 'silent' })),
+      {
+        code: 'WM_ERR_JOB_DEFINITION_INVALID',
+        message: /needs the definition loaded from a job module/,
+      },
+    );
+  });
+
+  it('a loaded sandboxed type gets the pool as its handler; others stay as defined', async () => {
+    const registry = new JobRegistry();
+    await registry.load(MODULE, { permuteDelayMs: 0 });
+    registry.add(def);
+    const log = pino({ level: 'silent' });
+    assert.equal(
+      sandboxed(registry, 'in-code', { permuteDelayMs: 0 }, log),
+      registry.get('in-code'),
+    );
+    const spin = sandboxed(registry, 'report', { permuteDelayMs: 0 }, log);
+    assert.notEqual(spin.handler, registry.get('report')!.handler);
+    await spin.setup!({ concurrency: 1, log });
+    const value = (await spin.handler({}, context('d-1').ctx)) as { sandboxId: number };
+    assert.notEqual(value.sandboxId, 0);
+    await spin.teardown!();
   });
 });
