@@ -49,7 +49,7 @@ for (const kind of ['thread', 'process'] as const) {
     it('runs the handler in a thread: value, progress, log and previous() cross by message', async () => {
       const lines: string[] = [];
       const p = pool('report', 2);
-      const { ctx, progress } = context('r-1', lines);
+      const { ctx, progress, controller } = context('r-1', lines);
       const value = (await p.handler({}, ctx)) as { sandboxId: number; previous: unknown };
       assert.ok(p.threadIds().includes(value.sandboxId), 'ran in the sandbox');
       assert.notEqual(value.sandboxId, kind === 'thread' ? 0 : process.pid);
@@ -61,6 +61,8 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(hello.level, 40);
       assert.equal(hello.marker, 'from-the-thread');
       assert.equal(hello.jobId, 'r-1', "the worker's bindings");
+      // A signal that fires after the job ended (a late cancel) is not the thread's business.
+      controller.abort(new Error('late cancel'));
       // The thread is kept for the next job.
       const again = (await p.handler({}, context('r-2').ctx)) as { sandboxId: number };
       assert.equal(again.sandboxId, value.sandboxId);

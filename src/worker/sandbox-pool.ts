@@ -19,6 +19,8 @@ interface Current {
   readonly ctx: JobContext;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
+  /** Removes its abort listener (a signal may fire after the job ended: not this thread's). */
+  readonly unlisten: () => void;
 }
 
 /** One thread of a pool: runs one job at a time. */
@@ -81,11 +83,14 @@ class SandboxThread {
   async run(data: unknown, ctx: JobContext): Promise<unknown> {
     await this.ready;
     return new Promise<unknown>((resolve, reject) => {
-      this.current = { ctx, resolve, reject };
-      this.busy = true;
       const { signal } = ctx;
-      if (signal.aborted) return this.abort(signal.reason);
-      signal.addEventListener('abort', () => this.abort(signal.reason), { once: true });
+      // Aborted while it waited for the thread: nothing ran, the thread stays sound.
+      if (signal.aborted) return reject(signal.reason as Error);
+      const onAbort = () => this.abort(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const unlisten = () => signal.removeEventListener('abort', onAbort);
+      this.current = { ctx, resolve, reject, unlisten };
+      this.busy = true;
       this.send({
         kind: 'run',
         id: ctx.id,
@@ -139,6 +144,7 @@ class SandboxThread {
     const current = this.current;
     if (!current) return;
     this.current = undefined;
+    current.unlisten();
     if (err === undefined) current.resolve(value);
     else current.reject(err);
   }
