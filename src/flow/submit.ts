@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/index.js';
 import type { Submitter } from '../submit/index.js';
+import type { TraceCarrier } from '../tracing/index.js';
 import { writeFlow } from './write.js';
 import { MAX_CHAIN_STEPS } from './limits.js';
 import { chainToFlow, planFlow, type FlowNodeInput } from './tree.js';
@@ -24,8 +25,11 @@ export async function submitFlow(
   submitter: Submitter,
   input: { flow: FlowNodeInput } | { chain: readonly FlowNodeInput[] },
   tenant?: string,
+  /** The submitting request's trace context, stored with every node. */
+  trace?: TraceCarrier,
 ): Promise<SubmittedFlow> {
-  const prepare = (job: Parameters<Submitter['prepare']>[0]) => submitter.prepare(job);
+  const prepare = (job: Parameters<Submitter['prepare']>[0]) =>
+    submitter.prepare(trace ? { ...job, trace } : job);
   const nodes =
     'chain' in input
       ? planFlow(chainToFlow(input.chain), prepare, tenant, MAX_CHAIN_STEPS)

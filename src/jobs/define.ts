@@ -83,6 +83,18 @@ export interface JobDefinition<
   readonly backoff?: Backoff;
   /** A run longer than this is aborted and counts as a failed attempt (default: none). */
   readonly timeoutMs?: number;
+  /**
+   * `'thread'`: the handler runs in a pool of worker threads (as many as the type's
+   * concurrency), so a CPU-bound handler cannot block its worker's heartbeats and claim
+   * renewals. Each thread imports the job module again (the definition must come from a
+   * `--jobs` module) and runs the type's setup and teardown; data and value cross by
+   * structured clone. A timeout, a cancel, a lost claim or a shutdown fires the handler's
+   * signal and terminates its thread a second later (a new one takes its place). ctx.progress,
+   * children, previous and log work as in the worker (docs/library.md, "Sandboxed handlers").
+   * `'process'`: the same with child processes (heavier; a crash or `process.exit` of the
+   * handler cannot take the worker down).
+   */
+  readonly sandbox?: 'thread' | 'process';
   /** Default priority of its jobs: -10..10, higher runs first; 0 (default): plain FIFO. */
   readonly priority?: number;
   /**

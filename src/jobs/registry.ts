@@ -52,6 +52,9 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
   ) {
     throw invalidDefinition(source, `${d.name}: partitions must be 1..${MAX_PARTITIONS}`);
   }
+  if (d.sandbox !== undefined && d.sandbox !== 'thread' && d.sandbox !== 'process') {
+    throw invalidDefinition(source, `${d.name}: sandbox must be 'thread' or 'process'`);
+  }
   if (d.schedules !== undefined && !Array.isArray(d.schedules)) {
     throw invalidDefinition(source, `${d.name}: schedules must be an array`);
   }
@@ -86,6 +89,8 @@ function checkDefinition(def: unknown, source: string): AnyJobDefinition {
 export class JobRegistry {
   private readonly defs = new Map<string, AnyJobDefinition>();
   private readonly validators = new Map<string, ValidateFunction>();
+  /** The module each loaded type came from (a sandboxed handler's thread imports it again). */
+  private readonly modules = new Map<string, string>();
   private readonly ajv = ajvWithFormats({ strict: false, allErrors: false });
 
   add(def: AnyJobDefinition, source = 'definition'): void {
@@ -126,7 +131,15 @@ export class JobRegistry {
     // A module that defines nothing is a mistake, not a choice: the worker would run only
     // the built-in types and the user would wonder why theirs never run.
     if (list.length === 0) throw invalidDefinition(modulePath, 'defines no job types');
-    for (const def of list) this.add(def as AnyJobDefinition, modulePath);
+    for (const def of list) {
+      this.add(def as AnyJobDefinition, modulePath);
+      this.modules.set((def as AnyJobDefinition).name, modulePath);
+    }
+  }
+
+  /** The module a type was loaded from; undefined for a built-in or one added in code. */
+  moduleOf(name: string): string | undefined {
+    return this.modules.get(name);
   }
 
   get(name: string): AnyJobDefinition | undefined {

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import { UnrecoverableError, type AnyJobDefinition, type JobDefinition } from '../jobs/index.js';
+import { activeTrace } from '../tracing/index.js';
 import type { Backoff } from '../queue/index.js';
 import { PortPool } from './port-pool.js';
 import type { PortCommand } from './port-process.js';
@@ -93,6 +94,8 @@ export function definePort<S extends TSchema>(spec: PortSpec<S>): JobDefinition<
       await pool?.close();
     },
     async handler(data: unknown, ctx) {
+      // The attempt's span (an SDK installed): the port's own spans can be its children.
+      const trace = activeTrace();
       // [] without a Redis read for a job that has no children (its claim says so).
       const children = await ctx.children();
       const reply = await poolFor(ctx.log).run(
@@ -104,6 +107,7 @@ export function definePort<S extends TSchema>(spec: PortSpec<S>): JobDefinition<
           attempt: ctx.attempt,
           deadline: ctx.deadline ?? null,
           ...(children.length > 0 ? { children } : {}),
+          ...trace,
         },
         {
           progress: (value) => {

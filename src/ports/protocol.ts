@@ -31,6 +31,12 @@ export interface JobRequest {
     readonly value?: unknown;
     readonly error?: string;
   }[];
+  /**
+   * The W3C Trace Context of the attempt's span, when the worker traces with an OpenTelemetry
+   * SDK (docs/library.md, "Tracing"): a port that traces makes its spans children of it.
+   */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

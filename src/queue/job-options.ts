@@ -18,6 +18,13 @@ export interface JobOptions {
   readonly parent?: string;
   /** Set on a parent of a flow: it has children whose outcomes ctx.children() reads. */
   readonly children?: number;
+  /**
+   * The W3C Trace Context of the submitting request (its `traceparent` header, or the active
+   * span of an in-process submit), when it had one: each attempt's span is its child.
+   */
+  readonly traceparent?: string;
+  /** Its `tracestate`, when it had one besides the traceparent. */
+  readonly tracestate?: string;
 }
 
 const HOUR_MS = 3_600_000;

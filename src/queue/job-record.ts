@@ -15,7 +15,7 @@ export const JOB_FIELDS = {
     "Attempts taken over before they reported an outcome (the worker died, froze or stalled past the node TTL or the claim timeout): counted by `requeue` and `start`, never against `maxAttempts`. Past the worker's `maxRecoveries` the job fails as poison. Absent: 0.",
   maxAttempts:
     'Handler attempts allowed (`attempts` - `recoveries`) before the job fails for good.',
-  opts: 'Run options, JSON: `{"backoff": {"type": "exponential" | "fixed", "delayMs", "maxDelayMs"}, "timeoutMs"}`.',
+  opts: 'Run options, JSON: `{"backoff": {"type": "exponential" | "fixed", "delayMs", "maxDelayMs"}, "timeoutMs", "parent", "children", "traceparent", "tracestate"}`; `traceparent` and `tracestate` (W3C Trace Context, as the HTTP headers carry them): the context of the submitting request, parent of each attempt\'s span; absent when it had none.',
   runAt: 'When a delayed job (retry backoff, `delayMs`, `runAt`) is due, ms since the epoch.',
   progress: 'Latest progress the handler reported (`ctx.progress`), JSON.',
   ev: 'Number of the latest event of the job (the SSE event id).',

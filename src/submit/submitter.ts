@@ -15,6 +15,7 @@ import {
   type Producer,
 } from '../queue/index.js';
 import { queueOfJobId, type Keys } from '../redis/index.js';
+import { activeTrace, type TraceCarrier } from '../tracing/index.js';
 import { WebhookAllowList } from '../webhooks/index.js';
 import { mintRetryKey, mintedValue } from '../http/index.js';
 import { chooseDedupeJob } from './dedupe.js';
@@ -56,6 +57,11 @@ export interface Submission {
   readonly group?: unknown;
   /** A deduplication window (default: the type's rule, if any). Checked here. */
   readonly dedupe?: unknown;
+  /**
+   * The submitting request's trace context (its `traceparent` header): stored with the job,
+   * its attempts' spans are children of it. Absent: the active span's, if there is one.
+   */
+  readonly trace?: TraceCarrier | undefined;
 }
 
 export interface Submitted {
@@ -133,6 +139,7 @@ export class Submitter {
     const timeoutMs = job.timeoutMs ?? definition.timeoutMs;
     const priority = checkPriority(job.priority) ?? definition.priority;
     const group = checkGroup(job.group);
+    const trace = job.trace ?? activeTrace();
     return {
       type: definition.name,
       queues: registry.queuesOf(definition.name),
@@ -144,6 +151,7 @@ export class Submitter {
           backoff: job.backoff ??
             definition.backoff ?? { type: 'exponential', delayMs: config.backoffMs },
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          ...trace,
         },
         runAt,
         ...(job.callbackUrl === undefined ? {} : { webhook: job.callbackUrl }),

@@ -16,6 +16,7 @@ import {
   type StreamConsumer,
 } from '../queue/index.js';
 import { redisOutage } from '../redis/index.js';
+import { endAttemptSpan, startAttemptSpan } from '../tracing/index.js';
 import { JobAbort, JobRun, type Settled } from './job-run.js';
 
 export interface ProcessorSettings {
@@ -350,10 +351,21 @@ export class QueueProcessor {
             timeoutMs,
           );
     const startedAt = performance.now();
-    run.start(job.invalid === undefined ? this.definition.handler : failInvalid(job.invalid));
+    const handler = job.invalid === undefined ? this.definition.handler : failInvalid(job.invalid);
+    const { span } = startAttemptSpan(
+      {
+        id: job.id,
+        type: this.definition.name,
+        attempt: job.attempt,
+        queue: this.consumer.queue,
+        trace: job.options,
+      },
+      () => run.start(handler),
+    );
     const settled = await run.settled;
     const runMs = performance.now() - startedAt;
     clearTimeout(timer);
+    endAttemptSpan(span, settled.ok ? undefined : { message: errorMessage(settled.err) });
     entry.settled = true;
     this.active -= 1;
     this.wakeClaimLoop();

@@ -8,6 +8,7 @@ import type { JobTotals, Metrics } from '../metrics/index.js';
 import { StreamConsumer, type FinishResult } from '../queue/index.js';
 import { Keys, connectRedis, queueOfJobId, typeOfQueue } from '../redis/index.js';
 import { QueueProcessor, type JobObserver, type ProcessorCounts } from './queue-processor.js';
+import { sandboxed } from './sandbox.js';
 
 /** The runners of one worker process: claim, run, finish (startWorker adds the cluster). */
 export interface Runners {
@@ -110,7 +111,9 @@ export async function startRunners(options: RunnersOptions): Promise<Runners> {
         partitions: registry.get(typeOfQueue(queue))?.partitions ?? 1,
       }),
   );
-  const definitions = types.map((type) => registry.get(type)!);
+  const definitions = types.map((type) =>
+    sandboxed(registry, type, { permuteDelayMs: config.permuteDelayMs }, log),
+  );
   // Flows: a child's final outcome goes to its parent right after its finish; the sweeper
   // delivers what a worker that died could not (docs/workflows.md).
   const delivery = new FlowDelivery(redis, keys, config.deadTtlSec);
@@ -132,7 +135,7 @@ export async function startRunners(options: RunnersOptions): Promise<Runners> {
   const history = new HistoryRecorder(redis, keys, log, config.historyFlushMs);
   const concurrencyOf = (def: AnyJobDefinition) => def.concurrency ?? config.concurrency;
   const runners = queues.map((queue, i) => {
-    const definition = registry.get(typeOfQueue(queue))!;
+    const definition = definitions[types.indexOf(typeOfQueue(queue))]!;
     return new QueueProcessor(
       consumers[i]!,
       timed(definition, options.metrics),

@@ -52,8 +52,10 @@ export function runCli(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
   stdin: 'ignore' | 'pipe' = 'ignore',
+  /** Node options before the CLI (a preload: `--import <module>`). */
+  nodeArgs: readonly string[] = [],
 ): RoleProcess {
-  return runScript(CLI, args, env, stdin);
+  return runScript(CLI, args, env, stdin, nodeArgs);
 }
 
 /** Any TypeScript program (an example), run and tracked as runCli runs the CLI. */
@@ -62,8 +64,10 @@ export function runScript(
   args: readonly string[] = [],
   env: Record<string, string | undefined> = {},
   stdin: 'ignore' | 'pipe' = 'ignore',
+  /** Node options before the script (a preload: `--import <module>`). */
+  nodeArgs: readonly string[] = [],
 ): RoleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, WORKMESH_LOG_LEVEL: 'warn', ...env },
     stdio: [stdin, 'pipe', 'pipe', 'ipc'],

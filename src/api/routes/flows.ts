@@ -17,6 +17,7 @@ import { openEventStream } from '../event-stream-reply.js';
 import { checkedId } from '../job-id.js';
 import { ErrorBody, IdParams } from '../schemas.js';
 import { tenantOf } from '../security.js';
+import { requestTrace } from '../../tracing/index.js';
 
 // Nodes are checked by src/flow/ (every problem with its node's path and a catalogue code),
 // not by the route schema: a recursive schema would answer a generic 400 for a bad node.
@@ -90,7 +91,15 @@ export function flowRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const input =
         chain !== undefined ? { chain: chain as FlowNodeInput[] } : { flow: flow as FlowNodeInput };
       const submitted = await guard(() =>
-        submitFlow(ctx.redis, ctx.keys, ctx.nodeId, submitter, input, tenantOf(request)),
+        submitFlow(
+          ctx.redis,
+          ctx.keys,
+          ctx.nodeId,
+          submitter,
+          input,
+          tenantOf(request),
+          requestTrace(request.raw.headers),
+        ),
       );
       return reply.status(202).send({
         flow: submitted.id,

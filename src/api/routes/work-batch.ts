@@ -6,6 +6,7 @@ import { redisErrorOf } from '../../redis/index.js';
 import { checkWorkItem, type Submitted, type Submitter } from '../../submit/index.js';
 import { tenantOf } from '../security.js';
 import { BATCH_MAX_JOBS, BatchAnswer, BatchBody, BatchShape, ErrorBody } from '../schemas.js';
+import { requestTrace, type TraceCarrier } from '../../tracing/index.js';
 
 const DEFAULT_TYPE = 'permute';
 
@@ -55,9 +56,10 @@ export function workBatchRoute(app: FastifyInstance, submitter: Submitter): void
     },
     async (request) => {
       const tenant = tenantOf(request);
+      const trace = requestTrace(request.raw.headers);
       const jobs = request.body.jobs as unknown[];
       const results = await Promise.all(
-        jobs.map((job, index) => submitItem(submitter, job, index, tenant, request.log)),
+        jobs.map((job, index) => submitItem(submitter, job, index, tenant, request.log, trace)),
       );
       const failed = results.filter((r) => !r.ok).length;
       return { accepted: results.length - failed, failed, results };
@@ -71,6 +73,7 @@ async function submitItem(
   index: number,
   tenant: string | undefined,
   log: FastifyBaseLogger,
+  trace: TraceCarrier | undefined,
 ) {
   let retryKey: string | undefined;
   try {
@@ -95,6 +98,7 @@ async function submitItem(
         priority: item.priority,
         group: item.group,
         dedupe: item.dedupe,
+        trace,
       },
       (key) => (retryKey = key),
     );

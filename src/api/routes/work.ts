@@ -7,6 +7,7 @@ import type { ApiContext } from '../context.js';
 import { BODY_OPTIONAL } from '../openapi.js';
 import { withRedis, setRetryKey } from '../../http/index.js';
 import { tenantOf } from '../security.js';
+import { requestTrace } from '../../tracing/index.js';
 import { acceptedAnswer, workBatchRoute } from './work-batch.js';
 import {
   Accepted,
@@ -84,6 +85,7 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
           priority: body.priority ?? query.priority,
           group: body.group ?? query.group,
           dedupe: body.dedupe,
+          trace: requestTrace(request.raw.headers),
         },
         (retryKey: string) => setRetryKey(request, retryKey),
       );
