@@ -109,7 +109,12 @@ export class Producer {
         item.placement,
       );
     }
-    keys.push(this.keys.controls(queue), this.keys.waiting(queue), this.keys.signal(queue));
+    keys.push(
+      this.keys.created(queue),
+      this.keys.controls(queue),
+      this.keys.waiting(queue),
+      this.keys.signal(queue),
+    );
     const reply = (await runScript(this.redis, 'enqueue', keys, args)) as unknown[];
     return reply.map((r) => itemAnswer(r, (n) => n));
   }
