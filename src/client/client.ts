@@ -20,6 +20,13 @@ import {
   type FlowTree,
   type BatchState,
 } from './types.js';
+import {
+  jobsQueryString,
+  type JobAction,
+  type JobActionAnswer,
+  type JobsPage,
+  type JobsQuery,
+} from './jobs-query.js';
 
 export interface ClientOptions {
   /** Base URL of the API, e.g. http://127.0.0.1:5983 */
@@ -66,6 +73,16 @@ export class WorkmeshClient {
   /** Cancels a job: a queued one never runs, a running one is aborted. */
   cancel(id: string): Promise<Cancelled> {
     return this.request<Cancelled>('DELETE', `/api/work/${encodeURIComponent(id)}`);
+  }
+
+  /** A page of jobs, newest first (GET /api/jobs); pass the page's `cursor` for the next. */
+  jobs(query: JobsQuery = {}): Promise<JobsPage> {
+    return this.request<JobsPage>('GET', `/api/jobs${jobsQueryString(query)}`);
+  }
+
+  /** Retries, cancels or deletes jobs by id (POST /api/jobs/actions), each answered on its own. */
+  actOnJobs(action: JobAction, ids: readonly string[]): Promise<JobActionAnswer> {
+    return this.request<JobActionAnswer>('POST', '/api/jobs/actions', { action, ids });
   }
 
   /** Submits a flow: a tree whose parents run once their children are final. */

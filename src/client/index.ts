@@ -1,6 +1,14 @@
 export { WorkmeshClient, type ClientOptions } from './client.js';
 export type { JobEventMessage } from './sse.js';
 export {
+  jobsQueryString,
+  pointInTime,
+  type JobsQuery,
+  type JobsPage,
+  type JobAction,
+  type JobActionAnswer,
+} from './jobs-query.js';
+export {
   FINAL_STATUSES,
   type Accepted,
   type BatchAnswer,
