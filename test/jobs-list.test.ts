@@ -7,6 +7,8 @@ import { Keys, connectRedis } from '../src/redis/index.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
+import { runCliToEnd, stopAll } from './helpers/processes.js';
+import { WorkmeshClient, pointInTime } from '../src/client/index.js';
 
 // GET /api/jobs and POST /api/jobs/actions (issue 23, items 1 and 2): jobs found through the
 // jobs index the scripts keep (`<prefix>:{<queue>}:created`) and the dead sets.
@@ -35,6 +37,7 @@ before(async () => {
   blocking = connectRedis(redis.url, log, { name: 'jobs-list-blocking', blocking: true });
 });
 after(async () => {
+  await stopAll();
   await api.close();
   conn.disconnect();
   blocking.disconnect();
@@ -379,5 +382,76 @@ describe('POST /api/jobs/actions', () => {
       assert.equal(res.body.error?.code, 'WM_ERR_API_BAD_REQUEST');
     }
     assert.equal(await redis.dbsize(), before);
+  });
+});
+
+describe('the client and the command line', () => {
+  let address: string;
+  before(async () => {
+    address = await api.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+
+  it('client.jobs() pages with the cursor; actOnJobs() acts', async () => {
+    const made = [
+      await submit('eta', { k: 1 }),
+      await submit('eta', { k: 2 }),
+      await submit('eta', { k: 1 }),
+    ];
+    const client = new WorkmeshClient({ baseUrl: address });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.jobs({
+        type: 'eta',
+        status: ['accepted'],
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
+      seen.push(...page.jobs.map((j) => j.callback));
+      cursor = page.cursor;
+    } while (cursor);
+    assert.deepEqual(new Set(seen), new Set(made));
+    const k1 = await client.jobs({
+      type: 'eta',
+      data: { k: 1 },
+      since: new Date(Date.now() - 60_000),
+    });
+    assert.deepEqual(new Set(k1.jobs.map((j) => j.callback)), new Set([made[0], made[2]]));
+    const answer = await client.actOnJobs('cancel', [made[0]!]);
+    assert.equal(answer.acted, 1);
+  });
+
+  it('times as people type them', () => {
+    assert.equal(pointInTime('1h', 10_000_000), 10_000_000 - 3_600_000);
+    assert.equal(pointInTime('15m', 10_000_000), 10_000_000 - 900_000);
+    assert.equal(pointInTime('2026-01-01T00:00:00Z'), Date.UTC(2026, 0, 1));
+    assert.equal(pointInTime('yesterday'), undefined);
+  });
+
+  it('workmesh jobs --status failed --type alpha --since 1h', async () => {
+    const env = { WORKMESH_API_URL: address };
+    const table = await runCliToEnd(
+      ['jobs', '--status', 'failed', '--type', 'alpha', '--since', '1h'],
+      env,
+    );
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^CALLBACK\s+STATUS/);
+    const rows = table.stdout.trim().split('\n').slice(1);
+    assert.equal(rows.length, 2);
+    assert.ok(rows.every((r) => /\bfailed\b.*boom/.test(r)));
+    const json = await runCliToEnd(
+      ['jobs', '--type', 'alpha', '--json', '--limit', '3', '--data', 'i=11'],
+      env,
+    );
+    assert.equal(json.code, 0, json.stderr);
+    const lines = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]!.type, 'alpha');
+    const bad = await runCliToEnd(['jobs', '--since', 'whenever'], env);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /not a time/);
   });
 });
