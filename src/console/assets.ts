@@ -9,7 +9,9 @@ const FILES = {
   'charts.js': 'text/javascript; charset=utf-8',
   'topology.js': 'text/javascript; charset=utf-8',
   'queues.js': 'text/javascript; charset=utf-8',
+  'jobs.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
+  'jobs.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 } as const;
 

@@ -7,6 +7,7 @@ import type { ConsoleContext } from './context.js';
 import { installSecurityHeaders } from './headers.js';
 import { actionRoutes } from './routes/actions.js';
 import { dataRoutes } from './routes/data.js';
+import { jobsRoutes } from './routes/jobs.js';
 import { pageRoutes } from './routes/pages.js';
 
 /** The web console as a Fastify instance, not yet listening (tests use app.inject()). */
@@ -28,5 +29,6 @@ export function buildConsole(ctx: ConsoleContext, log: Logger): FastifyInstance 
   pageRoutes(app, loadAssets(), consoleGate(ctx.config));
   dataRoutes(app, ctx);
   actionRoutes(app, ctx);
+  jobsRoutes(app, ctx);
   return app;
 }
