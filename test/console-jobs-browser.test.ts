@@ -168,4 +168,32 @@ describe('the console jobs page in a headless Chromium', () => {
     assert.equal(await page.inputValue('#jobs-status'), 'failed');
     await page.close();
   });
+
+  it("the page's routes refuse bad input with a 400 and change nothing", async () => {
+    const page = await openPage('#/jobs');
+    const before = await redis.dbsize();
+    for (const [query, code] of [
+      ['status=dead', 'WM_ERR_API_BAD_REQUEST'],
+      ['limit=501', 'WM_ERR_API_BAD_REQUEST'],
+      ['time=started', 'WM_ERR_API_BAD_REQUEST'],
+      ['data.a%20b=1', 'WM_ERR_API_BAD_REQUEST'],
+      ['cursor=bm9wZQ', 'WM_ERR_JOBS_BAD_CURSOR'],
+      ['since=yesterday', 'WM_ERR_JOBS_BAD_TIME'],
+    ]) {
+      const res = await page.request.get(`${consoleUrl}/console/api/jobs?${query}`);
+      assert.equal(res.status(), 400, query);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, code, query);
+    }
+    for (const body of [
+      { action: 'explode', ids: [alpha[0]] },
+      { action: 'retry', ids: [] },
+      { action: 'retry', ids: 'nope' },
+      { action: 'delete', ids: Array.from({ length: 501 }, () => alpha[0]) },
+    ]) {
+      const res = await page.request.post(`${consoleUrl}/console/api/jobs/actions`, { data: body });
+      assert.equal(res.status(), 400, JSON.stringify(body).slice(0, 60));
+    }
+    assert.equal(await redis.dbsize(), before);
+    await page.close();
+  });
 });

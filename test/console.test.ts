@@ -327,6 +327,7 @@ describe('console: data and actions (loopback, no token)', () => {
       '/assets/charts.js',
       '/assets/topology.js',
       '/assets/queues.js',
+      '/assets/jobs.js',
       '/assets/app.js',
     ]);
     for (const url of scripts) {
