@@ -106,6 +106,13 @@ try {
   await page.waitForSelector('#job-status .badge.done');
   await page.screenshot({ path: join(OUT, 'console-job.png'), fullPage: true });
 
+  // The jobs page: one type's jobs, every one on the page selected.
+  await page.goto(`${url}/#/jobs/${encodeURIComponent('type=permute')}`);
+  await page.waitForSelector('#jobs tr[data-job]');
+  await page.click('#jobs-all');
+  await page.waitForSelector('[data-bulk="retry"]:not([disabled])');
+  await page.screenshot({ path: join(OUT, 'console-jobs.png') });
+
   await browser.close();
   loading = false;
   await load;

@@ -9,6 +9,10 @@ import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
 import { runCliToEnd, stopAll } from './helpers/processes.js';
 import { WorkmeshClient, pointInTime } from '../src/client/index.js';
+import { PassThrough } from 'node:stream';
+import { loadConfig } from '../src/config/index.js';
+import { openShell } from '../src/shell/index.js';
+import { FAST_CLUSTER } from './helpers/cluster.js';
 
 // GET /api/jobs and POST /api/jobs/actions (issue 23, items 1 and 2): jobs found through the
 // jobs index the scripts keep (`<prefix>:{<queue>}:created`) and the dead sets.
@@ -453,5 +457,47 @@ describe('the client and the command line', () => {
     const bad = await runCliToEnd(['jobs', '--since', 'whenever'], env);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /not a time/);
+  });
+});
+
+describe('the shell', () => {
+  it('jobs() finds, act() acts', async () => {
+    const config = loadConfig({
+      REDIS_URL: redis.url,
+      ...FAST_CLUSTER,
+      WORKMESH_JOBS: 'test/fixtures/listed.ts',
+      WORKMESH_HISTORY: 'off',
+    });
+    const session = await openShell({
+      config,
+      log: createLogger('silent'),
+      input: new PassThrough(),
+      output: new PassThrough(),
+      historyFile: '',
+    });
+    try {
+      const mine = await submit('beta', { shell: 'yes' });
+      const jobs = session.helpers.jobs.fn as (
+        f: object,
+      ) => Promise<{ jobs: { callback: string }[]; cursor?: string }>;
+      const act = session.helpers.act.fn as (
+        a: string,
+        ids: string[],
+      ) => Promise<{ outcome: string }[]>;
+      const found = await jobs({
+        type: 'beta',
+        status: 'accepted',
+        since: '1h',
+        data: { shell: 'yes' },
+      });
+      assert.deepEqual(ids(found as Page), [mine]);
+      const paged = await jobs({ limit: 1 });
+      assert.equal(paged.jobs.length, 1);
+      assert.ok(paged.cursor);
+      assert.deepEqual(await act('cancel', [mine]), [{ id: mine, outcome: 'acted' }]);
+      await assert.rejects(jobs({ since: 'whenever' }), /not a time/);
+    } finally {
+      await session.close();
+    }
   });
 });
