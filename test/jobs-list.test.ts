@@ -194,6 +194,32 @@ describe('pagination', () => {
     assert.equal(pages, 5);
   });
 
+  it("a partitioned type's indexes are merged into one order", async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 12; i++) made.push(await submit('theta', i));
+    const queues = new Set(made.map((id) => id.split('.')[0]));
+    assert.ok(queues.size > 1, 'the jobs went to several partitions');
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await list(`?type=theta&limit=5${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...ids(page.body));
+      cursor = page.body.cursor;
+    } while (cursor);
+    const scored = await Promise.all(
+      [0, 1, 2, 3].map(async (p) => {
+        const r = await redis.client.zrange(keys.created(`theta~${p}`), 0, -1, 'WITHSCORES');
+        return r.flatMap((v, i) => (i % 2 === 0 ? [{ id: v, at: Number(r[i + 1]) }] : []));
+      }),
+    );
+    const merged = scored
+      .flat()
+      .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .map((e) => e.id);
+    assert.deepEqual(seen, merged);
+    assert.deepEqual(new Set(seen), new Set(made));
+  });
+
   it('jobs of one batch share a time and are ordered by id', async () => {
     const res = await api.app.inject({
       method: 'POST',
