@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
-import { StreamConsumer, trimJobsIndex, type ClaimedJob } from '../src/queue/index.js';
+import { Producer, StreamConsumer, trimJobsIndex, type ClaimedJob } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { buildTestApi, type InProcessApi } from './helpers/api.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -267,6 +267,45 @@ describe('expiry', () => {
     assert.equal(trim.removed, 1);
     assert.equal(await redis.client.zscore(keys.created('epsilon'), id), null);
     assert.notEqual(await redis.client.zscore(keys.created('epsilon'), live), null);
+  });
+});
+
+describe("the workers' trim", () => {
+  /** n jobs in a queue of their own, answered in index order (oldest first). */
+  async function indexed(queue: string, n: number): Promise<string[]> {
+    const producer = new Producer(conn, keys, 'jobs-list-test');
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        producer.enqueue({ queue, data: i, resultTtlSec: 600, maxAttempts: 1 }),
+      ),
+    );
+    return redis.client.zrange(keys.created(queue), 0, -1);
+  }
+  /** Records gone (as if expired): their entries stay in the index until trimmed. */
+  const expire = (ids: string[]) => redis.client.del(...ids.map((id) => keys.job(id)));
+
+  it('keeps up with the oldest end while it is mostly expired', async () => {
+    const ids = await indexed('trima', 1600);
+    await expire(ids.slice(0, 1200));
+    const trim = await trimJobsIndex(conn, keys, 'trima', 0, 0);
+    assert.equal(trim.removed, 1200);
+    assert.deepEqual(await redis.client.zrange(keys.created('trima'), 0, -1), ids.slice(1200));
+  });
+
+  it('reaches expired entries behind long-lived ones, a budget at a time', async () => {
+    const ids = await indexed('trimb', 1800);
+    // 600 long-lived at the oldest end, then 900 expired, then 300 live.
+    await expire(ids.slice(600, 1500));
+    const first = await trimJobsIndex(conn, keys, 'trimb', 0, 500);
+    // The oldest slice is all live: on to the budget, 500 entries from rank 500 (100 live).
+    assert.equal(first.removed, 400);
+    assert.equal(first.next, 600);
+    const second = await trimJobsIndex(conn, keys, 'trimb', first.next, 500);
+    assert.equal(second.removed, 500);
+    assert.deepEqual(await redis.client.zrange(keys.created('trimb'), 0, -1), [
+      ...ids.slice(0, 600),
+      ...ids.slice(1500),
+    ]);
   });
 });
 

@@ -258,33 +258,58 @@ export async function listJobs(redis: Redis, keys: Keys, query: JobsQuery): Prom
   return { jobs, scanned };
 }
 
+const TRIM_SLICE = 500;
+/** Most slices the head pass removes in one trim (a million entries). */
+const TRIM_HEAD_SLICES = 2000;
+
+/** One slice of the index from a rank: the ids whose record is gone removed (prune-index.lua). */
+async function trimSlice(
+  redis: Redis,
+  keys: Keys,
+  queue: string,
+  rank: number,
+): Promise<{ size: number; removed: number }> {
+  const ids = await redis.zrange(keys.created(queue), rank, rank + TRIM_SLICE - 1);
+  if (ids.length === 0) return { size: 0, removed: 0 };
+  const removed = (await runScript(
+    redis,
+    'prune-index',
+    [keys.created(queue), ...ids.map((id) => keys.job(id))],
+    ids,
+  )) as number;
+  return { size: ids.length, removed };
+}
+
 /**
- * Trims a queue's jobs index of ids whose record is gone, a slice at a time from `from` (a
- * rank), so that it stays bounded when nobody lists. Answers the rank to go on from next time
- * (0 once the end was reached) and how many were removed.
+ * Trims a queue's jobs index of ids whose record is gone, so that it stays bounded when nobody
+ * lists. First the oldest end, where records expire first (a result TTL shared by most jobs),
+ * for as long as its slices are mostly gone: the trim keeps up with any throughput. Then up to
+ * `budget` entries from `from` (a rank: where the last trim stopped), so that expired entries
+ * behind long-lived ones (a dead letter kept 7 days, a job delayed for a week) go too. Answers
+ * the rank to go on from next time (0 once the end was reached) and how many were removed.
  */
 export async function trimJobsIndex(
   redis: Redis,
   keys: Keys,
   queue: string,
   from: number,
-  maxEntries = 20_000,
+  budget = 20_000,
 ): Promise<{ next: number; removed: number }> {
-  const slice = 500;
-  let rank = from;
   let removed = 0;
-  for (let seen = 0; seen < maxEntries; seen += slice) {
-    const ids = await redis.zrange(keys.created(queue), rank, rank + slice - 1);
-    if (ids.length === 0) return { next: 0, removed };
-    const n = (await runScript(
-      redis,
-      'prune-index',
-      [keys.created(queue), ...ids.map((id) => keys.job(id))],
-      ids,
-    )) as number;
-    removed += n;
-    rank += ids.length - n;
-    if (ids.length < slice) return { next: 0, removed };
+  let rank = 0;
+  for (let i = 0; i < TRIM_HEAD_SLICES; i++) {
+    const slice = await trimSlice(redis, keys, queue, rank);
+    removed += slice.removed;
+    rank += slice.size - slice.removed;
+    if (slice.size < TRIM_SLICE) return { next: 0, removed };
+    if (slice.removed * 2 < slice.size) break;
+  }
+  rank = Math.max(rank, from);
+  for (let seen = 0; seen < budget; seen += TRIM_SLICE) {
+    const slice = await trimSlice(redis, keys, queue, rank);
+    removed += slice.removed;
+    rank += slice.size - slice.removed;
+    if (slice.size < TRIM_SLICE) return { next: 0, removed };
   }
   return { next: rank, removed };
 }

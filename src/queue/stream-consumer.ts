@@ -454,8 +454,8 @@ export class StreamConsumer {
     if (now >= this.pruneDeadAt) {
       this.pruneDeadAt = now + PRUNE_DEAD_EVERY_MS;
       await pruneDead(this.redis, this.keys, this.queue);
-      // The jobs index of GET /api/jobs, of records gone since (up to 20,000 entries a minute,
-      // going on from where the last trim stopped).
+      // The jobs index of GET /api/jobs, of records gone since (its oldest end while mostly
+      // gone, then 20,000 entries going on from where the last trim stopped).
       const trim = await trimJobsIndex(this.redis, this.keys, this.queue, this.trimIndexFrom);
       this.trimIndexFrom = trim.next;
     }
