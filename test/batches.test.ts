@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient, isWorkmeshError } from '../src/client/index.js';
@@ -20,12 +22,27 @@ const ENV = {
   WORKMESH_JOBS: JOBS,
   WORKMESH_CLAIM_TIMEOUT_MS: '1500',
   WORKMESH_CONCURRENCY: '20',
+  // The batch webhook's receiver below (loopback is allowed only when named exactly).
+  WORKMESH_WEBHOOK_ALLOW: '127.0.0.1',
 };
 const dir = tempDir('batches');
 let redis: TestRedis;
 let client: WorkmeshClient;
+let hooks: Server;
+let hookUrl: string;
+const posted: { path: string; body: Record<string, unknown> }[] = [];
 
 before(async () => {
+  hooks = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      posted.push({ path: req.url ?? '', body: JSON.parse(body) as Record<string, unknown> });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+  hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
   redis = await startTestRedis();
   const api = startApiProcess(redis.url, ENV);
   const workers = [0, 1, 2].map(() => startWorkerProcess(redis.url, ENV));
@@ -35,6 +52,7 @@ before(async () => {
 after(async () => {
   await stopAll();
   await redis.stop();
+  hooks.close();
 });
 
 describe('batches', () => {
@@ -104,5 +122,29 @@ describe('batches', () => {
     await assert.rejects(client.addToBatch(batch, [{ type: 'leaf', data: { v: 1 } }]), (err) =>
       isWorkmeshError(err, 'WM_ERR_BATCH_CLOSED'),
     );
+  });
+
+  it("a webhook when all are final: the callback's callbackUrl is posted once, with the counts", async () => {
+    const runs = join(dir, 'hooked.log');
+    const { batch } = await client.openBatch(
+      { type: 'tally', data: { file: runs }, callbackUrl: `${hookUrl}/batch-done` },
+      [
+        { type: 'leaf', data: { v: 1 } },
+        { type: 'leaf', data: { v: 2 } },
+        { type: 'leaf', data: { v: 'bad', fatal: true } },
+      ],
+      true,
+    );
+    const hook = await until(
+      'the batch webhook',
+      () => posted.filter((p) => p.path === '/batch-done'),
+      (p) => p.length > 0,
+      30_000,
+    );
+    assert.equal(hook.length, 1);
+    assert.equal(hook[0]!.body.callback, batch);
+    assert.equal(hook[0]!.body.status, 'done');
+    assert.deepEqual(hook[0]!.body.value, { done: 2, failed: 1, cancelled: 0 });
+    assert.equal(readExecutions(runs, batch).length, 1);
   });
 });

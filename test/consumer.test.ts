@@ -150,4 +150,41 @@ describe('queue consumer', () => {
     assert.notEqual(await conn.zscore(keys.webhooks(QUEUE), id), null, 'its webhook is due');
     assert.notEqual(await conn.zscore(keys.dead(QUEUE), id), null, 'it is a dead letter');
   });
+
+  it(
+    'a queue gated just after a claim that did not look at the flag is seen before the worker waits',
+    {
+      skip: ON_CLUSTER && 'claim.lua is not used on a cluster',
+    },
+    async () => {
+      // Claims look at `gated` at most every 250 ms (GATED_RECHECK_MS): the second claim here
+      // does not. Its queue looks empty; a job with a priority then gates the queue and signals
+      // it before the worker's wait begins. The wait must not begin blind: it would sleep its
+      // whole blockMs (60 s) with a job waiting.
+      const queue = 'gated-late';
+      const other = new StreamConsumer(conn, blocking, keys, queue, 'worker-gated', {
+        deadTtlSec: 3600,
+        maxRecoveries: 2,
+      });
+      await other.ensureGroup();
+      assert.equal((await other.claimNow(10)).read, 0);
+      assert.equal((await other.claimNow(10)).read, 0);
+      const { id } = await new Producer(conn, keys, 'api-other').enqueue({
+        queue,
+        data: {},
+        resultTtlSec: 600,
+        maxAttempts: 1,
+        priority: 5,
+      });
+      const claimed = await Promise.race([
+        other.claimOrWait(10, 60_000),
+        new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 20_000).unref()),
+      ]);
+      assert.notEqual(claimed, 'stuck', 'the worker waited blind on a gated queue');
+      assert.deepEqual(
+        (claimed as ClaimedJob[]).map((j) => j.id),
+        [id],
+      );
+    },
+  );
 });

@@ -55,9 +55,23 @@ function placementOf(job: NewJob): string {
  */
 const ENQUEUE_SLICE = 50;
 
+/**
+ * How often enqueue.lua looks at the `gated` flag of a queue this producer last saw open:
+ * a plain job pays no controls read per call (enqueue.lua says what a stale view costs).
+ */
+const GATED_RECHECK_MS = 250;
+
+/** What this producer last learnt of a queue's `gated` flag. */
+interface GateView {
+  gated: boolean;
+  /** When enqueue.lua last read the flag (ms since the epoch). */
+  checkedAt: number;
+}
+
 /** Adds jobs to their queues; the enqueues of one turn go to Redis together, in slices. */
 export class Producer {
   private readonly batchers = new Map<string, TurnBatcher<Item, number>>();
+  private readonly gates = new Map<string, GateView>();
 
   constructor(
     private readonly redis: Redis,
@@ -95,7 +109,16 @@ export class Producer {
 
   private async flush(queue: string, items: readonly Item[]): Promise<(number | Error)[]> {
     const keys: string[] = this.keys.queue(queue);
-    const args: (string | number)[] = [Date.now(), typeOfQueue(queue), this.nodeId];
+    const now = Date.now();
+    const view = this.gates.get(queue);
+    const check = !view || view.gated || now - view.checkedAt >= GATED_RECHECK_MS;
+    // A job with a placement gates the queue: the calls sent after this one (before its
+    // answer) must look, or their plain jobs would pass ahead in the stream.
+    if (items.some((item) => item.placement !== '')) {
+      this.gates.set(queue, { gated: true, checkedAt: view?.checkedAt ?? 0 });
+    }
+    const sent = this.gates.get(queue);
+    const args: (string | number)[] = [now, typeOfQueue(queue), this.nodeId, check ? 1 : 0];
     for (const item of items) {
       keys.push(this.keys.job(item.id));
       args.push(
@@ -116,6 +139,11 @@ export class Producer {
       this.keys.signal(queue),
     );
     const reply = (await runScript(this.redis, 'enqueue', keys, args)) as unknown[];
+    // An answer of "open" stands only if no call sent since has gated the queue.
+    const gated = reply.pop() === 1;
+    if (gated) this.gates.set(queue, { gated, checkedAt: now });
+    else if (check && this.gates.get(queue) === sent)
+      this.gates.set(queue, { gated, checkedAt: now });
     return reply.map((r) => itemAnswer(r, (n) => n));
   }
 }

@@ -82,6 +82,12 @@ interface GateWait {
 }
 
 const PRUNE_DEAD_EVERY_MS = 60_000;
+/**
+ * How often a worker that claims without waiting has claim.lua look at the queue's `gated`
+ * flag: a plain job's claims pay no controls read, and a queue paused or limited meanwhile is
+ * seen within this (docs/queues.md; the pause's promise is 1 s).
+ */
+export const GATED_RECHECK_MS = 250;
 
 const NO_OPTIONS: JobOptions = Object.freeze({});
 
@@ -141,6 +147,10 @@ export class StreamConsumer {
    * waiting): claims go through gate.lua until it answers `open`.
    */
   private gated = false;
+  /** When a claim last had claim.lua look at `gated` (ms since the epoch; 0: never). */
+  private gatedCheckedAt = 0;
+  /** The claim that found the queue empty looked at `gated` too. */
+  private emptyChecked = false;
   /** What the last gate.lua call said to wait for; undefined: call it again at once. */
   private gateWait: GateWait | undefined;
 
@@ -192,6 +202,13 @@ export class StreamConsumer {
       }
       if (claimed.jobs.length > 0) return claimed.jobs;
       // Only skipped entries (stale or final jobs): read on without waiting.
+    }
+    // Empty, by a claim that did not look at `gated`: look before waiting, as the wait would
+    // not see a gating signalled before it began (a queue just gated looks empty).
+    if (!this.emptyChecked) {
+      const claimed = await this.claimOn(this.redis, count, Date.now(), true);
+      if (this.gated) return this.gateOrWait(count, blockMs);
+      if (claimed.jobs.length > 0 || this.emptyAfter === undefined) return claimed.jobs;
     }
     return this.waitAndClaim(count, blockMs, this.emptyAfter);
   }
@@ -248,9 +265,18 @@ export class StreamConsumer {
   }
 
   /** now: 0 makes the script read Redis' clock (a claim sent ahead of a wait). */
-  private async claimOn(redis: Redis, count: number, now = Date.now()): Promise<Claimed> {
+  private async claimOn(
+    redis: Redis,
+    count: number,
+    now = Date.now(),
+    mustCheck = false,
+  ): Promise<Claimed> {
     const { deadTtlSec, maxRecoveries } = this.limits;
-    const args = [now, GROUP, this.consumer, deadTtlSec, count, maxRecoveries];
+    // A claim sent behind a wait (now 0) always looks: the wait may have ended for a gating.
+    const at = Date.now();
+    const check = mustCheck || now === 0 || at - this.gatedCheckedAt >= GATED_RECHECK_MS;
+    if (check) this.gatedCheckedAt = at;
+    const args = [now, GROUP, this.consumer, deadTtlSec, count, maxRecoveries, check ? 1 : 0];
     const keys = [
       ...this.keys.queue(this.queue),
       this.keys.controls(this.queue),
@@ -278,6 +304,7 @@ export class StreamConsumer {
       jobs.push(claimedJob(sid, id, data, attempt, opts));
     }
     this.emptyAfter = reply[0] < count ? reply[1] : undefined;
+    this.emptyChecked = check;
     return { read: reply[0], jobs };
   }
 

@@ -326,7 +326,7 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:controls',
     type: 'hash',
     holds:
-      'Queue controls (absent field = off): `paused` ("1"), `rateMax` + `ratePerMs` (at most rateMax starts in any ratePerMs window, sliding), `concurrency` (running at once, cluster-wide), `groupRateMax` + `groupRatePerMs` and `groupConcurrency` (the same per group), `holdUntil` (ms: held back by a handler), `gated` ("1": claims go through `gate`, see "Queue controls"); counters `seq`, `lseq` of the waiting set; `limits` (JSON `{limits, by}`: the type\'s limits as set, before the split over partitions, and who set them, `definition` or `api`; written by the queue routes, the CLI, the console and a definition\'s `limits` at start, ignored by the scripts). Read once per `claim`, `start` and `enqueue` call.',
+      'Queue controls (absent field = off): `paused` ("1"), `rateMax` + `ratePerMs` (at most rateMax starts in any ratePerMs window, sliding), `concurrency` (running at once, cluster-wide), `groupRateMax` + `groupRatePerMs` and `groupConcurrency` (the same per group), `holdUntil` (ms: held back by a handler), `gated` ("1": claims go through `gate`, see "Queue controls"); counters `seq`, `lseq` of the waiting set; `limits` (JSON `{limits, by}`: the type\'s limits as set, before the split over partitions, and who set them, `definition` or `api`; written by the queue routes, the CLI, the console and a definition\'s `limits` at start, ignored by the scripts). `gated` is read once per `start` call, and by `claim` and `enqueue` when their caller asks (at most every 250 ms while the queue is open).',
     example: (k: Keys) => k.controls('permute'),
   },
   {

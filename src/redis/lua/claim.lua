@@ -16,6 +16,8 @@
   ARGV[4]     deadTtlSec   how long a dead letter is kept
   ARGV[5]     count        entries to read at most
   ARGV[6]     maxRecoveries takeovers of an unfinished attempt a job may have and still run
+  ARGV[7]     check        '1': answer {-1, ''} when the queue is gated (controls `gated`);
+                           '0': the worker looked less than a quarter second ago (below)
   Returns     {read, lastId, sid1, id1, data1, attempt1, opts1, sid2, ...}: how many entries
               were read; when fewer than count (the queue is now empty), the id of the newest
               entry in the stream ('0-0' when none; '' when read = count); then 5 values per job
@@ -30,8 +32,14 @@
   A worker that found the queue empty waits with `XREAD COUNT 1 BLOCK <ms> STREAMS <stream>
   <lastId>` (an entry added since this call ends the wait at once) and sends its next claim on
   the same connection right behind it: Redis runs that claim as soon as the wait returns.
+
+  A worker looks at `gated` on its first claim, on every claim sent behind a wait, and then at
+  most every 250 ms while it claims without a wait (StreamConsumer): a plain job pays no
+  controls read per claim call. A queue gated meanwhile (paused, limited) may so see up to a
+  quarter second of claims of the stream's entries; start.lua's and gate.lua's rules are
+  unchanged.
 ]]
-if redis.call('HGET', KEYS[5], 'gated') == '1' then return { -1, '' } end
+if ARGV[7] == '1' and redis.call('HGET', KEYS[5], 'gated') == '1' then return { -1, '' } end
 local now, group, consumer, deadTtl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local maxRecoveries = tonumber(ARGV[6])
 if now == 0 then

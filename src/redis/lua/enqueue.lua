@@ -11,12 +11,15 @@
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     type         job type name
   ARGV[3]     acceptedBy   node id of the API process
-  ARGV[4..]   8 per job:   id, data (JSON), resultTtlSec, maxAttempts, opts (JSON),
+  ARGV[4]     check        '1': read controls `gated`; '0': take the queue as not gated (the
+                           producer looked less than a quarter second ago, below)
+  ARGV[5..]   8 per job:   id, data (JSON), resultTtlSec, maxAttempts, opts (JSON),
                            runAt (ms since the epoch; 0 = now), webhook URL ('' = none),
                            placement ('' for a plain job; else `<priority>` or
                            `<priority> <group>`: priority -10..10, group
                            `[A-Za-z0-9_.:@-]{1,64}`)
-  Returns     one answer per job: 1 created, 0 a job with this id exists already
+  Returns     one answer per job, then the queue's gated flag as this call leaves it (1 or
+              0; with check '0', 1 only when this call gated it). Per job: 1 created, 0 a job with this id exists already
               (a resent enqueue, or the same idempotency key, never creates a second job), or
               an error reply for that job alone (lib/batch.lua): runAt, resultTtlSec or
               maxAttempts not a number, a bad placement; nothing of that job is written
@@ -27,17 +30,22 @@
   gated, and the signal stream wakes the workers. Publishes the `accepted` events on the
   queue's events channel. Every created job is added to the queue's jobs index (`created`,
   score = now) with one ZADD for the whole call.
+
+  A producer has the script look at `gated` on its first call for a queue, on every call while
+  it last saw the queue gated, and at most every 250 ms otherwise (Producer): a plain job pays
+  no controls read per call. A plain job queued in the stream of a queue gated meanwhile is a
+  loose entry: gate.lua moves it to the waiting set ahead of its priority, under the controls.
 ]]
 local now, jobType, acceptedBy = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local out, created = {}, 0
 local controls, waiting, signal = KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
 -- The jobs index (GET /api/jobs): score, id pairs of the jobs created, one ZADD at the end.
 local indexed = {}
--- The one call a plain enqueue pays for the controls.
-local gated = redis.call('HGET', controls, 'gated') == '1'
+-- The one call an enqueue pays for the controls, when the producer asks.
+local gated = ARGV[4] == '1' and redis.call('HGET', controls, 'gated') == '1'
 local woken = false
 local function enqueue_one(i)
-  local a = 4 + (i - 5) * 8
+  local a = 5 + (i - 5) * 8
   check_number(ARGV[a + 5], 'runAt')
   check_number(ARGV[a + 2], 'resultTtlSec')
   check_number(ARGV[a + 3], 'maxAttempts')
@@ -90,4 +98,5 @@ if created > 0 then
 end
 if woken then redis.call('XADD', signal, 'MAXLEN', '~', 10, '*', 'w', 1) end
 publish()
+out[#out + 1] = gated and 1 or 0
 return out
