@@ -13,7 +13,8 @@
   KEYS[12]    created      <prefix>:{<queue>}:created (the jobs index, enqueue's)
   ARGV[1..10] enqueue      now, type, acceptedBy, then the job's 7 fields as enqueue.lua takes
                            them (its id: `<queue>.` + 16 base64url chars of SHA-256 of
-                           `<schedule id>\0<tick>`)
+                           `<schedule id>\0<tick>`); enqueue.lua is called with its `check`
+                           '1' (a fire reads the queue's `gated` flag: fires are rare)
   ARGV[11]    scheduleId   the schedule id
   ARGV[12]    due          the schedule's next tick as the caller read it (compare-and-set)
   ARGV[13]    tick         the tick to fire (ms since the epoch, Redis clock): `due`, or a
@@ -47,7 +48,8 @@ if ARGV[16] == 'skip' and KEYS[8] ~= KEYS[5] and (previous == 'accepted' or prev
   answer = { 2 }
 else
   local out = enqueue_script({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[12], KEYS[9], KEYS[10], KEYS[11] },
-    { ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[19] })
+    { ARGV[1], ARGV[2], ARGV[3], '1', ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10],
+      ARGV[19] })
   if type(out[1]) == 'table' then return out[1] end
   redis.call('HSET', KEYS[5], 'scheduleId', sid, 'scheduleTick', tick)
   run.job = ARGV[4]
