@@ -11,6 +11,8 @@ export default tseslint.config(
       '.workmesh/**',
       'eslint.config.mjs',
       'test/fixtures/ports/*.mjs',
+      // Built by hand from page.ts (examples/browser/README.md).
+      'examples/browser/page.js',
     ],
   },
   js.configs.recommended,
@@ -49,6 +51,7 @@ export default tseslint.config(
         location: 'readonly',
         fetch: 'readonly',
         EventSource: 'readonly',
+        URLSearchParams: 'readonly',
         confirm: 'readonly',
         setTimeout: 'readonly',
         clearTimeout: 'readonly',

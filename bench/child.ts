@@ -14,6 +14,7 @@ export type ChildSpec =
       mode: 'inflight';
       jobs: number;
       inFlight: number;
+      via?: 'library';
     }
   | {
       role: 'producer';
@@ -64,7 +65,9 @@ function nextMessage(kind: string): Promise<void> {
 }
 
 async function produce(spec: Extract<ChildSpec, { role: 'producer' }>): Promise<void> {
-  const producer = await (await loadPeer(spec.peer)).producer(spec.redisUrl);
+  const producer = await (
+    await loadPeer(spec.peer)
+  ).producer(spec.redisUrl, 'via' in spec ? spec.via : undefined);
   void send({ kind: 'ready' });
   await nextMessage('go');
   const start = performance.now();

@@ -13,6 +13,13 @@ export const METRICS: readonly Metric[] = [
   { id: 'enqueue', title: 'Enqueue, 100 calls in flight', unit: 'jobs/s', higherIsBetter: true },
   { id: 'bulk', title: 'Enqueue, bulk (1,000 per call)', unit: 'jobs/s', higherIsBetter: true },
   {
+    id: 'library',
+    title:
+      "Enqueue from the library, 100 calls in flight (workmesh's Queue.add, BullMQ's queue.add)",
+    unit: 'jobs/s',
+    higherIsBetter: true,
+  },
+  {
     id: 'drain1',
     title: 'Drain, 1 worker process (concurrency 100)',
     unit: 'jobs/s',

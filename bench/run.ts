@@ -4,7 +4,7 @@
  *
  *   npm run bench                    the full run (about 6 minutes), writes docs/benchmarks.md
  *   npm run bench -- --quick         tiny counts, one repeat: a smoke run, prints only
- *   npm run bench -- --only e2e,http  some cases (enqueue bulk drain1 drain2 e2e latency http memory
+ *   npm run bench -- --only e2e,http  some cases (enqueue bulk library drain1 drain2 e2e latency http memory
  *                                    prio rated fanout; those three: workmesh only, not in a full run)
  *   npm run bench -- --repeats 1
  *   npm run bench -- --report        re-render docs/benchmarks.md from docs/benchmarks.json
@@ -29,6 +29,7 @@ import { METRICS } from './metrics.js';
 const CASES = [
   'enqueue',
   'bulk',
+  'library',
   'drain1',
   'drain2',
   'e2e',
@@ -141,11 +142,15 @@ function order(repeat: number): PeerName[] {
 async function queueCases(repeat: number): Promise<void> {
   for (const c of only) {
     for (const peer of order(repeat)) {
+      // The library case compares the producer APIs of workmesh and BullMQ.
+      if (c === 'library' && peer === 'beequeue') continue;
       const ctx = { redis, peer };
       if (c === 'enqueue')
         record(results, 'enqueue', peer, await enqueueRate(ctx, SIZE.enqueue, 'inflight'));
       else if (c === 'bulk')
         record(results, 'bulk', peer, await enqueueRate(ctx, SIZE.enqueue, 'bulk'));
+      else if (c === 'library')
+        record(results, 'library', peer, await enqueueRate(ctx, SIZE.enqueue, 'library'));
       else if (c === 'drain1') record(results, 'drain1', peer, await drainRate(ctx, SIZE.drain, 1));
       else if (c === 'drain2') record(results, 'drain2', peer, await drainRate(ctx, SIZE.drain, 2));
       else if (c === 'e2e') {
@@ -247,6 +252,7 @@ if (full) {
     `Each case starts on an empty Redis (FLUSHALL); producers and workers run in their own child processes (\`bench/child.ts\`), never in the process that measures.`,
     `Equal settings: a no-op job returning the string "ok"; results kept (workmesh resultTtlSec 600; BullMQ removeOnComplete {age: 600}; Bee-Queue storeJobs with removeOnSuccess false, which keeps the job and its success but not the value); at-least-once delivery (each system's defaults: workmesh's pending entries list and takeover, BullMQ's stalled-job check, Bee-Queue's stall check); Bee-Queue activateDelayedJobs off.`,
     `Enqueue: ${SIZE.enqueue.toLocaleString('en-US')} jobs from one producer process, 100 calls in flight; bulk: the same through each system's bulk call (workmesh: 1,000 enqueue() calls in one turn, which its producer sends as script calls of up to 50 jobs; BullMQ addBulk; Bee-Queue saveAll), 1,000 per call.`,
+    `Enqueue from the library: the same, through workmesh's producer API (\`new Queue({jobs}).add()\`: the job registry's checks, the defaults and the callback id as POST /api/work, in the producer's process) and BullMQ's \`queue.add\`.`,
     `Drain: ${SIZE.drain.toLocaleString('en-US')} jobs enqueued first, then one worker process (concurrency 100), or two; timed from the start signal to the last completion the workers report.`,
     `End to end: one producer process (100 in flight) and one worker process (concurrency 100) together, ${SIZE.e2e.toLocaleString('en-US')} jobs; Redis commands per job counted over this case with CONFIG RESETSTAT and INFO commandstats.`,
     `Latency: from enqueue to the result stored (the worker's completion callback), at a fixed arrival rate: ${SIZE.lat500} jobs at 500/s, ${SIZE.lat2000} jobs at 2,000/s; one worker process.`,

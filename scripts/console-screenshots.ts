@@ -12,7 +12,8 @@ import { launchBrowser } from '../test/helpers/browser.js';
 /**
  * npm run docs:screenshots: starts a small real cluster (private redis-server, API, two
  * workers, sysmon serving the console), runs work through it for a while so the charts have
- * something to show, and saves the console's overview, a node page and a job page, and the
+ * something to show, and saves the console's overview, a node page, a job page and the metrics
+ * history (its jobs go through the API, which counts them as accepted), and the
  * terminal view of the same moment, under docs/img/.
  */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -52,10 +53,10 @@ function start(args: string[]): Promise<string | undefined> {
 try {
   // The monitor first, so it sees the others join.
   const url = (await start(['sysmon', '--headless', '--console-port', '0']))!;
-  await start(['api', '--port', '0']);
+  const apiUrl = (await start(['api', '--port', '0']))!;
   await Promise.all([start(['worker']), start(['worker', '--concurrency', '4'])]);
   const post = (type: string, data: unknown): Promise<{ callback: string }> =>
-    fetch(`${url}/console/api/work`, {
+    fetch(`${apiUrl}/api/work`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ type, data }),
@@ -105,6 +106,10 @@ try {
   await page.goto(`${url}/#/job/${encodeURIComponent(doneJob)}`);
   await page.waitForSelector('#job-status .badge.done');
   await page.screenshot({ path: join(OUT, 'console-job.png'), fullPage: true });
+
+  await page.goto(`${url}/#/history`);
+  await page.waitForSelector('#history canvas');
+  await page.screenshot({ path: join(OUT, 'console-history.png'), fullPage: true });
 
   // The jobs page: one type's jobs, every one on the page selected.
   await page.goto(`${url}/#/jobs/${encodeURIComponent('type=permute')}`);

@@ -9,10 +9,35 @@ export {
   type RetryAfterScope,
   type JobContext,
   type JobDefinition,
+  type JobDefinitions,
+  type JobTypeMap,
+  type JobTypesOf,
+  type TypeName,
+  type DataOf,
+  type ValueOf,
 } from './jobs/index.js';
+export {
+  Queue,
+  type QueueOptions,
+  type AddOptions,
+  type Added,
+  type BulkJob,
+  type BulkResult,
+  type JobStateOf,
+  type WaitOptions,
+  type EventsOptions,
+} from './producer/index.js';
+export type { FollowedEvent, JobGone, CancelAnswer } from './queue/index.js';
 export { definePort, type PortSpec } from './ports/index.js';
-export { startApi, type ApiHandle } from './api/index.js';
-export { startWorker, type WorkerHandle } from './worker/index.js';
+export {
+  startApi,
+  workmeshApi,
+  type ApiHandle,
+  type ApiOptions,
+  type WorkmeshApiOptions,
+} from './api/index.js';
+export { workmeshConsole, type WorkmeshConsoleOptions } from './console/index.js';
+export { startWorker, type WorkerHandle, type WorkerOptions } from './worker/index.js';
 export { WorkmeshClient, type JobState, type Accepted } from './client/index.js';
 export {
   ClusterNode,

@@ -11,6 +11,7 @@ import { createRegistry } from '../src/jobs/index.js';
 import { createLogger } from '../src/log/index.js';
 import { Producer } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
+import { upsertSchedule } from '../src/schedule/index.js';
 import { Submitter } from '../src/submit/index.js';
 import { launchBrowser } from './helpers/browser.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
@@ -233,6 +234,48 @@ describe('web console in a headless Chromium', () => {
     await worker.ready;
     await page.waitForSelector('#flow-status .badge.done');
     await page.waitForSelector(`[data-flow-node="${ids[1]}"] .badge.done`);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    conn.disconnect();
+    await page.close();
+  });
+
+  it("the schedules page shows each schedule's next fire time and last run; Pause and Resume act", async () => {
+    const config = loadConfig(env);
+    const registry = await createRegistry(config, config.jobModules);
+    const conn = connectRedis(redis.url, createLogger('silent'), { name: 'schedules-page-test' });
+    const store = { redis: conn, keys: new Keys(config.prefix), registry };
+    const file = join(dir, 'scheduled.log');
+    await upsertSchedule(store, {
+      id: 'page-every-second',
+      type: 'record',
+      data: { file },
+      everyMs: 1000,
+    });
+    await upsertSchedule(store, {
+      id: 'page-nightly',
+      type: 'record',
+      data: { file },
+      cron: '30 2 * * *',
+      tz: 'Europe/Paris',
+    });
+    const worker = startWorkerProcess(redis.url, env);
+    await worker.ready;
+    const page = await openPage('#/schedules');
+    const every = 'tr[data-schedule="page-every-second"]';
+    const nightly = 'tr[data-schedule="page-nightly"]';
+    await page.waitForSelector(nightly);
+    assert.match((await page.textContent(nightly)) ?? '', /30 2 \* \* \* \(Europe\/Paris\)/);
+    assert.match((await page.textContent(nightly)) ?? '', /never/);
+    // The interval schedule fires (the worker's scheduler): its last run links to the job.
+    await page.waitForSelector(`${every} a[href^="#/job/record."]`);
+    assert.match((await page.textContent(every)) ?? '', /every 1s/);
+    await page.click(`${every} button[data-schedule-action="pause"]`);
+    await toastSays(page, 'page-every-second: paused');
+    await page.waitForSelector(`${every} .badge.paused`);
+    await page.click(`${every} button[data-schedule-action="resume"]`);
+    await toastSays(page, 'page-every-second: resumed');
+    await page.waitForSelector(`${every} button[data-schedule-action="pause"]`);
     worker.child.kill('SIGTERM');
     await worker.exited;
     conn.disconnect();

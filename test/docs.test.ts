@@ -21,6 +21,7 @@ function patternToRegExp(pattern: string): RegExp {
       .replace('<queue>', '[a-z][a-z0-9_-]*')
       .replace('<type>', '[a-z][a-z0-9_-]*')
       .replace('<digest>', '[A-Za-z0-9_-]{22}')
+      .replace('<block>', '[0-9]+')
       .replace('<group>', '[A-Za-z0-9_.:@-]{1,64}')
       .replace('<bucket>', '[ta]:[^{}]+')
       .replace('<schedule>', '[A-Za-z0-9][A-Za-z0-9_.:-]*')

@@ -37,14 +37,22 @@ export async function prefill({ redis, peer }: RunContext, jobs: number): Promis
 export async function enqueueRate(
   ctx: RunContext,
   jobs: number,
-  how: 'inflight' | 'bulk',
+  how: 'inflight' | 'bulk' | 'library',
 ): Promise<number> {
   const { redis, peer } = ctx;
   await redis.flush();
   const producer = await Child.start(
-    how === 'inflight'
-      ? { role: 'producer', peer, redisUrl: redis.url, mode: 'inflight', jobs, inFlight: 100 }
-      : { role: 'producer', peer, redisUrl: redis.url, mode: 'bulk', jobs, chunk: 1000 },
+    how === 'bulk'
+      ? { role: 'producer', peer, redisUrl: redis.url, mode: 'bulk', jobs, chunk: 1000 }
+      : {
+          role: 'producer',
+          peer,
+          redisUrl: redis.url,
+          mode: 'inflight',
+          jobs,
+          inFlight: 100,
+          ...(how === 'library' ? { via: 'library' as const } : {}),
+        },
   );
   producer.go();
   const { elapsedMs } = await producer.next('produced');

@@ -29,7 +29,11 @@ export interface WorkerSettings {
 
 export interface Peer {
   readonly name: PeerName;
-  producer(redisUrl: string): Promise<BenchProducer>;
+  /**
+   * via 'library': workmesh's producer API (Queue.add, through the Submitter as POST
+   * /api/work); the others have one way in (BullMQ's queue.add already is its library call).
+   */
+  producer(redisUrl: string, via?: 'library'): Promise<BenchProducer>;
   worker(redisUrl: string, settings: WorkerSettings): Promise<BenchWorker>;
   /** Jobs completed with their result kept, read from Redis. */
   completed(redisUrl: string): Promise<number>;

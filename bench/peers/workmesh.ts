@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { createLogger, loadConfig, startWorker } from '../../src/index.js';
+import { Queue, createLogger, loadConfig } from '../../src/index.js';
+import { startRunners } from '../../src/worker/index.js';
 import { JobRegistry, createRegistry } from '../../src/jobs/index.js';
 import { Producer } from '../../src/queue/index.js';
 import { Keys, connectRedis } from '../../src/redis/index.js';
@@ -18,12 +19,30 @@ function config(redisUrl: string, concurrency = 100) {
   });
 }
 
-/** workmesh through its own classes: the Producer the API uses, the worker `workmesh worker` runs. */
+/**
+ * workmesh through its own classes: the Producer the API uses (or, via 'library', the producer
+ * API's Queue), the runners `workmesh worker` runs (without its cluster node).
+ */
 export const workmesh: Peer = {
   name: 'workmesh',
 
-  async producer(redisUrl) {
+  async producer(redisUrl, via) {
     const cfg = config(redisUrl);
+    if (via === 'library') {
+      // The producer API: the job registry's checks, the defaults and the id as POST /api/work.
+      const queue = new Queue({
+        jobs: await createRegistry(cfg, cfg.jobModules),
+        config: cfg,
+        log: createLogger('error'),
+      });
+      await queue.redis.ping();
+      return {
+        add: async (j) => void (await queue.add(QUEUE, j)),
+        addBulk: async (jobs) =>
+          void (await queue.addBulk(jobs.map((data) => ({ type: QUEUE, data })))),
+        close: () => queue.close(),
+      };
+    }
     const redis = connectRedis(redisUrl, createLogger('error'), { name: 'bench-producer' });
     await redis.ping(); // connected before it says ready, as the others wait for theirs
     const producer = new Producer(redis, new Keys(cfg.prefix), 'bench-producer');
@@ -58,7 +77,7 @@ export const workmesh: Peer = {
         return def.handler(data, ctx);
       },
     });
-    const handle = await startWorker({
+    const handle = await startRunners({
       config: cfg,
       registry: wrapped,
       nodeId: `bench-worker-${process.pid}`,

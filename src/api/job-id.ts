@@ -1,14 +1,2 @@
-import { WorkmeshError } from '../errors/index.js';
-import { JOB_ID_RE, queueOfJobId } from '../redis/index.js';
-
-/** A callback id from a request, checked before any key is built from it; and its queue. */
-export function checkedId(id: string): { id: string; queue: string } {
-  const queue = JOB_ID_RE.test(id) ? queueOfJobId(id) : undefined;
-  if (queue === undefined) {
-    throw new WorkmeshError(
-      'WM_ERR_API_BAD_ID',
-      `malformed callback id ${JSON.stringify(id.slice(0, 80))}`,
-    );
-  }
-  return { id, queue };
-}
+// The check lives with the queue (the producer API uses it too); the routes import it here.
+export { checkedId } from '../queue/index.js';

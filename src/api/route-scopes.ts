@@ -39,6 +39,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   'GET /api/docs/static/swagger-initializer.js': 'public',
   'GET /api/docs/static/*': 'public',
   'GET /metrics': 'metrics',
+  'GET /api/metrics/history': 'metrics',
   'GET /api/cluster': 'admin',
   'GET /api/monitor': 'admin',
   'GET /api/dead': 'admin',

@@ -73,7 +73,7 @@ export async function installSecurity(app: FastifyInstance, ctx: ApiContext): Pr
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...config.corsOrigins],
-      methods: ['GET', 'POST', 'DELETE'],
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
     });
   }
   if (config.rateLimitPerMin > 0) {

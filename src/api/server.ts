@@ -9,6 +9,7 @@ import { deadRoutes } from './routes/dead.js';
 import { jobsRoutes } from './routes/jobs.js';
 import { eventsRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
+import { historyRoutes } from './routes/history.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { queueRoutes } from './routes/queues.js';
@@ -30,10 +31,29 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
     frameworkErrors,
     clientErrorHandler,
   }) as unknown as FastifyInstance;
+  await installApi(app, ctx);
+  return app;
+}
+
+/**
+ * The API's routes, checks and error answers on an app: its own (buildApi), or a context of
+ * someone's Fastify app (plugin: true; their 404 handler and server options stay theirs, the
+ * body limit is set per route).
+ */
+export async function installApi(
+  app: FastifyInstance,
+  ctx: ApiContext,
+  options: { readonly plugin?: boolean } = {},
+): Promise<void> {
+  if (options.plugin) {
+    app.addHook('onRoute', (route) => {
+      route.bodyLimit ??= ctx.config.maxBodyBytes;
+    });
+  }
   app.setValidatorCompiler(validatorCompiler());
   // Work is JSON or a query string; anything else gets 415 instead of a guess.
   app.removeContentTypeParser('text/plain');
-  installErrorHandlers(app);
+  installErrorHandlers(app, { notFound: !options.plugin });
   await installSecurity(app, ctx);
   await installOpenApi(app);
   workRoutes(app, ctx);
@@ -46,6 +66,6 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   eventsRoutes(app, ctx);
   metaRoutes(app, ctx);
   metricsRoutes(app, ctx);
+  historyRoutes(app, ctx);
   scheduleRoutes(app, ctx);
-  return app;
 }

@@ -1,11 +1,24 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkmeshError, catalogue, type ErrorCode } from '../errors/index.js';
-import { readEventStream, type JobEventMessage } from './sse.js';
-import { isFinalStatus } from '../job-schema/index.js';
+import { WorkmeshError } from '../errors/index.js';
+// The statuses alone, not the job-schema entry: that one brings TypeBox into browser bundles.
+// eslint-disable-next-line no-restricted-imports
+import { isFinalStatus } from '../job-schema/statuses.js';
+import { followEvents, type EventsOptions } from './event-stream.js';
 import {
-  type Accepted,
+  CallScope,
+  callerSignal,
+  errorOf,
+  pause,
+  readJson,
+  scopeOf,
+  send,
+  type CallOptions,
+  type HttpSettings,
+} from './http.js';
+import type { JobTypeMap } from '../jobs/index.js';
+import type { JobEventMessage } from './sse.js';
+import type { BatchItem, DataFor, JobId, NameOf, StateOf, Submitted, ValueFor } from './typed.js';
+import {
   type BatchAnswer,
-  type BatchJob,
   type Cancelled,
   type DeadPage,
   type JobState,
@@ -33,76 +46,135 @@ export interface ClientOptions {
   readonly baseUrl: string;
   /** Sent as `Authorization: Bearer <token>` when set. */
   readonly token?: string;
+  /** Default deadline of each call, its retries included (30 s); wait() has its own. */
+  readonly timeoutMs?: number;
+  /** Default retries of a 429 or 503 answer (3, so at most 4 tries). */
+  readonly retries?: number;
+  /** First pause before a retry when the answer has no Retry-After (250 ms, doubling). */
+  readonly retryDelayMs?: number;
+  /** Longest pause before a retry, Retry-After included (30 s). */
+  readonly maxRetryDelayMs?: number;
+  /** Aborts every call of this client (each call can take its own signal too). */
+  readonly signal?: AbortSignal;
+  /** The fetch to use (default the platform's). */
+  readonly fetch?: typeof fetch;
 }
 
-/** A small typed client of the workmesh HTTP API; API errors come back as WorkmeshError. */
-export class WorkmeshClient {
-  private readonly baseUrl: string;
+/** Options of status(): a long-poll of up to waitSec seconds, besides the call's own. */
+export interface StatusOptions extends CallOptions {
+  readonly waitSec?: number;
+}
 
-  constructor(private readonly options: ClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+/**
+ * A typed client of the workmesh HTTP API; API errors come back as WorkmeshError. `T` is the
+ * job types it knows: `WorkmeshClient<typeof jobs>` (your definitions) or a JobTypeMap; left
+ * out, any type name with unknown data. No `node:` import: it runs in Node, browsers, Deno
+ * and Bun alike (import it from `workmesh/client`).
+ */
+export class WorkmeshClient<T = JobTypeMap> {
+  private readonly settings: HttpSettings;
+
+  constructor(options: ClientOptions) {
+    const platformFetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.settings = {
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      token: options.token,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retries: options.retries ?? 3,
+      retryDelayMs: options.retryDelayMs ?? 250,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
+      signal: options.signal,
+      fetch: platformFetch,
+    };
   }
 
-  /** Submits work of a type (JSON form). */
-  submit(type: string, data: unknown, options: SubmitOptions = {}): Promise<Accepted> {
-    return this.request<Accepted>('POST', '/api/work', { type, data, ...options });
+  /**
+   * Submits work of a type (JSON form); the answer's callback id remembers the type. `options`
+   * are the job's (its `timeoutMs` bounds each run), `call` this request's.
+   */
+  submit<K extends NameOf<T>>(
+    type: K,
+    data: DataFor<T, K>,
+    options: SubmitOptions = {},
+    call: CallOptions = {},
+  ): Promise<Submitted<K>> {
+    return this.request('POST', '/api/work', { type, data, ...options }, call);
   }
 
   /**
    * Submits up to 1,000 jobs in one request (POST /api/work/batch); each is answered on its
    * own, in order: one bad job never refuses the others.
    */
-  submitBatch(jobs: readonly BatchJob[]): Promise<BatchAnswer> {
-    return this.request<BatchAnswer>('POST', '/api/work/batch', { jobs });
+  submitBatch(jobs: readonly BatchItem<T>[], options: CallOptions = {}): Promise<BatchAnswer> {
+    return this.request('POST', '/api/work/batch', { jobs }, options);
   }
 
   /** The seed's form: `POST /api/work?data=...` (type permute). */
-  submitData(data: string): Promise<Accepted> {
-    return this.request<Accepted>('POST', `/api/work?data=${encodeURIComponent(data)}`);
+  submitData(data: string, options: CallOptions = {}): Promise<Submitted<'permute'>> {
+    return this.request('POST', `/api/work?data=${encodeURIComponent(data)}`, undefined, options);
   }
 
   /**
    * The job's state; throws WM_ERR_JOB_NOT_FOUND once it is gone. With waitSec, the API holds
-   * the request until the job is final or that many seconds pass (long-poll).
+   * the request until the job is final or that many seconds pass (long-poll); the call's
+   * default deadline is then at least waitSec plus 10 s.
    */
-  status(id: string, waitSec = 0): Promise<JobState> {
+  status<K extends NameOf<T>>(
+    id: JobId<K>,
+    options?: number | StatusOptions,
+  ): Promise<StateOf<K, ValueFor<T, K>>>;
+  status(id: string, options?: number | StatusOptions): Promise<JobState>;
+  status(id: string, options: number | StatusOptions = {}): Promise<JobState> {
+    const { waitSec = 0, ...call } = typeof options === 'number' ? { waitSec: options } : options;
     const wait = waitSec > 0 ? `?wait=${waitSec}` : '';
-    return this.request<JobState>('GET', `/api/status/${encodeURIComponent(id)}${wait}`);
+    // A long-poll is held up to waitSec: the default deadline leaves it that long and more.
+    const timeoutMs = call.timeoutMs ?? Math.max(this.settings.timeoutMs, waitSec * 1000 + 10_000);
+    return this.request('GET', `/api/status/${encodeURIComponent(id)}${wait}`, undefined, {
+      ...call,
+      timeoutMs,
+    });
   }
 
   /** Cancels a job: a queued one never runs, a running one is aborted. */
-  cancel(id: string): Promise<Cancelled> {
-    return this.request<Cancelled>('DELETE', `/api/work/${encodeURIComponent(id)}`);
+  cancel(id: string, options: CallOptions = {}): Promise<Cancelled> {
+    return this.request('DELETE', `/api/work/${encodeURIComponent(id)}`, undefined, options);
   }
 
   /** A page of jobs, newest first (GET /api/jobs); pass the page's `cursor` for the next. */
-  jobs(query: JobsQuery = {}): Promise<JobsPage> {
-    return this.request<JobsPage>('GET', `/api/jobs${jobsQueryString(query)}`);
+  jobs(query: JobsQuery = {}, options: CallOptions = {}): Promise<JobsPage> {
+    return this.request('GET', `/api/jobs${jobsQueryString(query)}`, undefined, options);
   }
 
   /** Retries, cancels or deletes jobs by id (POST /api/jobs/actions), each answered on its own. */
-  actOnJobs(action: JobAction, ids: readonly string[]): Promise<JobActionAnswer> {
-    return this.request<JobActionAnswer>('POST', '/api/jobs/actions', { action, ids });
+  actOnJobs(
+    action: JobAction,
+    ids: readonly string[],
+    options: CallOptions = {},
+  ): Promise<JobActionAnswer> {
+    return this.request('POST', '/api/jobs/actions', { action, ids }, options);
   }
 
   /** Submits a flow: a tree whose parents run once their children are final. */
-  submitFlow(flow: FlowNode): Promise<FlowAccepted> {
-    return this.request<FlowAccepted>('POST', '/api/flows', { flow });
+  submitFlow(flow: FlowNode, options: CallOptions = {}): Promise<FlowAccepted> {
+    return this.request('POST', '/api/flows', { flow }, options);
   }
 
   /** Submits a chain: steps run one after another, each reading the value before. */
-  submitChain(steps: readonly Omit<FlowNode, 'children' | 'onFail'>[]): Promise<FlowAccepted> {
-    return this.request<FlowAccepted>('POST', '/api/flows', { chain: steps });
+  submitChain(
+    steps: readonly Omit<FlowNode, 'children' | 'onFail'>[],
+    options: CallOptions = {},
+  ): Promise<FlowAccepted> {
+    return this.request('POST', '/api/flows', { chain: steps }, options);
   }
 
   /** A flow's tree, each node with its status and value. */
-  flow(id: string): Promise<FlowTree> {
-    return this.request<FlowTree>('GET', `/api/flows/${encodeURIComponent(id)}`);
+  flow(id: string, options: CallOptions = {}): Promise<FlowTree> {
+    return this.request('GET', `/api/flows/${encodeURIComponent(id)}`, undefined, options);
   }
 
   /** Cancels every node of a flow that is not final yet. */
-  cancelFlow(id: string): Promise<{ flow: string; cancelled: number }> {
-    return this.request('DELETE', `/api/flows/${encodeURIComponent(id)}`);
+  cancelFlow(id: string, options: CallOptions = {}): Promise<{ flow: string; cancelled: number }> {
+    return this.request('DELETE', `/api/flows/${encodeURIComponent(id)}`, undefined, options);
   }
 
   /** Opens a batch: jobs, and a callback job run once, when it is closed and all are final. */
@@ -110,8 +182,9 @@ export class WorkmeshClient {
     callback: FlowNode,
     jobs: readonly FlowNode[] = [],
     close = false,
+    options: CallOptions = {},
   ): Promise<{ batch: string; ids: string[] }> {
-    return this.request('POST', '/api/batches', { callback, jobs, close });
+    return this.request('POST', '/api/batches', { callback, jobs, close }, options);
   }
 
   /** Adds jobs to an open batch (WM_ERR_BATCH_CLOSED once closed). */
@@ -119,215 +192,208 @@ export class WorkmeshClient {
     id: string,
     jobs: readonly FlowNode[],
     close = false,
+    options: CallOptions = {},
   ): Promise<{ batch: string; ids: string[] }> {
-    return this.request('POST', `/api/batches/${encodeURIComponent(id)}/jobs`, { jobs, close });
+    const path = `/api/batches/${encodeURIComponent(id)}/jobs`;
+    return this.request('POST', path, { jobs, close }, options);
   }
 
   /** Closes a batch: its callback runs once every job in it is final. */
-  closeBatch(id: string): Promise<BatchState> {
-    return this.request('POST', `/api/batches/${encodeURIComponent(id)}/close`);
+  closeBatch(id: string, options: CallOptions = {}): Promise<BatchState> {
+    const path = `/api/batches/${encodeURIComponent(id)}/close`;
+    return this.request('POST', path, undefined, options);
   }
 
   /** A batch: open or closed, its counts, its callback's status and value. */
-  batch(id: string): Promise<BatchState> {
-    return this.request('GET', `/api/batches/${encodeURIComponent(id)}`);
+  batch(id: string, options: CallOptions = {}): Promise<BatchState> {
+    return this.request('GET', `/api/batches/${encodeURIComponent(id)}`, undefined, options);
   }
 
   /** Dead letters (jobs failed for good), newest first. */
-  dead(options: { type?: string; offset?: number; limit?: number } = {}): Promise<DeadPage> {
-    const query = new URLSearchParams();
-    for (const [k, v] of Object.entries(options)) if (v !== undefined) query.set(k, String(v));
-    return this.request<DeadPage>('GET', `/api/dead?${query.toString()}`);
+  dead(
+    query: { type?: string; offset?: number; limit?: number } = {},
+    options: CallOptions = {},
+  ): Promise<DeadPage> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    return this.request('GET', `/api/dead?${params.toString()}`, undefined, options);
   }
 
   /** Puts a dead letter back in its queue with fresh attempts. */
-  retryDead(id: string): Promise<{ retried: number }> {
-    return this.request('POST', `/api/dead/${encodeURIComponent(id)}/retry`);
+  retryDead(id: string, options: CallOptions = {}): Promise<{ retried: number }> {
+    return this.request('POST', `/api/dead/${encodeURIComponent(id)}/retry`, undefined, options);
   }
 
   /** Puts every dead letter (of a type, or all) back in its queue. */
-  retryAllDead(type?: string): Promise<{ retried: number }> {
-    return this.request(
-      'POST',
-      `/api/dead/retry${type ? `?type=${encodeURIComponent(type)}` : ''}`,
-    );
+  retryAllDead(type?: string, options: CallOptions = {}): Promise<{ retried: number }> {
+    const query = type ? `?type=${encodeURIComponent(type)}` : '';
+    return this.request('POST', `/api/dead/retry${query}`, undefined, options);
   }
 
-  purgeDead(id: string): Promise<{ purged: number }> {
-    return this.request('DELETE', `/api/dead/${encodeURIComponent(id)}`);
+  purgeDead(id: string, options: CallOptions = {}): Promise<{ purged: number }> {
+    return this.request('DELETE', `/api/dead/${encodeURIComponent(id)}`, undefined, options);
   }
 
-  purgeAllDead(type?: string): Promise<{ purged: number }> {
-    return this.request('DELETE', `/api/dead${type ? `?type=${encodeURIComponent(type)}` : ''}`);
+  purgeAllDead(type?: string, options: CallOptions = {}): Promise<{ purged: number }> {
+    const query = type ? `?type=${encodeURIComponent(type)}` : '';
+    return this.request('DELETE', `/api/dead${query}`, undefined, options);
   }
 
   /** Creates or replaces a schedule (upsert by id; docs/schedules.md). */
-  upsertSchedule(spec: ScheduleSpec): Promise<ScheduleView> {
-    return this.request<ScheduleView>('POST', '/api/schedules', spec);
+  upsertSchedule(spec: ScheduleSpec, options: CallOptions = {}): Promise<ScheduleView> {
+    return this.request('POST', '/api/schedules', spec, options);
   }
 
   /** Every schedule. */
-  async schedules(): Promise<ScheduleView[]> {
-    return (await this.request<{ schedules: ScheduleView[] }>('GET', '/api/schedules')).schedules;
+  async schedules(options: CallOptions = {}): Promise<ScheduleView[]> {
+    const answer = await this.request<{ schedules: ScheduleView[] }>(
+      'GET',
+      '/api/schedules',
+      undefined,
+      options,
+    );
+    return answer.schedules;
   }
 
   /** One schedule, with its next 5 fire times (`upcoming`) and its latest runs. */
-  schedule(id: string): Promise<ScheduleView> {
-    return this.request<ScheduleView>('GET', `/api/schedules/${encodeURIComponent(id)}`);
+  schedule(id: string, options: CallOptions = {}): Promise<ScheduleView> {
+    return this.request('GET', `/api/schedules/${encodeURIComponent(id)}`, undefined, options);
   }
 
-  removeSchedule(id: string): Promise<{ removed: true }> {
-    return this.request('DELETE', `/api/schedules/${encodeURIComponent(id)}`);
+  removeSchedule(id: string, options: CallOptions = {}): Promise<{ removed: true }> {
+    return this.request('DELETE', `/api/schedules/${encodeURIComponent(id)}`, undefined, options);
   }
 
-  pauseSchedule(id: string): Promise<ScheduleView> {
-    return this.request('POST', `/api/schedules/${encodeURIComponent(id)}/pause`);
+  pauseSchedule(id: string, options: CallOptions = {}): Promise<ScheduleView> {
+    const path = `/api/schedules/${encodeURIComponent(id)}/pause`;
+    return this.request('POST', path, undefined, options);
   }
 
-  resumeSchedule(id: string): Promise<ScheduleView> {
-    return this.request('POST', `/api/schedules/${encodeURIComponent(id)}/resume`);
+  resumeSchedule(id: string, options: CallOptions = {}): Promise<ScheduleView> {
+    const path = `/api/schedules/${encodeURIComponent(id)}/resume`;
+    return this.request('POST', path, undefined, options);
   }
 
   /** Every job type's queue: paused, waiting by priority, active, delayed, dead, limits. */
-  async queues(): Promise<QueueState[]> {
-    return (await this.request<{ queues: QueueState[] }>('GET', '/api/queues')).queues;
+  async queues(options: CallOptions = {}): Promise<QueueState[]> {
+    const answer = await this.request<{ queues: QueueState[] }>(
+      'GET',
+      '/api/queues',
+      undefined,
+      options,
+    );
+    return answer.queues;
   }
 
   /** One job type's queue; throws WM_ERR_QUEUE_UNKNOWN_TYPE for a type the API does not know. */
-  queue(type: string): Promise<QueueState> {
-    return this.request('GET', `/api/queues/${encodeURIComponent(type)}`);
+  queue(type: NameOf<T>, options: CallOptions = {}): Promise<QueueState> {
+    return this.request('GET', `/api/queues/${encodeURIComponent(type)}`, undefined, options);
   }
 
   /** Pauses a job type: no job of it starts until resume(); submissions still wait. */
-  pause(type: string): Promise<QueueState> {
-    return this.request('POST', `/api/queues/${encodeURIComponent(type)}/pause`);
+  pause(type: NameOf<T>, options: CallOptions = {}): Promise<QueueState> {
+    const path = `/api/queues/${encodeURIComponent(type)}/pause`;
+    return this.request('POST', path, undefined, options);
   }
 
   /** Resumes a paused job type. */
-  resume(type: string): Promise<QueueState> {
-    return this.request('POST', `/api/queues/${encodeURIComponent(type)}/resume`);
+  resume(type: NameOf<T>, options: CallOptions = {}): Promise<QueueState> {
+    const path = `/api/queues/${encodeURIComponent(type)}/resume`;
+    return this.request('POST', path, undefined, options);
   }
 
   /** Changes a type's limits: a value sets one, `null` removes it, an absent field keeps it. */
-  setLimits(type: string, limits: LimitsChange): Promise<QueueState> {
-    return this.request('PUT', `/api/queues/${encodeURIComponent(type)}/limits`, limits);
+  setLimits(type: NameOf<T>, limits: LimitsChange, options: CallOptions = {}): Promise<QueueState> {
+    const path = `/api/queues/${encodeURIComponent(type)}/limits`;
+    return this.request('PUT', path, limits, options);
   }
 
   /**
    * The job's events as they happen (accepted, pending, progress, done | failed | cancelled),
-   * from server-sent events; reconnects with Last-Event-ID after a dropped connection, so no
-   * event is missed. Ends after the final event.
+   * from server-sent events; a dropped connection is opened again with backoff and
+   * Last-Event-ID, so no event is missed or repeated. Ends after the final event.
    */
-  async *events(
-    id: string,
-    options: { lastEventId?: number; signal?: AbortSignal } = {},
-  ): AsyncGenerator<JobEventMessage> {
-    let last = options.lastEventId ?? 0;
-    for (let reconnects = 0; reconnects < 20; reconnects++) {
-      const headers: Record<string, string> = { accept: 'text/event-stream' };
-      if (last > 0) headers['last-event-id'] = String(last);
-      if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-      const response = await fetch(`${this.baseUrl}/api/events/${encodeURIComponent(id)}`, {
-        headers,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      if (!response.ok || !response.body) {
-        await this.throwFor(response, 'GET', `/api/events/${id}`);
-      }
-      for await (const event of readEventStream(response.body!)) {
-        if (typeof event.n !== 'number') continue; // `gone`: the next request says 404
-        last = event.n;
-        yield event;
-        if (isFinalStatus(event.status)) return;
-      }
-    }
-    throw new WorkmeshError('WM_ERR_CLIENT_HTTP', `event stream of ${id} kept dropping`);
+  events(id: string, options: EventsOptions = {}): AsyncGenerator<JobEventMessage> {
+    const scope = new CallScope(
+      options.timeoutMs,
+      callerSignal(this.settings.signal, options.signal),
+    );
+    return followEvents(this.settings, scope, id, options);
   }
 
   /**
    * Waits until the job is done, failed or cancelled and answers its final state: pushed by
    * server-sent events, with long-polling as the fallback when streaming fails (a proxy that
-   * buffers, say). Throws WM_ERR_CLIENT_HTTP with the last state at the deadline.
+   * buffers, say). At the deadline, throws WM_ERR_CLIENT_TIMEOUT with the last state seen
+   * (details.state); on the signal, WM_ERR_CLIENT_ABORTED.
    */
+  wait<K extends NameOf<T>>(
+    id: JobId<K>,
+    options?: WaitOptions,
+  ): Promise<StateOf<K, ValueFor<T, K>>>;
+  wait(id: string, options?: WaitOptions): Promise<JobState>;
   async wait(id: string, options: WaitOptions = {}): Promise<JobState> {
     const timeoutMs = options.timeoutMs ?? 60_000;
+    const scope = new CallScope(timeoutMs, callerSignal(this.settings.signal, options.signal));
     const deadline = performance.now() + timeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    try {
-      for await (const event of this.events(id, { signal })) {
-        if (!isFinalStatus(event.status)) continue;
-        // The stream replays the job's whole log: a final event may be of an earlier life of
-        // a retried dead letter, which runs again now. Only a final status ends the wait.
-        const state = await this.status(id);
-        if (isFinalStatus(state.status)) return state;
-      }
-    } catch (err) {
-      // Not found and the like are answers; anything else falls back to long-polling.
-      if (err instanceof WorkmeshError && err.code !== 'WM_ERR_CLIENT_HTTP') throw err;
-    }
-    for (;;) {
-      const left = deadline - performance.now();
-      const state = await this.status(id, Math.max(0, Math.min(30, Math.floor(left / 1000))));
-      if (isFinalStatus(state.status)) return state;
-      if (performance.now() + 100 >= deadline || options.signal?.aborted) {
-        throw new WorkmeshError(
-          'WM_ERR_CLIENT_HTTP',
-          `job ${id} still ${state.status} at the deadline`,
-          {
-            details: { state },
-          },
-        );
-      }
-      if (left < 1000) await sleep(Math.max(0, left - 50));
-    }
-  }
-
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    let response: Response;
-    try {
-      response = await fetch(this.baseUrl + path, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (err) {
-      throw new WorkmeshError(
-        'WM_ERR_CLIENT_HTTP',
-        `cannot reach ${this.baseUrl}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    if (response.ok) return (await this.parse(response, method, path)) as T;
-    return this.throwFor(response, method, path);
-  }
-
-  private async parse(response: Response, method: string, path: string): Promise<unknown> {
-    const text = await response.text();
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new WorkmeshError(
-        'WM_ERR_CLIENT_HTTP',
-        `${method} ${path}: HTTP ${response.status}, not JSON`,
-      );
-    }
-  }
-
-  private async throwFor(response: Response, method: string, path: string): Promise<never> {
-    const json = await this.parse(response, method, path);
-    const error = (
-      json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }
-    ).error;
-    const code =
-      error?.code && error.code in catalogue ? (error.code as ErrorCode) : 'WM_ERR_CLIENT_HTTP';
-    throw new WorkmeshError(code, error?.message ?? `HTTP ${response.status}`, {
-      details: { httpStatus: response.status, ...(error?.details ?? {}) },
+    let last: unknown;
+    const call = (): StatusOptions => ({
+      signal: scope.signal,
+      timeoutMs: Math.max(1, deadline - performance.now()),
     });
+    try {
+      try {
+        // Few reconnects: past them, long-polls do as well as a stream that keeps dropping.
+        for await (const event of followEvents(this.settings, scope, id, { reconnects: 3 })) {
+          last = { status: event.status };
+          if (!isFinalStatus(event.status)) continue;
+          // The stream replays the job's whole log: a final event may be of an earlier life of
+          // a retried dead letter, which runs again now. Only a final status ends the wait.
+          const state = await this.status(id, call());
+          last = state;
+          if (isFinalStatus(state.status)) return state;
+        }
+      } catch (err) {
+        // Not found and the like are answers; anything else falls back to long-polling.
+        if (scope.ended || !(err instanceof WorkmeshError) || err.code !== 'WM_ERR_CLIENT_HTTP')
+          throw err;
+      }
+      for (let failures = 0; ;) {
+        const left = deadline - performance.now();
+        try {
+          const waitSec = Math.max(1, Math.min(30, Math.floor(left / 1000)));
+          const state = await this.status(id, { ...call(), waitSec });
+          last = state;
+          if (isFinalStatus(state.status)) return state;
+          failures = 0;
+        } catch (err) {
+          // Redis away (503 past the retries), the API restarting: try again until the deadline.
+          if (scope.ended || !(err instanceof WorkmeshError) || !err.retryable) throw err;
+          const delayMs = Math.min(this.settings.retryDelayMs * 2 ** failures++, 5_000);
+          await pause(delayMs, scope.signal);
+        }
+      }
+    } catch (err) {
+      if (scope.ended) throw scope.error(`wait for ${id}`, { state: last });
+      throw err;
+    }
+  }
+
+  private async request<R>(
+    method: string,
+    path: string,
+    body: unknown,
+    options: CallOptions,
+  ): Promise<R> {
+    const scope = scopeOf(this.settings, options);
+    const what = `${method} ${path}`;
+    const response = await send(
+      this.settings,
+      scope,
+      { method, path, body },
+      options.retries ?? this.settings.retries,
+    );
+    if (response.ok) return (await readJson(response, scope, what)) as R;
+    throw await errorOf(response, scope, what);
   }
 }

@@ -1,3 +1,5 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
 /** One server-sent event of a job's stream (GET /api/events/<id>). */
 export interface JobEventMessage {
   readonly n: number;
@@ -10,24 +12,37 @@ export interface JobEventMessage {
   readonly [extra: string]: unknown;
 }
 
-/** Parses a text/event-stream body into its `data` payloads (JSON), in order. */
+export type { EventSourceMessage };
+
+/**
+ * The events of a text/event-stream body, in order, parsed by eventsource-parser (the spec's
+ * framing: CR, LF or CRLF line ends, one leading space of a value stripped, multi-line data,
+ * comments). `onRetry` gets the server's `retry:` field. Read with getReader(), which every
+ * runtime has (async iteration of a ReadableStream is missing in some browsers).
+ */
 export async function* readEventStream(
   body: ReadableStream<Uint8Array>,
-): AsyncGenerator<JobEventMessage> {
+  onRetry?: (ms: number) => void,
+  /** Called on every chunk read, keep-alive comments included. */
+  onChunk?: () => void,
+): AsyncGenerator<EventSourceMessage> {
+  const ready: EventSourceMessage[] = [];
+  const parser = createParser({
+    onEvent: (event) => ready.push(event),
+    ...(onRetry ? { onRetry } : {}),
+  });
   const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n');
-      if (data !== '') yield JSON.parse(data) as JobEventMessage;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      onChunk?.();
+      parser.feed(decoder.decode(value, { stream: true }));
+      while (ready.length > 0) yield ready.shift()!;
     }
+  } finally {
+    // Whoever stops reading early (a final event, an abort) closes the connection.
+    await reader.cancel().catch(() => undefined);
   }
 }

@@ -1,7 +1,10 @@
 /** Shapes of the HTTP API's answers (the OpenAPI document at /api/openapi.json is the reference). */
 import type { JobState, JobStatus } from '../job-schema/index.js';
 
-export { FINAL_STATUSES, type JobState, type JobStatus } from '../job-schema/index.js';
+export type { JobState, JobStatus } from '../job-schema/index.js';
+// The statuses alone, not the job-schema entry: that one brings TypeBox into browser bundles.
+// eslint-disable-next-line no-restricted-imports
+export { FINAL_STATUSES } from '../job-schema/statuses.js';
 
 export interface Accepted {
   readonly callback: string;
@@ -77,11 +80,17 @@ export interface DeadPage {
   readonly jobs: readonly JobState[];
 }
 
+/**
+ * Options of wait(). There is no polling interval: the final state is pushed (server-sent
+ * events, else long-polls of up to 30 s each).
+ */
 export interface WaitOptions {
-  /** Give up after this long (default 60 s); the last state is then thrown in the error. */
+  /**
+   * Give up after this long (default 60 s): WM_ERR_CLIENT_TIMEOUT, with the last state seen in
+   * its details.
+   */
   readonly timeoutMs?: number;
-  /** Pause between polls (default 200 ms, doubling up to 2 s). */
-  readonly intervalMs?: number;
+  /** Stops waiting: WM_ERR_CLIENT_ABORTED. */
   readonly signal?: AbortSignal;
 }
 

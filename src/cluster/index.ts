@@ -10,3 +10,4 @@ export { Signer, DEV_SECRET, type Envelope } from './signing.js';
 export { VERSION } from './version.js';
 export type { Figures, Member, MembershipChange, NodeInfo } from './node-info.js';
 export type { JobFigures } from './figures.js';
+export { sendSigned } from './messaging.js';

@@ -18,6 +18,27 @@ interface ReplyBody {
   readonly error?: { readonly code: ErrorCode; readonly message: string };
 }
 
+/** A signed envelope from `from` (random id, the sender's clock). */
+export function newEnvelope(from: string, kind: Envelope['kind'], body: unknown): Envelope {
+  return { v: 1, id: randomBytes(12).toString('base64url'), from, ts: Date.now(), kind, body };
+}
+
+/**
+ * Sends a signed message to one node's channel without being a member (the producer API
+ * tells the worker running a cancelled job); resolves to whether it was listening.
+ */
+export async function sendSigned(
+  redis: Redis,
+  keys: Keys,
+  signer: Signer,
+  from: string,
+  target: string,
+  message: unknown,
+): Promise<boolean> {
+  const wire = signer.sign(newEnvelope(from, 'send', message));
+  return (await publishCounted(redis, keys.nodeChannel(target), wire)) > 0;
+}
+
 export interface IncomingHandlers {
   message(message: unknown, from: string): void;
   event(body: unknown, from: string): void;
@@ -112,9 +133,8 @@ export class Messaging {
   }
 
   /** Sends a message to one node; resolves to whether it was listening. */
-  async send(target: string, message: unknown): Promise<boolean> {
-    const wire = this.signer.sign(this.envelope('send', message));
-    return (await publishCounted(this.redis, this.keys.nodeChannel(target), wire)) > 0;
+  send(target: string, message: unknown): Promise<boolean> {
+    return sendSigned(this.redis, this.keys, this.signer, this.nodeId, target, message);
   }
 
   /** Sends a message to every node (this one included); resolves to how many got it. */
@@ -143,14 +163,7 @@ export class Messaging {
   }
 
   private envelope(kind: Envelope['kind'], body: unknown): Envelope {
-    return {
-      v: 1,
-      id: randomBytes(12).toString('base64url'),
-      from: this.nodeId,
-      ts: Date.now(),
-      kind,
-      body,
-    };
+    return newEnvelope(this.nodeId, kind, body);
   }
 
   private onWire(channel: string, wire: string): void {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
-export type Role = 'api' | 'worker' | 'sysmon' | 'shell' | 'cli';
+export type Role = 'api' | 'worker' | 'sysmon' | 'shell' | 'cli' | 'producer';
 
 /** `<role>-<host>-<pid>-<6 hex>`: readable in logs and redis-cli, unique across restarts. */
 export function newNodeId(role: Role): string {

@@ -102,6 +102,16 @@ export const options = [
     doc: "Port of a worker's own HTTP listener for `GET /metrics` (Prometheus), `/healthz` and `/readyz`, on WORKMESH_HOST (0 picks a free one: use 0 when several workers share a machine). Unset: no listener. The API serves the same paths on its own port.",
   },
   {
+    key: 'historyFlushMs',
+    env: 'WORKMESH_HISTORY_FLUSH_MS',
+    flag: 'history-flush-ms',
+    kind: 'int',
+    default: 5000,
+    min: 100,
+    max: 60000,
+    doc: 'How often an API, console or worker process adds the metrics history it gathered in memory (per type and minute: accepted, done, failed, wait and run times) to Redis, in one transaction per type. A process that crashes loses at most this interval of history; counters and jobs are not affected. See docs/operations.md, "Metrics history".',
+  },
+  {
     key: 'resultTtlSec',
     env: 'WORKMESH_RESULT_TTL_SEC',
     flag: 'result-ttl',

@@ -5,7 +5,8 @@ import type { Config } from '../config/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { Monitor } from '../monitor/index.js';
-import { Producer } from '../queue/index.js';
+import { HistoryRecorder } from '../history/index.js';
+import { CountingProducer } from '../queue/index.js';
 import { Keys, connectRedis } from '../redis/index.js';
 import { checkListenAllowed, consoleGate } from './auth.js';
 import { buildConsole } from './server.js';
@@ -34,7 +35,10 @@ export async function startConsole(options: StartConsoleOptions): Promise<Consol
   checkListenAllowed(config, log);
   const redis = connectRedis(config.redisUrl, log, { name: `wm-console-${node.id}` });
   const keys = new Keys(config.prefix);
-  const producer = new Producer(redis, keys, node.id);
+  // Jobs submitted from the console count as accepted in the metrics history, as the API's.
+  const history = new HistoryRecorder(redis, keys, log, config.historyFlushMs);
+  history.start();
+  const producer = new CountingProducer(redis, keys, node.id, (type) => history.accepted(type));
   const app = buildConsole(
     { config, monitor, node, redis, keys, producer, registry, redisTimeoutMs: REDIS_TIMEOUT_MS },
     log,
@@ -45,6 +49,7 @@ export async function startConsole(options: StartConsoleOptions): Promise<Consol
     config.consolePort,
     'WORKMESH_CONSOLE_PORT',
   ).catch((err: unknown) => {
+    void history.stop();
     redis.disconnect();
     throw err;
   });
@@ -58,6 +63,7 @@ export async function startConsole(options: StartConsoleOptions): Promise<Consol
       app.server.closeAllConnections();
       await app.close();
       await producer.drain();
+      await history.stop();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -88,6 +88,12 @@ export const catalogue = {
     retryable: false,
     description: 'No job has this callback id: it never existed or its result TTL has passed.',
   },
+  WM_ERR_JOB_WAIT_TIMEOUT: {
+    status: 504,
+    retryable: true,
+    description:
+      "The producer API's `waitFor()` reached its timeout before the job was final; `details.state` holds its last state. The job goes on.",
+  },
   WM_ERR_JOB_UNKNOWN_TYPE: {
     status: 400,
     retryable: false,
@@ -270,6 +276,17 @@ export const catalogue = {
     status: 502,
     retryable: true,
     description: 'The client could not reach the API or got an answer it does not understand.',
+  },
+  WM_ERR_CLIENT_TIMEOUT: {
+    status: 504,
+    retryable: true,
+    description:
+      "The client's call (its retries included) or wait() did not finish within its `timeoutMs`.",
+  },
+  WM_ERR_CLIENT_ABORTED: {
+    status: 499,
+    retryable: false,
+    description: "The client's call was aborted by the caller's AbortSignal.",
   },
   WM_ERR_CLUSTER_NO_NODE: {
     status: 404,

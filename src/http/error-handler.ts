@@ -63,8 +63,14 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Duple
   socket.destroy(err);
 }
 
-/** Maps any error to `{"error": {"code", "message"}}`; a 5xx never shows internals. */
-export function installErrorHandlers(app: FastifyInstance): void {
+/**
+ * Maps any error to `{"error": {"code", "message"}}`; a 5xx never shows internals. notFound:
+ * false leaves unknown routes to the host app (a plugin mounted in someone's Fastify app).
+ */
+export function installErrorHandlers(
+  app: FastifyInstance,
+  { notFound = true }: { readonly notFound?: boolean } = {},
+): void {
   app.setErrorHandler((err: FastifyError | WorkmeshError, request, reply) => {
     let wm: WorkmeshError;
     const redisError = redisErrorOf(err);
@@ -101,6 +107,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     void reply.status(wm.status).send({ error: wm.toJSON() });
   });
+  if (!notFound) return;
   app.setNotFoundHandler((request, reply) => {
     const err = new WorkmeshError(
       'WM_ERR_API_ROUTE_NOT_FOUND',

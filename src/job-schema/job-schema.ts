@@ -5,23 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
  * answers (GET /api/status, the dead letters, OpenAPI) and the client's types.
  */
 
-/** Every status of a job, in the order it passes them; the last three are final. */
-export const JOB_STATUSES = ['accepted', 'pending', 'done', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-/** A job in one of these never changes again (only its webhook delivery is still noted). */
-export const FINAL_STATUSES = [
-  'done',
-  'failed',
-  'cancelled',
-] as const satisfies readonly JobStatus[];
-export type FinalStatus = (typeof FINAL_STATUSES)[number];
-
-const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
-
-export function isFinalStatus(status: string): status is FinalStatus {
-  return FINAL.has(status);
-}
+import { JOB_STATUSES } from './statuses.js';
 
 /** The job without its input and event log: what GET /api/status answers. */
 export const JobStateSchema = Type.Object({

@@ -22,7 +22,13 @@ export {
   type DataOf,
   type ValueOf,
 } from './authoring.js';
-export { JobRegistry, createRegistry, builtinJobs } from './registry.js';
+export {
+  JobRegistry,
+  createRegistry,
+  builtinJobs,
+  registryOf,
+  type JobDefinitions,
+} from './registry.js';
 export { permuteString } from './permute.js';
 export { ajvWithFormats } from './input-validator.js';
 export { writeDefinitionLimits } from './definition-limits.js';

@@ -191,3 +191,21 @@ export async function createRegistry(
   for (const def of extra) registry.add(def, 'ports file');
   return registry;
 }
+
+/** Job definitions as a module exports them: an array, or an object of them. */
+export type JobDefinitions =
+  readonly AnyJobDefinition[] | Readonly<Record<string, AnyJobDefinition>>;
+
+/**
+ * A registry of exactly these definitions (the producer API's and an embedded worker's
+ * `jobs`), or the registry itself when given one.
+ */
+export function registryOf(jobs: JobRegistry | JobDefinitions): JobRegistry {
+  if (jobs instanceof JobRegistry) return jobs;
+  const registry = new JobRegistry();
+  const list: readonly AnyJobDefinition[] = Array.isArray(jobs)
+    ? (jobs as readonly AnyJobDefinition[])
+    : Object.values(jobs as Readonly<Record<string, AnyJobDefinition>>);
+  for (const def of list) registry.add(def);
+  return registry;
+}

@@ -7,6 +7,10 @@ export interface ScrapeSources {
   readonly queueDepth?: () => Promise<readonly { type: string; state: string; count: number }[]>;
   /** Each job type's controls: paused, limits, what they hold back (read once per scrape). */
   readonly queueStates?: () => Promise<readonly QueueState[]>;
+  /** Age of the oldest job waiting in each job type's queues (its partitions' oldest), seconds. */
+  readonly oldestWaiting?: () => Promise<readonly { type: string; seconds: number }[]>;
+  /** Live workers offering each job type this process knows (0: none). */
+  readonly typeWorkers?: () => Promise<readonly { type: string; count: number }[]>;
   /** Live cluster members by role. */
   readonly nodes?: () => Promise<readonly { role: string; count: number }[]>;
   /** Each schedule's lag as of its latest fired job, seconds (tick to job accepted). */
@@ -32,6 +36,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly accepted: Counter<'type'>;
   readonly duration: Histogram<'type' | 'outcome'>;
+  readonly wait: Histogram<'type'>;
   readonly redisErrors: Counter;
   private readonly sources: ScrapeSources[] = [];
 
@@ -52,6 +57,13 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
+    this.wait = new Histogram({
+      name: 'workmesh_job_wait_seconds',
+      help: "Time a job waited before this worker started it, by type: from its entry in the queue's stream (submission; for a delayed job or a retry, when it came due) to the start. Taken-over jobs not observed.",
+      labelNames: ['type'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    });
     this.redisErrors = new Counter({
       name: 'workmesh_redis_errors_total',
       help: "Errors reported by this process's Redis connections (each failed connect or reconnect counts).",
@@ -68,6 +80,20 @@ export class Metrics {
         for (const s of sources) {
           for (const d of (await s.queueDepth?.().catch(() => [])) ?? []) {
             this.set({ type: d.type, state: d.state }, d.count);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'workmesh_queue_oldest_waiting_seconds',
+      help: "Age of the oldest job of each type waiting to start (0: none waits): the first undelivered entry of each partition's stream, and the head of a gated queue's waiting set. Read from Redis at scrape.",
+      labelNames: ['type'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of sources) {
+          for (const o of (await s.oldestWaiting?.().catch(() => [])) ?? []) {
+            this.set({ type: o.type }, o.seconds);
           }
         }
       },
@@ -143,6 +169,20 @@ export class Metrics {
         for (const s of sources) {
           for (const n of (await s.nodes?.().catch(() => [])) ?? []) {
             this.set({ role: n.role }, n.count);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'workmesh_type_workers',
+      help: 'Live workers that run each job type (0: none, its jobs wait), as registered in Redis. Read at scrape.',
+      labelNames: ['type'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of sources) {
+          for (const w of (await s.typeWorkers?.().catch(() => [])) ?? []) {
+            this.set({ type: w.type }, w.count);
           }
         }
       },

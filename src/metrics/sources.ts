@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { readMembers } from '../cluster/index.js';
-import { queueFigures, readQueueState } from '../queue/index.js';
+import { oldestWaitingSince, queueFigures, readQueueState } from '../queue/index.js';
 import { typeOfQueue, type Keys } from '../redis/index.js';
 import type { ScrapeSources } from './metrics.js';
 
@@ -43,6 +43,30 @@ export function redisSources(
         byType.set(type, [...(byType.get(type) ?? []), queue]);
       }
       return Promise.all([...byType].map(([type, qs]) => readQueueState(redis, keys, type, qs)));
+    },
+    async oldestWaiting() {
+      const now = Date.now();
+      const oldest = new Map<string, number>();
+      await Promise.all(
+        queues().map(async (queue) => {
+          const type = typeOfQueue(queue);
+          const since = await oldestWaitingSince(redis, keys, queue);
+          const age = since === undefined ? 0 : Math.max(0, (now - since) / 1000);
+          oldest.set(type, Math.max(oldest.get(type) ?? 0, age));
+        }),
+      );
+      return [...oldest].map(([type, seconds]) => ({ type, seconds }));
+    },
+    async typeWorkers() {
+      const count = new Map<string, number>();
+      for (const queue of queues()) count.set(typeOfQueue(queue), 0);
+      for (const m of await readMembers(redis, keys)) {
+        if (m.role !== 'worker') continue;
+        for (const type of new Set(m.offers.types.map(typeOfQueue))) {
+          if (count.has(type)) count.set(type, count.get(type)! + 1);
+        }
+      }
+      return [...count].map(([type, n]) => ({ type, count: n }));
     },
     async nodes() {
       const byRole = new Map<string, number>();

@@ -1,4 +1,5 @@
 export { Producer, type NewJob, type Enqueued } from './producer.js';
+export { CountingProducer } from './counting-producer.js';
 export {
   StreamConsumer,
   type ClaimedJob,
@@ -32,6 +33,7 @@ export {
   type QueueFigures,
 } from './read.js';
 export { jobFromHash, JOB_FIELDS } from './job-record.js';
+export { oldestWaitingSince } from './oldest-waiting.js';
 export { TurnBatcher } from './turn-batcher.js';
 export {
   cancelJob,
@@ -82,3 +84,6 @@ export {
   type StoredLimits,
 } from './controls.js';
 export { readQueueState, type QueueState, type HeldBack } from './queue-state.js';
+export { checkedId } from './job-id.js';
+export { cancelById, type CancelAnswer } from './cancel.js';
+export { followJob, type FollowedEvent, type FollowOptions, type JobGone } from './follow.js';

@@ -78,7 +78,7 @@ function open(target: RedisTarget | undefined, redisOptions: RedisOptions): Redi
  * change of state, so a Redis outage is visible but never crashes the process.
  */
 export function connectRedis(
-  url: string | undefined,
+  url: string | RedisOptions | undefined,
   log: Logger,
   options: ConnectOptions = {},
 ): Redis {
@@ -93,7 +93,13 @@ export function connectRedis(
     retryStrategy: backoffMs,
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
   };
-  const redis = open(url === undefined ? undefined : parseRedisUrl(url), redisOptions);
+  // ioredis options of the application's own (the producer API, an embedded worker): its host,
+  // port, TLS, password; workmesh's own settings above win, and no keyPrefix (scripts name
+  // their keys themselves).
+  const redis =
+    typeof url === 'object'
+      ? new Redis({ ...url, ...redisOptions, keyPrefix: '' })
+      : open(url === undefined ? undefined : parseRedisUrl(url), redisOptions);
   defineScripts(redis);
   let down = false;
   redis.on('error', (err: Error) => {

@@ -220,6 +220,15 @@ export class Keys {
   }
 
   /**
+   * Hash: per-minute figures of a job type for 5 minutes (block = minutes since the epoch / 5),
+   * added to by every process in one MULTI of HINCRBYs per type and flush (src/history/).
+   * Tagged by type: one flush of a type touches one slot.
+   */
+  history(type: string, block: number): string {
+    return `${this.prefix}:{${type}}:history:${block}`;
+  }
+
+  /**
    * String: requests of one client in the current rate-limit window (rate-limit.lua). bucket
    * is `t:<token id>` or `a:<client address>`. No hash tag: each call touches this key alone,
    * so on a Redis Cluster the clients' counters spread over the masters.
@@ -438,6 +447,13 @@ export const KEY_DOCS = [
     holds:
       "Every schedule: field = schedule id, value = the queue holding it. Each process's scheduler loop reads it for the queues to look at; the API finds a schedule by id with it.",
     example: (k: Keys) => k.scheduleIndex(),
+  },
+  {
+    pattern: '<prefix>:{<type>}:history:<block>',
+    type: 'hash',
+    holds:
+      "Metrics history of a job type for 5 minutes (`block` = minutes since the epoch / 5, rounded down): field `<minute 0-4 of the block><figure>` = a count, added to with HINCRBY by every API and worker process once per flush (`WORKMESH_HISTORY_FLUSH_MS`). Figures: `a` accepted, `d` done, `f` failed for good, `w<b>` and `r<b>` the jobs whose wait (entry in the stream → start) and attempts whose run time fell in log-scale bucket `b` (0: < 1 ms; b ≥ 1: [2^((b-1)/4), 2^(b/4)) ms). E.g. `3w41` = 12: twelve jobs started in the block's 4th minute after waiting 1,024 to 1,218 ms. Expires 14 days after its 5 minutes end (EXPIREAT).",
+    example: (k: Keys) => k.history('permute', 5_880_000),
   },
   {
     pattern: '<prefix>:ratelimit:<bucket>',

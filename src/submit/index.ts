@@ -8,3 +8,14 @@ export {
 } from './submitter.js';
 export { IDEMPOTENCY_TTL_SEC, jobFingerprint } from './job-id.js';
 export { jobSettings, type JobSettingsRequest, type JobSettings } from './job-settings.js';
+export {
+  BackoffSchema,
+  DedupeSchema,
+  Group,
+  IdempotencyKey,
+  Priority,
+  TypeName,
+  WorkBody,
+  checkWorkItem,
+  type WorkItem,
+} from './work-schema.js';

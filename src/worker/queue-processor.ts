@@ -34,6 +34,21 @@ export interface ProcessorSettings {
     readonly childFinal: (id: string) => void;
     readonly readChildren: (id: string) => Promise<ChildOutcome[]>;
   };
+  /** Told each start and each written outcome (the wait histogram, the metrics history). */
+  readonly observer?: JobObserver;
+}
+
+/** Sees the jobs of a queue start and end, in memory: it must not call Redis per job. */
+export interface JobObserver {
+  /** A claimed job starts, waitMs after its entry was added to the stream. */
+  started(waitMs: number): void;
+  /** An attempt's outcome was written, runMs after its handler started. */
+  finished(result: FinishResult, runMs: number): void;
+}
+
+/** When a stream entry was added (ms since the epoch, Redis clock): the first part of its id. */
+function entryTimeMs(sid: string): number {
+  return Number(sid.slice(0, sid.indexOf('-')));
 }
 
 export interface ProcessorCounts {
@@ -281,7 +296,8 @@ export class QueueProcessor {
         return;
       }
       if (jobs.length > 0) this.log.info({ jobs: jobs.map((j) => j.id) }, 'took over idle jobs');
-      for (const job of jobs) this.execute(job);
+      // A taken-over job waited in another worker's hands: not a queue wait.
+      for (const job of jobs) this.execute(job, false);
     } catch (err) {
       if (!redisOutage.failed(this.log, 'reclaim', err))
         this.log.warn({ err: errorMessage(err) }, 'reclaim failed');
@@ -306,7 +322,9 @@ export class QueueProcessor {
     }
   }
 
-  private execute(job: ClaimedJob): void {
+  private execute(job: ClaimedJob, fromQueue = true): void {
+    if (fromQueue && this.settings.observer)
+      this.settings.observer.started(Math.max(0, Date.now() - entryTimeMs(job.sid)));
     const run = new JobRun(
       job,
       this.log,
@@ -331,15 +349,17 @@ export class QueueProcessor {
             () => run.abort(new JobAbort(`timed out after ${timeoutMs} ms`, 'timeout')),
             timeoutMs,
           );
+    const startedAt = performance.now();
     run.start(job.invalid === undefined ? this.definition.handler : failInvalid(job.invalid));
     const settled = await run.settled;
+    const runMs = performance.now() - startedAt;
     clearTimeout(timer);
     entry.settled = true;
     this.active -= 1;
     this.wakeClaimLoop();
     try {
       if (run.reason?.why === 'shutdown') return; // released by stop()
-      await this.writeOutcome(job, this.outcome(job, settled));
+      await this.writeOutcome(job, this.outcome(job, settled), runMs);
     } finally {
       // The same job may have been claimed again meanwhile (a stall past the claim timeout):
       // remove only this run's entry.
@@ -374,13 +394,14 @@ export class QueueProcessor {
    * failover for as long as the claim holds (past the claim timeout another worker takes the
    * job over, and this outcome would be refused anyway).
    */
-  private async writeOutcome(job: ClaimedJob, outcome: Outcome): Promise<void> {
+  private async writeOutcome(job: ClaimedJob, outcome: Outcome, runMs: number): Promise<void> {
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.consumer.finish(job, outcome);
         redisOutage.succeeded(this.log);
         this.settings.onFinished?.(job.id, result);
+        this.settings.observer?.finished(result, runMs);
         // A child of a flow that is final now: its parent counts it (one field check).
         if (job.options.parent !== undefined && result !== 'retry' && result !== 'refused')
           this.settings.flow?.childFinal(job.id);

@@ -1,14 +1,16 @@
 import type { Config } from '../config/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import { FlowDelivery, readChildren, startFlowSweeper } from '../flow/index.js';
+import { HistoryRecorder } from '../history/index.js';
 import { writeDefinitionLimits, type AnyJobDefinition, type JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { JobTotals, Metrics } from '../metrics/index.js';
 import { StreamConsumer, type FinishResult } from '../queue/index.js';
 import { Keys, connectRedis, queueOfJobId, typeOfQueue } from '../redis/index.js';
-import { QueueProcessor, type ProcessorCounts } from './queue-processor.js';
+import { QueueProcessor, type JobObserver, type ProcessorCounts } from './queue-processor.js';
 
-export interface WorkerHandle {
+/** The runners of one worker process: claim, run, finish (startWorker adds the cluster). */
+export interface Runners {
   readonly nodeId: string;
   /** The queues it reads: its job types, each partition of a partitioned type apart. */
   readonly types: readonly string[];
@@ -32,7 +34,7 @@ export interface WorkerHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
-export interface WorkerOptions {
+export interface RunnersOptions {
   readonly config: Config;
   readonly registry: JobRegistry;
   readonly nodeId: string;
@@ -65,8 +67,24 @@ function timed(def: AnyJobDefinition, metrics: Metrics | undefined): AnyJobDefin
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Feeds a type's starts and outcomes to the wait histogram and the metrics history. */
+function observerOf(type: string, history: HistoryRecorder, metrics?: Metrics): JobObserver {
+  // The labelled child once: observe() with labels hashes them on every call.
+  const wait = metrics?.wait.labels({ type });
+  return {
+    started(waitMs) {
+      wait?.observe(waitMs / 1000);
+      history.started(type, waitMs);
+    },
+    finished(result, runMs) {
+      if (result === 'refused') return; // another worker's attempt now
+      history.finished(type, result === 'done' || result === 'failed' ? result : 'other', runMs);
+    },
+  };
+}
+
 /** Starts one runner per job type this worker takes, each with its own blocking connection. */
-export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+export async function startRunners(options: RunnersOptions): Promise<Runners> {
   const { config, registry, nodeId, log } = options;
   const types = config.types.length > 0 ? [...config.types] : registry.list().map((d) => d.name);
   for (const type of types) {
@@ -110,6 +128,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     },
     readChildren: (id: string) => readChildren(redis, keys, id),
   };
+  // Per type and minute, in memory; added to Redis once per flush (docs/operations.md).
+  const history = new HistoryRecorder(redis, keys, log, config.historyFlushMs);
   const concurrencyOf = (def: AnyJobDefinition) => def.concurrency ?? config.concurrency;
   const runners = queues.map((queue, i) => {
     const definition = registry.get(typeOfQueue(queue))!;
@@ -123,6 +143,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         defaultBackoff: { type: 'exponential', delayMs: config.backoffMs },
         ...(options.onFinished ? { onFinished: options.onFinished } : {}),
         flow,
+        observer: observerOf(typeOfQueue(queue), history, options.metrics),
       },
       log.child({ queue }),
     );
@@ -138,6 +159,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     }),
   );
   for (const runner of runners) runner.start();
+  history.start();
   const sweeper = startFlowSweeper(delivery, queues, flowLog);
   log.info({ types, queues, concurrency: config.concurrency }, 'worker started');
   let drained: Promise<void> | undefined;
@@ -201,6 +223,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       // Also ends a drain in progress: past the grace, its unfinished jobs are handed back.
       await Promise.all(runners.map((r) => r.stop(graceMs)));
       await sweeper.stop();
+      await history.stop();
       await Promise.all(
         definitions.map(async (def) => {
           try {

@@ -53,7 +53,17 @@ export function runCli(
   env: Record<string, string | undefined> = {},
   stdin: 'ignore' | 'pipe' = 'ignore',
 ): RoleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  return runScript(CLI, args, env, stdin);
+}
+
+/** Any TypeScript program (an example), run and tracked as runCli runs the CLI. */
+export function runScript(
+  script: string,
+  args: readonly string[] = [],
+  env: Record<string, string | undefined> = {},
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): RoleProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, WORKMESH_LOG_LEVEL: 'warn', ...env },
     stdio: [stdin, 'pipe', 'pipe', 'ipc'],

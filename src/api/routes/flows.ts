@@ -13,6 +13,7 @@ import { withRedis } from '../../http/index.js';
 import { isFinalStatus } from '../../job-schema/index.js';
 import { Submitter } from '../../submit/index.js';
 import type { ApiContext } from '../context.js';
+import { openEventStream } from '../event-stream-reply.js';
 import { checkedId } from '../job-id.js';
 import { ErrorBody, IdParams } from '../schemas.js';
 import { tenantOf } from '../security.js';
@@ -143,14 +144,7 @@ export function flowRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const first = await read();
       if (!first) throw notFound(id);
       const ids = await guard(() => flowNodeIds(ctx.redis, ctx.keys, id));
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      const raw = openEventStream(reply);
       let ended = false;
       let sent = '';
       let n = 0;

@@ -1,23 +1,11 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import {
-  WorkmeshError,
-  isWorkmeshError,
-  validationCode,
-  validationMessage,
-} from '../../errors/index.js';
+import { WorkmeshError, isWorkmeshError, validationMessage } from '../../errors/index.js';
 import { ajvWithFormats } from '../../jobs/index.js';
 import { redisErrorOf } from '../../redis/index.js';
-import type { Submitted, Submitter } from '../../submit/index.js';
+import { checkWorkItem, type Submitted, type Submitter } from '../../submit/index.js';
 import { tenantOf } from '../security.js';
-import {
-  BATCH_MAX_JOBS,
-  BatchAnswer,
-  BatchBody,
-  BatchShape,
-  ErrorBody,
-  WorkBody,
-} from '../schemas.js';
+import { BATCH_MAX_JOBS, BatchAnswer, BatchBody, BatchShape, ErrorBody } from '../schemas.js';
 
 const DEFAULT_TYPE = 'permute';
 
@@ -35,21 +23,12 @@ export function acceptedAnswer(type: string, submitted: Submitted) {
   };
 }
 
-type Item = Static<typeof WorkBody>;
-
 /**
  * POST /api/work/batch: up to BATCH_MAX_JOBS jobs in one request, each checked and answered
  * on its own (one bad job never refuses the others). They go through the Submitter together,
  * so the Producer writes them in its per-turn slices: a thousand jobs take ~20 script calls.
  */
 export function workBatchRoute(app: FastifyInstance, submitter: Submitter): void {
-  // Each job is checked against POST /api/work's body, as its own request would be.
-  const checkItem = ajvWithFormats({
-    removeAdditional: false,
-    useDefaults: true,
-    allErrors: false,
-    coerceTypes: false,
-  }).compile<Item>(WorkBody);
   const checkShape = ajvWithFormats({ coerceTypes: false }).compile(BatchShape);
 
   app.post<{ Body: Static<typeof BatchBody> }>(
@@ -78,7 +57,7 @@ export function workBatchRoute(app: FastifyInstance, submitter: Submitter): void
       const tenant = tenantOf(request);
       const jobs = request.body.jobs as unknown[];
       const results = await Promise.all(
-        jobs.map((job, index) => submitItem(submitter, checkItem, job, index, tenant, request.log)),
+        jobs.map((job, index) => submitItem(submitter, job, index, tenant, request.log)),
       );
       const failed = results.filter((r) => !r.ok).length;
       return { accepted: results.length - failed, failed, results };
@@ -88,7 +67,6 @@ export function workBatchRoute(app: FastifyInstance, submitter: Submitter): void
 
 async function submitItem(
   submitter: Submitter,
-  checkItem: ReturnType<ReturnType<typeof ajvWithFormats>['compile']>,
   job: unknown,
   index: number,
   tenant: string | undefined,
@@ -96,11 +74,8 @@ async function submitItem(
 ) {
   let retryKey: string | undefined;
   try {
-    if (!checkItem(job)) {
-      const errors = checkItem.errors ?? [];
-      throw new WorkmeshError(validationCode(errors), validationMessage(`jobs[${index}]`, errors));
-    }
-    const item = job as Item;
+    // Each job is checked against POST /api/work's body, as its own request would be.
+    const item = checkWorkItem(job, `jobs[${index}]`);
     if (item.data === undefined)
       throw new WorkmeshError('WM_ERR_API_NO_DATA', `jobs[${index}] has no data`);
     const type = item.type ?? DEFAULT_TYPE;

@@ -1,10 +1,9 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
-import { cancelJob } from '../../queue/index.js';
+import { cancelById } from '../../queue/index.js';
 import { Submitter } from '../../submit/index.js';
 import type { ApiContext } from '../context.js';
-import { checkedId } from '../job-id.js';
 import { BODY_OPTIONAL } from '../openapi.js';
 import { withRedis, setRetryKey } from '../../http/index.js';
 import { tenantOf } from '../security.js';
@@ -107,32 +106,9 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: Cancelled, '4xx': ErrorBody, 503: ErrorBody },
       },
     },
-    async (request) => {
-      const { id, queue } = checkedId(request.params.id);
-      const result = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
-        cancelJob(ctx.redis, ctx.keys, queue, id),
-      );
-      if (result.outcome === 'missing') {
-        throw new WorkmeshError(
-          'WM_ERR_JOB_NOT_FOUND',
-          `no job ${id}: unknown, or its result has expired`,
-        );
-      }
-      if (result.outcome === 'final') {
-        throw new WorkmeshError(
-          'WM_ERR_JOB_FINAL',
-          `job ${id} is final already; nothing to cancel`,
-        );
-      }
-      if (result.workedBy) {
-        // Tell the holder at once; if the message is lost its next claim renewal notices.
-        await ctx.notify?.(result.workedBy, { type: 'cancel', id }).catch(() => false);
-      }
-      return {
-        callback: id,
-        status: 'cancelled' as const,
-        wasRunning: result.outcome === 'running',
-      };
-    },
+    (request) =>
+      cancelById(ctx.redis, ctx.keys, request.params.id, ctx.notify, (fn) =>
+        withRedis(ctx.redis, ctx.redisTimeoutMs, fn),
+      ),
   );
 }

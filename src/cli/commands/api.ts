@@ -1,8 +1,6 @@
 import cluster from 'node:cluster';
 import { startApi } from '../../api/index.js';
 import { newNodeId } from '../../cluster/index.js';
-import { createRegistry } from '../../jobs/index.js';
-import { loadPorts } from '../../ports/index.js';
 import { createLogger } from '../../log/index.js';
 import { runApiPrimary } from '../api-procs.js';
 import type { Command } from '../command.js';
@@ -39,6 +37,7 @@ export const apiCommand: Command = {
     'webhookAllow',
     'webhookSecret',
     'webhookRetryMs',
+    'historyFlushMs',
     'logLevel',
   ],
   async run({ config }) {
@@ -47,8 +46,8 @@ export const apiCommand: Command = {
     }
     const nodeId = newNodeId('api');
     const log = createLogger(config.logLevel, { nodeId, role: 'api' });
-    const registry = await createRegistry(config, config.jobModules, loadPorts(config.portFiles));
-    const api = await startApi({ config, registry, nodeId, log });
+    // The same API a library user embeds (src/api/): job types from the settings.
+    const api = await startApi({ config, nodeId, log });
     tellParent({ kind: 'ready', role: 'api', nodeId, url: api.url });
     await stopOnSignals(() => api.stop(), log);
     return 0;

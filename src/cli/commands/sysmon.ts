@@ -37,6 +37,7 @@ export const sysmonCommand: Command = {
     'nodeTtlMs',
     'clusterSecret',
     'callTimeoutMs',
+    'historyFlushMs',
     'logLevel',
   ],
   flags: {

@@ -53,6 +53,7 @@ export const upCommand: Command = {
     'corsOrigins',
     'rateLimitPerMin',
     'dataDir',
+    'historyFlushMs',
     'logLevel',
   ],
   flags: {

@@ -922,6 +922,8 @@
     jobLink,
     current: () => current,
   });
+  // The metrics history (history.js).
+  const historyPage = window.WMHistory.page({ show, api, current: () => current });
 
   // ---------- router ----------
   const routes = {
@@ -936,6 +938,7 @@
     submit,
     schedules,
     flow,
+    history: historyPage,
   };
   function route() {
     const [, name = '', arg] = (location.hash || '#/').split('/').map(decodeURIComponent);

@@ -38,10 +38,19 @@ export function dataRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
 
   app.get('/console/api/snapshot', () => ctx.monitor.snapshot());
 
+  // Live streams never end on their own: closing the app (its own, or the app the console is
+  // mounted in) ends them first.
+  const streams = new Set<{ end(): unknown }>();
+  app.addHook('preClose', (done) => {
+    for (const raw of streams) raw.end();
+    done();
+  });
+
   // Server-sent events: the whole snapshot after every read of the monitor.
   app.get('/console/api/stream', (request, reply) => {
     reply.hijack();
     const raw = reply.raw;
+    streams.add(raw);
     raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -55,6 +64,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     ctx.monitor.on('snapshot', write);
     const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
     request.raw.once('close', () => {
+      streams.delete(raw);
       clearInterval(keepalive);
       ctx.monitor.off('snapshot', write);
     });
