@@ -111,6 +111,13 @@ try {
   await page.waitForSelector('#history canvas');
   await page.screenshot({ path: join(OUT, 'console-history.png'), fullPage: true });
 
+  // The jobs page: one type's jobs, every one on the page selected.
+  await page.goto(`${url}/#/jobs/${encodeURIComponent('type=permute')}`);
+  await page.waitForSelector('#jobs tr[data-job]');
+  await page.click('#jobs-all');
+  await page.waitForSelector('[data-bulk="retry"]:not([disabled])');
+  await page.screenshot({ path: join(OUT, 'console-jobs.png') });
+
   await browser.close();
   loading = false;
   await load;

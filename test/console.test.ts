@@ -329,6 +329,7 @@ describe('console: data and actions (loopback, no token)', () => {
       '/assets/queues.js',
       '/assets/uPlot.iife.min.js',
       '/assets/history.js',
+      '/assets/jobs.js',
       '/assets/app.js',
     ]);
     for (const url of scripts) {

@@ -25,6 +25,9 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope | 'public'>> = {
   'POST /api/batches/:id/close': 'submit',
   'GET /api/batches/:id': 'read',
   'GET /api/types': 'read',
+  // A token without admin lists its own tenant's jobs only (routes/jobs.ts).
+  'GET /api/jobs': 'read',
+  'POST /api/jobs/actions': 'admin',
   // The API's description and its interactive reference (Swagger UI's page and the package's
   // own scripts): no data, and a reference that needs a token to load would not load.
   'GET /api/openapi.json': 'public',

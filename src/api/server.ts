@@ -6,6 +6,7 @@ import { installOpenApi } from './openapi.js';
 import { LazyRequestLogger } from './request-logger.js';
 import { installSecurity } from './security.js';
 import { deadRoutes } from './routes/dead.js';
+import { jobsRoutes } from './routes/jobs.js';
 import { eventsRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { historyRoutes } from './routes/history.js';
@@ -60,6 +61,7 @@ export async function installApi(
   batchRoutes(app, ctx);
   statusRoutes(app, ctx);
   deadRoutes(app, ctx);
+  jobsRoutes(app, ctx);
   queueRoutes(app, ctx);
   eventsRoutes(app, ctx);
   metaRoutes(app, ctx);

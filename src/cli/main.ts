@@ -5,6 +5,7 @@ import { renderHelp, parseCommandArgs, type Command } from './command.js';
 import { apiCommand } from './commands/api.js';
 import { cancelCommand } from './commands/cancel.js';
 import { deadCommand } from './commands/dead.js';
+import { jobsCommand } from './commands/jobs.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { flowCommand } from './commands/flow.js';
 import { nodesCommand } from './commands/nodes.js';
@@ -26,6 +27,7 @@ const commands: readonly Command[] = [
   statusCommand,
   flowCommand,
   cancelCommand,
+  jobsCommand,
   deadCommand,
   scheduleCommand,
   queuesCommand,

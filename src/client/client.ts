@@ -33,6 +33,13 @@ import {
   type FlowTree,
   type BatchState,
 } from './types.js';
+import {
+  jobsQueryString,
+  type JobAction,
+  type JobActionAnswer,
+  type JobsPage,
+  type JobsQuery,
+} from './jobs-query.js';
 
 export interface ClientOptions {
   /** Base URL of the API, e.g. http://127.0.0.1:5983 */
@@ -131,6 +138,20 @@ export class WorkmeshClient<T = JobTypeMap> {
   /** Cancels a job: a queued one never runs, a running one is aborted. */
   cancel(id: string, options: CallOptions = {}): Promise<Cancelled> {
     return this.request('DELETE', `/api/work/${encodeURIComponent(id)}`, undefined, options);
+  }
+
+  /** A page of jobs, newest first (GET /api/jobs); pass the page's `cursor` for the next. */
+  jobs(query: JobsQuery = {}, options: CallOptions = {}): Promise<JobsPage> {
+    return this.request('GET', `/api/jobs${jobsQueryString(query)}`, undefined, options);
+  }
+
+  /** Retries, cancels or deletes jobs by id (POST /api/jobs/actions), each answered on its own. */
+  actOnJobs(
+    action: JobAction,
+    ids: readonly string[],
+    options: CallOptions = {},
+  ): Promise<JobActionAnswer> {
+    return this.request('POST', '/api/jobs/actions', { action, ids }, options);
   }
 
   /** Submits a flow: a tree whose parents run once their children are final. */

@@ -14,6 +14,14 @@ export type {
 } from './typed.js';
 export type { JobTypeMap, JobTypesOf } from '../jobs/index.js';
 export {
+  jobsQueryString,
+  pointInTime,
+  type JobsQuery,
+  type JobsPage,
+  type JobAction,
+  type JobActionAnswer,
+} from './jobs-query.js';
+export {
   FINAL_STATUSES,
   type Accepted,
   type BatchAnswer,

@@ -387,7 +387,7 @@ export const options = [
     flag: 'api',
     kind: 'url',
     default: undefined,
-    doc: 'API that `submit`, `status`, `cancel` and `dead` talk to. Unset: the API of the `up` running from this folder (<data dir>/up.json), else http://127.0.0.1:<WORKMESH_API_PORT>.',
+    doc: 'API that `submit`, `status`, `cancel`, `dead`, `jobs` and the other client commands talk to. Unset: the API of the `up` running from this folder (<data dir>/up.json), else http://127.0.0.1:<WORKMESH_API_PORT>.',
   },
   {
     key: 'apiToken',

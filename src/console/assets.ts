@@ -10,9 +10,11 @@ const FILES = {
   'charts.js': 'text/javascript; charset=utf-8',
   'topology.js': 'text/javascript; charset=utf-8',
   'queues.js': 'text/javascript; charset=utf-8',
+  'jobs.js': 'text/javascript; charset=utf-8',
   'history.js': 'text/javascript; charset=utf-8',
   'history.css': 'text/css; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
+  'jobs.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 } as const;
 

@@ -7,6 +7,7 @@ import type { ConsoleContext } from './context.js';
 import { installSecurityHeaders } from './headers.js';
 import { actionRoutes } from './routes/actions.js';
 import { dataRoutes } from './routes/data.js';
+import { jobsRoutes } from './routes/jobs.js';
 import { historyRoutes } from './routes/history.js';
 import { pageRoutes } from './routes/pages.js';
 
@@ -48,4 +49,5 @@ export function installConsole(
   dataRoutes(app, ctx);
   historyRoutes(app, ctx);
   actionRoutes(app, ctx);
+  jobsRoutes(app, ctx);
 }

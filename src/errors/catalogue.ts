@@ -183,6 +183,18 @@ export const catalogue = {
     retryable: false,
     description: 'The batch is closed: no more jobs can be added to it. Nothing of the add is run.',
   },
+  WM_ERR_JOBS_BAD_CURSOR: {
+    status: 400,
+    retryable: false,
+    description:
+      'GET /api/jobs: the `cursor` is not one a previous page answered. Start again without it.',
+  },
+  WM_ERR_JOBS_BAD_TIME: {
+    status: 400,
+    retryable: false,
+    description:
+      'GET /api/jobs: `since` or `until` is not an ISO 8601 time or milliseconds since the epoch, or `since` is after `until`.',
+  },
   WM_ERR_DEAD_NOT_FOUND: {
     status: 404,
     retryable: false,

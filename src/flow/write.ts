@@ -55,7 +55,12 @@ export async function stageNodes(
         n.children.length,
       );
     }
-    return runScript(redis, 'flow-stage', stageKeys(keys, queue, slice), args);
+    return runScript(
+      redis,
+      'flow-stage',
+      [...stageKeys(keys, queue, slice), keys.created(queue)],
+      args,
+    );
   });
 }
 

@@ -45,6 +45,23 @@ export {
   type CancelOutcome,
   type DeadPage,
 } from './admin.js';
+export {
+  listJobs,
+  trimJobsIndex,
+  encodeCursor,
+  decodeCursor,
+  type JobsQuery,
+  type JobsPage,
+  type JobsCursor,
+  type DataFilter,
+} from './list-jobs.js';
+export {
+  actOnJobs,
+  JOB_ACTIONS,
+  MAX_ACTION_IDS,
+  type JobAction,
+  type ActionResult,
+} from './job-actions.js';
 export { requeueHeldBy, requeueEntries, requeueGoneNode, type HeldEntry } from './requeue.js';
 export { JobWatcher, RESYNC, type JobEventListener } from './job-watcher.js';
 export {

@@ -132,7 +132,12 @@ export class Producer {
         item.placement,
       );
     }
-    keys.push(this.keys.controls(queue), this.keys.waiting(queue), this.keys.signal(queue));
+    keys.push(
+      this.keys.created(queue),
+      this.keys.controls(queue),
+      this.keys.waiting(queue),
+      this.keys.signal(queue),
+    );
     const reply = (await runScript(this.redis, 'enqueue', keys, args)) as unknown[];
     // An answer of "open" stands only if no call sent since has gated the queue.
     const gated = reply.pop() === 1;

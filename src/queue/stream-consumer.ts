@@ -9,6 +9,7 @@ import {
 } from '../redis/index.js';
 import type { JobOptions } from './job-options.js';
 import { pruneDead } from './admin.js';
+import { trimJobsIndex } from './list-jobs.js';
 import { itemAnswer } from './item-answer.js';
 import { dropConsumer, requeueEntries } from './requeue.js';
 import { TurnBatcher } from './turn-batcher.js';
@@ -137,6 +138,8 @@ export class StreamConsumer {
   private reclaimCursor = '0-0';
   /** When promote() next prunes the dead set of expired letters (ms since the epoch). */
   private pruneDeadAt = 0;
+  /** Where the next trim of the jobs index goes on (a rank; 0: from the oldest). */
+  private trimIndexFrom = 0;
   /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
   private blockingClientId: number | undefined;
   /**
@@ -470,14 +473,18 @@ export class StreamConsumer {
 
   /**
    * Moves due delayed jobs to the stream; answers when the next one is due (ms, or -1). Once
-   * a minute it also prunes the dead set of expired letters, so the set stays bounded even
-   * when nobody reads it.
+   * a minute it also prunes the dead set of expired letters and trims the jobs index, so both
+   * stay bounded even when nobody reads them.
    */
   async promote(limit = 500): Promise<number> {
     const now = Date.now();
     if (now >= this.pruneDeadAt) {
       this.pruneDeadAt = now + PRUNE_DEAD_EVERY_MS;
       await pruneDead(this.redis, this.keys, this.queue);
+      // The jobs index of GET /api/jobs, of records gone since (its oldest end while mostly
+      // gone, then 20,000 entries going on from where the last trim stopped).
+      const trim = await trimJobsIndex(this.redis, this.keys, this.queue, this.trimIndexFrom);
+      this.trimIndexFrom = trim.next;
     }
     const due = await this.redis.zrangebyscore(
       this.keys.delayed(this.queue),

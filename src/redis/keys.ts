@@ -80,6 +80,15 @@ export class Keys {
   }
 
   /**
+   * Sorted set: callback id -> createdAt (ms): the queue's jobs index, read by GET /api/jobs.
+   * Written by the scripts that create jobs (enqueue, flow-stage); ids whose record expired are
+   * dropped when read and by the workers' trim.
+   */
+  created(queue: string): string {
+    return `${this.prefix}:{${queue}}:created`;
+  }
+
+  /**
    * Sorted set: callback id -> when to (re)try delivering its webhook. The scripts that make a
    * job final take it as their last key; the webhook dispatcher reads it directly.
    */
@@ -307,6 +316,13 @@ export const KEY_DOCS = [
     holds:
       'Dead letters (jobs failed for good): member = callback id, score = when it failed (ms). Retried with `revive`, purged with `bury`. Ids whose record expired (`deadTtlSec`) are pruned with `prune-dead`: by every worker once a minute, and before the set is counted, listed or retried.',
     example: (k: Keys) => k.dead('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:created',
+    type: 'zset',
+    holds:
+      "The jobs index (`GET /api/jobs`): member = callback id, score = `createdAt` (ms). One entry per job created by `enqueue` (one ZADD per call) or `flow-stage`. Entries whose record is gone are dropped when a listing reads them and by the workers' trim (`prune-index`, each worker once a minute). Jobs created before the index was added have no entry and are not listed (they still answer on their own routes).",
+    example: (k: Keys) => k.created('permute'),
   },
   {
     pattern: '<prefix>:{<queue>}:webhooks',

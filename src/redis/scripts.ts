@@ -21,6 +21,8 @@ export const SCRIPT_NAMES = [
   'revive',
   'bury',
   'prune-dead',
+  'prune-index',
+  'forget',
   'progress',
   'claim-webhooks',
   'webhook-result',

@@ -64,6 +64,7 @@ export async function fireDue(
       keys.controls(queue),
       keys.waiting(queue),
       keys.signal(queue),
+      keys.created(queue),
     ],
     [
       now,

@@ -11,6 +11,11 @@ import {
   setQueueLimits,
   getJob,
   listDead,
+  listJobs,
+  actOnJobs,
+  encodeCursor,
+  decodeCursor,
+  type JobAction,
   queueCounts,
   reviveDead,
   type Producer,
@@ -32,6 +37,8 @@ import {
   type ScheduleStore,
 } from '../schedule/index.js';
 import { Submitter } from '../submit/index.js';
+import { pointInTime } from '../client/index.js';
+import type { JobStatus } from '../job-schema/index.js';
 
 export interface ShellDeps {
   readonly config: Config;
@@ -41,6 +48,26 @@ export interface ShellDeps {
   readonly producer: Producer;
   readonly registry: JobRegistry;
   readonly watcher: JobWatcher;
+}
+
+/** What jobs() filters on: GET /api/jobs's query (docs/api.md). */
+interface ShellJobsFilter {
+  readonly type?: string;
+  readonly status?: JobStatus | readonly JobStatus[];
+  /** A duration back from now ('1h'), an ISO time, ms since the epoch or a Date. */
+  readonly since?: string | number | Date;
+  readonly until?: string | number | Date;
+  readonly finished?: boolean;
+  readonly data?: Readonly<Record<string, string | number | boolean>>;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+function shellTime(t: string | number | Date): number {
+  const ms = t instanceof Date ? t.getTime() : pointInTime(String(t));
+  if (ms === undefined || !Number.isFinite(ms))
+    throw new WorkmeshError('WM_ERR_JOBS_BAD_TIME', `not a time: ${JSON.stringify(t)}`);
+  return ms;
 }
 
 /** What a shell submission may set beside its type and data (checked by the Submitter). */
@@ -211,6 +238,50 @@ export function shellHelpers(deps: ShellDeps) {
         for (const q of type ? [type] : await queueNames())
           jobs.push(...(await listDead(redis, keys, q, 0, 50)).jobs);
         return jobs;
+      },
+    },
+    jobs: {
+      help: "jobs({ type?, status?, since?: '1h', until?, finished?, data?: { path: value }, limit?, cursor? }) — find jobs, newest first: { jobs, cursor? }",
+      fn: async (filter: ShellJobsFilter = {}) => {
+        const types = filter.type ? [filter.type] : await queueNames();
+        const queues = types.flatMap((t) =>
+          registry.queuesOf(t).length > 0 ? registry.queuesOf(t) : [t],
+        );
+        const cursor = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+        if (filter.cursor !== undefined && !cursor)
+          throw new WorkmeshError('WM_ERR_JOBS_BAD_CURSOR', 'not a cursor of jobs()');
+        const page = await listJobs(redis, keys, {
+          queues,
+          ...(filter.status ? { statuses: new Set([filter.status].flat()) } : {}),
+          timeField: filter.finished ? 'finished' : 'created',
+          ...(filter.since !== undefined ? { since: shellTime(filter.since) } : {}),
+          ...(filter.until !== undefined ? { until: shellTime(filter.until) } : {}),
+          ...(filter.data
+            ? {
+                data: Object.entries(filter.data).map(([path, value]) => ({
+                  path: path.split('.'),
+                  value: String(value),
+                })),
+              }
+            : {}),
+          ...(cursor ? { cursor } : {}),
+          limit: Math.min(Math.max(1, filter.limit ?? 50), 500),
+          scanMax: 5000,
+        });
+        return page.cursor
+          ? { jobs: page.jobs, cursor: encodeCursor(page.cursor) }
+          : { jobs: page.jobs };
+      },
+    },
+    act: {
+      help: "act('retry' | 'cancel' | 'delete', ids) — a bulk action, each id acted on or skipped with why",
+      fn: async (action: JobAction, ids: readonly string[]) => {
+        const results = await actOnJobs(redis, keys, action, ids);
+        for (const r of results) {
+          if (r.workedBy)
+            await node.send(r.workedBy, { type: 'cancel', id: r.id }).catch(() => false);
+        }
+        return results.map(({ workedBy: _w, ...r }) => r);
       },
     },
     retry: {

@@ -141,11 +141,16 @@
         const t = s.throughput;
         const waiting = s.queues.reduce((a, q) => a + q.waiting, 0);
         const dead = s.queues.reduce((a, q) => a + q.dead, 0);
-        const stat = (label, value, id) =>
+        // A count with a list behind it links to the jobs page, filtered (jobs.js).
+        const stat = (label, value, id, filters) =>
           h(
             'div',
             { class: 'panel stat' },
-            h('div', { class: 'value', id }, value),
+            h(
+              'div',
+              { class: 'value', id },
+              filters ? h('a', { href: window.WMJobs.route(filters) }, value) : value,
+            ),
             h('div', { class: 'label' }, label),
           );
         const recent = s.recentJobs.slice(0, 10);
@@ -160,10 +165,10 @@
             { class: 'grid cols-4' },
             stat('nodes', s.nodes.length, 'stat-nodes'),
             stat('workers', s.nodes.filter((n) => n.role === 'worker').length, 'stat-workers'),
-            stat('waiting', waiting, 'stat-waiting'),
+            stat('waiting', waiting, 'stat-waiting', { status: 'accepted' }),
             stat('done / s', rate(t.donePerSec), 'stat-done'),
             stat('latency p50', lastP50 === undefined ? '–' : ms(lastP50), 'stat-latency'),
-            stat('dead letters', dead, 'stat-dead'),
+            stat('dead letters', dead, 'stat-dead', { status: 'failed' }),
           ),
           h('div', { class: 'section' }, topology(s)),
           h(
@@ -905,11 +910,24 @@
     if (b) void queuePages.queueAction(b.dataset.queueAction, b.dataset.type);
   });
 
+  // The jobs page: filters, a selection and bulk actions (jobs.js).
+  const jobPages = window.WMJobs.pages({
+    show,
+    badge,
+    table,
+    empty,
+    api,
+    toast,
+    when,
+    jobLink,
+    current: () => current,
+  });
   // The metrics history (history.js).
   const historyPage = window.WMHistory.page({ show, api, current: () => current });
 
   // ---------- router ----------
   const routes = {
+    jobs: jobPages.jobs,
     '': overview,
     nodes,
     node,
@@ -934,6 +952,7 @@
           (name === 'queue' && nav === 'queues'),
       );
     });
+    if (current && current.leave) current.leave();
     current = { name, arg };
     // A new page starts from nothing: only the page it was drawn by is patched in place.
     page.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));

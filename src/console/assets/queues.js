@@ -8,6 +8,8 @@
   /** `20 / 1 s`, a rate limit as read. */
   const per = (r) => `${r.max} / ${r.perMs % 1000 === 0 ? `${r.perMs / 1000} s` : `${r.perMs} ms`}`;
   const typeOf = (queue) => queue.split('~')[0];
+  /** A count linking to the jobs it counts (the jobs page, filtered). */
+  const count = (n, filters) => (n ? h('a', { href: window.WMJobs.route(filters) }, n) : n);
 
   /**
    * Reads `path` when asked, one read at a time (asked again meanwhile: once more after it),
@@ -107,13 +109,14 @@
               h('a', { href: `#/queue/${encodeURIComponent(type)}` }, h('b', null, q.queue)),
             ),
             h('td', null, state ? badge(state.paused ? 'paused' : 'running') : null),
-            num(q.waiting),
-            num(q.active),
-            num(q.delayed),
-            num(q.dead ? h('a', { href: '#/dead' }, q.dead) : 0),
-            num(q.accepted),
-            num(q.done),
-            num(q.failed),
+            // Every count links to the jobs page, filtered (jobs.js); delayed jobs are accepted.
+            num(count(q.waiting, { type, status: 'accepted' })),
+            num(count(q.active, { type, status: 'pending' })),
+            num(count(q.delayed, { type, status: 'accepted' })),
+            num(count(q.dead, { type, status: 'failed', time: 'finished' })),
+            num(count(q.accepted, { type })),
+            num(count(q.done, { type, status: 'done' })),
+            num(count(q.failed, { type, status: 'failed' })),
             num(rate(q.perSec)),
             h('td', null, w),
           );
@@ -179,10 +182,10 @@
                 kv([
                   ['paused', q.paused ? 'yes: no job starts; submissions wait' : 'no'],
                   ['partitions', q.partitions],
-                  ['waiting', q.waiting.total],
-                  ['active', q.active],
-                  ['delayed', q.delayed],
-                  ['dead', q.dead ? h('a', { href: '#/dead' }, q.dead) : 0],
+                  ['waiting', count(q.waiting.total, { type: q.type, status: 'accepted' })],
+                  ['active', count(q.active, { type: q.type, status: 'pending' })],
+                  ['delayed', count(q.delayed, { type: q.type, status: 'accepted' })],
+                  ['dead', count(q.dead, { type: q.type, status: 'failed', time: 'finished' })],
                   ['jobs/s', rate(perSec)],
                   ...(q.heldUntil ? [['held back until', q.heldUntil]] : []),
                 ]),

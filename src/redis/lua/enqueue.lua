@@ -4,6 +4,7 @@
   Includes    lib/batch.lua, lib/events.lua, lib/controls.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per job, in ARGV order
+  KEYS[last-3] created     <prefix>:{<queue>}:created   (the jobs index: id -> createdAt)
   KEYS[last-2] controls    <prefix>:{<queue>}:controls
   KEYS[last-1] waiting     <prefix>:{<queue>}:waiting
   KEYS[last]  signal       <prefix>:{<queue>}:signal
@@ -27,7 +28,8 @@
   promote. A job due now with a priority or a group, and every job of a gated queue
   (controls `gated`), waits in the waiting set instead (lib/controls.lua): the queue is then
   gated, and the signal stream wakes the workers. Publishes the `accepted` events on the
-  queue's events channel.
+  queue's events channel. Every created job is added to the queue's jobs index (`created`,
+  score = now) with one ZADD for the whole call.
 
   A producer has the script look at `gated` on its first call for a queue, on every call while
   it last saw the queue gated, and at most every 250 ms otherwise (Producer): a plain job pays
@@ -37,6 +39,8 @@
 local now, jobType, acceptedBy = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local out, created = {}, 0
 local controls, waiting, signal = KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
+-- The jobs index (GET /api/jobs): score, id pairs of the jobs created, one ZADD at the end.
+local indexed = {}
 -- The one call an enqueue pays for the controls, when the producer asks.
 local gated = ARGV[4] == '1' and redis.call('HGET', controls, 'gated') == '1'
 local woken = false
@@ -80,13 +84,18 @@ local function enqueue_one(i)
     if group then redis.call('HSET', KEYS[i], 'group', group) end
     out[#out + 1] = 1
     created = created + 1
+    indexed[#indexed + 1] = now
+    indexed[#indexed + 1] = id
   end
 end
-for i = 5, #KEYS - 3 do
+for i = 5, #KEYS - 4 do
   local ok, e = pcall(enqueue_one, i)
   if not ok then out[i - 4] = item_error(e) end
 end
-if created > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', created) end
+if created > 0 then
+  redis.call('HINCRBY', KEYS[2], 'accepted', created)
+  redis.call('ZADD', KEYS[#KEYS - 3], unpack(indexed))
+end
 if woken then redis.call('XADD', signal, 'MAXLEN', '~', 10, '*', 'w', 1) end
 publish()
 out[#out + 1] = gated and 1 or 0

@@ -6,6 +6,7 @@
   Includes    lib/events.lua
   KEYS[1..4]  queue        stream, stats, delayed, dead of <prefix>:{<queue>}
   KEYS[5..]   job          <prefix>:{<queue>}:job:<id>, one per node, in ARGV order
+  KEYS[last]  created      <prefix>:{<queue>}:created (the jobs index: id -> createdAt)
   ARGV[1]     now          milliseconds since the epoch
   ARGV[2]     type         job type name
   ARGV[3]     acceptedBy   node id of the API process
@@ -19,7 +20,7 @@
 ]]
 local now, jobType, acceptedBy, ttl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local out, created = {}, 0
-for i = 5, #KEYS do
+for i = 5, #KEYS - 1 do
   local a = 5 + (i - 5) * 10
   if redis.call('EXISTS', KEYS[i]) == 1 then
     out[#out + 1] = 0
@@ -37,6 +38,7 @@ for i = 5, #KEYS do
       redis.call('HSET', KEYS[i], 'children', ARGV[a + 8], 'waiting', ARGV[a + 9])
     end
     redis.call('EXPIRE', KEYS[i], ttl)
+    redis.call('ZADD', KEYS[#KEYS], now, id)
     out[#out + 1] = 1
     created = created + 1
   end

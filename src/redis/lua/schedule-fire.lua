@@ -10,6 +10,7 @@
   KEYS[7]     ticks        <prefix>:{<queue>}:ticks
   KEYS[8]     previous     the job record of the schedule's `lastJob` (KEYS[5] when none)
   KEYS[9..11] controls     controls, waiting, signal of <prefix>:{<queue>} (enqueue's last keys)
+  KEYS[12]    created      <prefix>:{<queue>}:created (the jobs index, enqueue's)
   ARGV[1..10] enqueue      now, type, acceptedBy, then the job's 7 fields as enqueue.lua takes
                            them (its id: `<queue>.` + 16 base64url chars of SHA-256 of
                            `<schedule id>\0<tick>`); enqueue.lua is called with its `check`
@@ -46,7 +47,7 @@ if ARGV[16] == 'skip' and KEYS[8] ~= KEYS[5] and (previous == 'accepted' or prev
   redis.call('HINCRBY', KEYS[6], 'skipped', 1)
   answer = { 2 }
 else
-  local out = enqueue_script({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[9], KEYS[10], KEYS[11] },
+  local out = enqueue_script({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[12], KEYS[9], KEYS[10], KEYS[11] },
     { ARGV[1], ARGV[2], ARGV[3], '1', ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10],
       ARGV[19] })
   if type(out[1]) == 'table' then return out[1] end
