@@ -365,6 +365,36 @@ describe('chains', () => {
     assert.equal(stdout, `✔ ${flow} done = 6\n└─ ✔ ${ids[1]} done = 2\n`);
   });
 
+  it('the shell: flow(tree) and chain(steps) submit, flow(id) draws the tree, cancelFlow(id) cancels', async () => {
+    const env = { REDIS_URL: redis.url, ...ENV };
+    const shell = async (code: string): Promise<unknown> => {
+      const run = await runCliToEnd(['shell', '-e', code], env);
+      assert.equal(run.code, 0, `${code}: ${run.stderr}`);
+      return JSON.parse(run.stdout);
+    };
+    const flow = (await shell(
+      "flow({ type: 'gather', data: {}, children: [{ type: 'leaf', data: { v: 1 } }, { type: 'leaf', data: { v: 2 } }] })",
+    )) as string;
+    const state = await wait(flow);
+    assert.equal(state.status, 'done');
+    assert.deepEqual(
+      (state.value as { value: unknown }[]).map((c) => c.value),
+      [1, 2],
+    );
+    const drawn = (await shell(`flow(${JSON.stringify(flow)})`)) as string;
+    assert.match(drawn, new RegExp(`✔ ${flow.replace('.', '\\.')} done`));
+    assert.equal(drawn.split('\n').filter((l) => /leaf\..* done = [12]/.test(l)).length, 2);
+    const chain = (await shell(
+      "chain([{ type: 'step', data: { add: 2 } }, { type: 'sum', data: { times: 5 } }])",
+    )) as string;
+    assert.equal((await wait(chain)).value, 10);
+    const held = (await shell(
+      `flow({ type: 'gather', data: {}, children: [{ type: 'leaf', data: { v: 'held', release: ${JSON.stringify(file())} } }] })`,
+    )) as string;
+    assert.equal(await shell(`cancelFlow(${JSON.stringify(held)})`), 2);
+    assert.equal((await wait(held)).status, 'cancelled');
+  });
+
   it('a step failed for good stops the chain: the later steps never run', async () => {
     const runs = file();
     const { flow, ids } = await client.submitChain([
