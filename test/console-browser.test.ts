@@ -152,7 +152,9 @@ describe('web console in a headless Chromium', () => {
     await page.waitForSelector('#node-gone');
     assert.equal(await worker.exited, 0);
     await page.click('a[href="#/"]');
-    await page.waitForSelector('#events');
+    // The membership event comes with a later snapshot of the live stream: wait for its row
+    // (reading the table at once failed under load, the row not drawn yet).
+    await page.waitForSelector(`#events tr:has-text("${nodeId}"):has-text("left")`);
     assert.equal(await page.locator(`svg a[data-node="${nodeId}"]`).count(), 0);
     assert.match(
       (await page.textContent('#events')) ?? '',
