@@ -29,7 +29,13 @@ import {
 } from '../queue/index.js';
 import { isFinalStatus } from '../job-schema/index.js';
 import { Keys, connectRedis, redisErrorOf, type Redis } from '../redis/index.js';
-import { Submitter, checkWorkItem, type Submitted, type WorkItem } from '../submit/index.js';
+import {
+  Submitter,
+  checkWorkItem,
+  jobOptionsOf,
+  type Submitted,
+  type WorkItem,
+} from '../submit/index.js';
 
 export interface QueueOptions {
   /**
@@ -159,21 +165,7 @@ export class Queue<M extends JobTypeMap = JobTypeMap> {
       { ...options, ...(runAt === undefined ? {} : { runAt }), type, data },
       'add',
     );
-    const submitted = await this.submitter.submit({
-      type,
-      data,
-      key: item.key,
-      runAt: item.runAt,
-      delayMs: item.delayMs,
-      resultTtlSec: item.resultTtlSec,
-      maxAttempts: item.maxAttempts,
-      backoff: item.backoff,
-      timeoutMs: item.timeoutMs,
-      callbackUrl: item.callbackUrl,
-      priority: item.priority,
-      group: item.group,
-      dedupe: item.dedupe,
-    });
+    const submitted = await this.submitter.submit({ ...jobOptionsOf(item), type, data });
     return added(type, submitted);
   }
 

@@ -17,5 +17,6 @@ export {
   TypeName,
   WorkBody,
   checkWorkItem,
+  jobOptionsOf,
   type WorkItem,
 } from './work-schema.js';

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { validationCode, validationMessage, WorkmeshError } from '../errors/index.js';
 import { ajvWithFormats } from '../jobs/index.js';
+import type { Submission } from './submitter.js';
 
 /**
  * One job as a client sends it (POST /api/work's JSON body, each item of a batch, the
@@ -116,4 +117,23 @@ export function checkWorkItem(item: unknown, where: string): WorkItem {
     throw new WorkmeshError(validationCode(errors), validationMessage(where, errors));
   }
   return item;
+}
+
+/** A checked work item's job options, as a Submission takes them (the API, batch, library). */
+export function jobOptionsOf(
+  item: WorkItem,
+): Omit<Submission, 'type' | 'data' | 'tenant' | 'trace'> {
+  return {
+    key: item.key,
+    runAt: item.runAt,
+    delayMs: item.delayMs,
+    resultTtlSec: item.resultTtlSec,
+    maxAttempts: item.maxAttempts,
+    backoff: item.backoff,
+    timeoutMs: item.timeoutMs,
+    callbackUrl: item.callbackUrl,
+    priority: item.priority,
+    group: item.group,
+    dedupe: item.dedupe,
+  };
 }

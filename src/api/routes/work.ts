@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
 import { cancelById } from '../../queue/index.js';
-import { Submitter } from '../../submit/index.js';
+import { Submitter, jobOptionsOf } from '../../submit/index.js';
 import type { ApiContext } from '../context.js';
 import { BODY_OPTIONAL } from '../openapi.js';
 import { withRedis, setRetryKey } from '../../http/index.js';
@@ -71,20 +71,15 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (key !== undefined) setRetryKey(request, key);
       const submitted = await submitter.submit(
         {
+          // The seed's query form fills what the JSON body leaves out.
+          ...jobOptionsOf(body),
           type,
           data,
           key,
           tenant: tenantOf(request),
-          runAt: body.runAt,
-          delayMs: body.delayMs,
           resultTtlSec: body.resultTtlSec ?? query.resultTtlSec,
-          maxAttempts: body.maxAttempts,
-          backoff: body.backoff,
-          timeoutMs: body.timeoutMs,
-          callbackUrl: body.callbackUrl,
           priority: body.priority ?? query.priority,
           group: body.group ?? query.group,
-          dedupe: body.dedupe,
           trace: requestTrace(request.raw.headers),
         },
         (retryKey: string) => setRetryKey(request, retryKey),
