@@ -5,7 +5,7 @@ import {
   HISTORY_STEPS,
   historyRange,
   MAX_HISTORY_POINTS,
-  readHistory,
+  historyPage,
 } from '../../history/index.js';
 import { withRedis } from '../../http/index.js';
 import type { ApiContext } from '../context.js';
@@ -76,17 +76,10 @@ export function historyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           },
         );
       const range = historyRange(request.query);
-      const types = type === undefined ? ctx.registry.list().map((d) => d.name) : [type];
-      const points = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
-        readHistory(ctx.redis, ctx.keys, types, range.fromMs, range.toMs, range.stepMin),
+      const types = ctx.registry.list().map((d) => d.name);
+      return withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
+        historyPage(ctx.redis, ctx.keys, types, type, range),
       );
-      return {
-        type: type ?? null,
-        from: new Date(range.fromMs).toISOString(),
-        to: new Date(range.toMs).toISOString(),
-        step: range.step,
-        points,
-      };
     },
   );
 }

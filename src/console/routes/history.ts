@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { historyRange, readHistory, type HistoryQuery } from '../../history/index.js';
+import { historyRange, historyPage, type HistoryQuery } from '../../history/index.js';
 import { withRedis } from '../../http/index.js';
 import type { ConsoleContext } from '../context.js';
 import { checkedType, queuesOfType } from './data.js';
@@ -15,17 +15,10 @@ export function historyRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       const type = checkedType(request.query.type || undefined);
       if (type !== undefined) queuesOfType(ctx, type); // 404 for a type it does not know
       const range = historyRange(request.query);
-      const types = type === undefined ? ctx.registry.list().map((d) => d.name) : [type];
-      const points = await withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
-        readHistory(ctx.redis, ctx.keys, types, range.fromMs, range.toMs, range.stepMin),
+      const types = ctx.registry.list().map((d) => d.name);
+      return withRedis(ctx.redis, ctx.redisTimeoutMs, () =>
+        historyPage(ctx.redis, ctx.keys, types, type, range),
       );
-      return {
-        type: type ?? null,
-        from: new Date(range.fromMs).toISOString(),
-        to: new Date(range.toMs).toISOString(),
-        step: range.step,
-        points,
-      };
     },
   );
 }
