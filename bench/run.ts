@@ -164,7 +164,6 @@ async function queueCases(repeat: number): Promise<void> {
           [...perJob.values()].reduce((a, b) => a + b, 0),
         );
         if (!commands.has(peer)) commands.set(peer, perJob);
-        if (process.env.BENCH_CALLS) console.log("CALLS", peer, JSON.stringify([...perJob].sort((a,b)=>b[1]-a[1]).map(([k,v])=>k+" "+v.toFixed(3))));
       } else if (c === 'latency') {
         const at500 = await latencyAt(ctx, 500, SIZE.lat500);
         record(results, 'lat500p50', peer, at500.p50);
