@@ -11,6 +11,8 @@ export default tseslint.config(
       '.workmesh/**',
       'eslint.config.mjs',
       'test/fixtures/ports/*.mjs',
+      // Run by Node, Deno and Bun as an application's plain JavaScript (client-runtimes test).
+      'test/fixtures/runtimes/*.mjs',
       // Built by hand from page.ts (examples/browser/README.md).
       'examples/browser/page.js',
     ],

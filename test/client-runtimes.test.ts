@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import {
+  accessSync,
+  constants,
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { promisify } from 'node:util';
+import { FAST_CLUSTER } from './helpers/cluster.js';
+import { ROOT, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { tempDir } from './helpers/temp-dir.js';
+
+/**
+ * The typed client in the runtimes it promises besides the browser (test/client-browser.test.ts):
+ * one program, test/fixtures/runtimes/app.mjs, run unchanged by Node, Deno and Bun in an
+ * application folder that has the package in node_modules as npm would put it (package.json
+ * with its `exports`, dist/ compiled by tsc from tsconfig.build.json as `npm run build` does,
+ * its one client dependency eventsource-parser beside it), so `import 'workmesh/client'`
+ * resolves through the package's exports as in a user's project. Against a real API and
+ * worker on a private redis-server. Deno runs with network access to the API's port only.
+ *
+ * Deno and Bun are found by WORKMESH_DENO / WORKMESH_BUN (a path to the binary) or on PATH;
+ * .ci/run installs both from the npm registry. Their tests skip, saying so, only when the
+ * binary is not found.
+ */
+
+let redis: TestRedis;
+let apiUrl: string;
+/** The application folder: app.mjs, settings.mjs, node_modules/{workmesh,eventsource-parser}. */
+const app = tempDir('runtimes');
+
+before(async () => {
+  const pkg = join(app, 'node_modules/workmesh');
+  mkdirSync(pkg, { recursive: true });
+  copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+  symlinkSync(
+    join(ROOT, 'node_modules/eventsource-parser'),
+    join(app, 'node_modules/eventsource-parser'),
+  );
+  // The application's own package.json, which names its dependency (Deno resolves only those).
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const application = { private: true, type: 'module', dependencies: { workmesh: version } };
+  writeFileSync(join(app, 'package.json'), `${JSON.stringify(application, null, 2)}\n`);
+  copyFileSync(join(ROOT, 'test/fixtures/runtimes/app.mjs'), join(app, 'app.mjs'));
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const building = promisify(execFile)(
+    process.execPath,
+    [tsc, '-p', 'tsconfig.build.json', '--outDir', join(pkg, 'dist')],
+    { cwd: ROOT },
+  ).catch((err: { stdout: string }) => assert.fail(`tsc failed:\n${err.stdout}`));
+
+  redis = await startTestRedis();
+  const env = { ...FAST_CLUSTER, WORKMESH_JOBS: join(ROOT, 'test/fixtures/client-jobs.ts') };
+  const api = startApiProcess(redis.url, env);
+  const worker = startWorkerProcess(redis.url, env);
+  apiUrl = (await api.ready).url!;
+  await worker.ready;
+  const settings = { apiUrl, neverThere: join(app, 'never-there') };
+  writeFileSync(join(app, 'settings.mjs'), `export default ${JSON.stringify(settings)};\n`);
+  await building;
+});
+
+after(async () => {
+  await stopAll();
+  await redis?.stop();
+});
+
+/** A runtime's binary: the env var's path, else the first executable `name` on PATH. */
+function findBinary(envVar: string, name: string): string | undefined {
+  const explicit = process.env[envVar];
+  if (explicit) return explicit;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // Not in this one.
+    }
+  }
+  return undefined;
+}
+
+interface Summary {
+  runtime: string;
+  version: string;
+  events: { n: number; status: string; progress?: unknown }[];
+  ticks: { status: string; value?: unknown };
+  add: { status: string; value?: unknown };
+  status: { status: string; value?: unknown };
+  invalid: string;
+  badId: string;
+  gateEvents: { status: string; progress?: unknown }[];
+  aborted: string;
+  timedOut: string;
+  preAborted: string;
+  cancel: string;
+  gate: string;
+}
+
+/**
+ * Runs app.mjs with a command in the application folder; answers its JSON line. Killed (and
+ * then failed) if it runs on for 2 minutes: a client that keeps a runtime alive is a bug too.
+ */
+async function runApp(t: TestContext, command: string, args: string[]): Promise<Summary> {
+  const child = spawn(command, [...args, 'app.mjs'], {
+    cwd: app,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      // Deno: its cache in the test's folder, no update check (no network but the API's).
+      DENO_DIR: join(app, '.deno'),
+      DENO_NO_UPDATE_CHECK: '1',
+      // Bun: no transpiler cache written outside the folder, no telemetry.
+      BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0',
+      DO_NOT_TRACK: '1',
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  t.after(() => {
+    clearTimeout(timer);
+    child.kill('SIGKILL');
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, `${command} ${args.join(' ')} app.mjs exited ${code}:\n${stderr}`);
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as Summary;
+}
+
+/** What every runtime must have seen, the same everywhere. */
+function check(summary: Summary, runtime: string): void {
+  assert.equal(summary.runtime, runtime);
+  // The events, in order, each once: accepted, pending, the two progress reports, done.
+  assert.deepEqual(
+    summary.events.map((e) => e.status),
+    ['accepted', 'pending', 'progress', 'progress', 'done'],
+  );
+  assert.deepEqual(
+    summary.events.map((e) => e.progress).filter((p) => p !== undefined),
+    [{ step: 1 }, { step: 2 }],
+  );
+  assert.deepEqual(
+    summary.events.map((e) => e.n),
+    [1, 2, 3, 4, 5],
+  );
+  assert.equal(summary.ticks.status, 'done');
+  assert.equal(summary.ticks.value, 2);
+  assert.deepEqual(summary.add, { ...summary.add, status: 'done', value: { sum: 5 } });
+  assert.deepEqual(summary.status, { status: 'done', value: { sum: 5 } });
+  assert.equal(summary.invalid, 'WM_ERR_JOB_INVALID_DATA');
+  assert.equal(summary.badId, 'WM_ERR_API_BAD_ID');
+  // The abort came after the gate's first progress report, and ended the stream there.
+  assert.deepEqual(summary.gateEvents.at(-1), { status: 'progress', progress: { step: 1 } });
+  assert.equal(summary.aborted, 'WM_ERR_CLIENT_ABORTED');
+  assert.equal(summary.timedOut, 'WM_ERR_CLIENT_TIMEOUT');
+  assert.equal(summary.preAborted, 'WM_ERR_CLIENT_ABORTED');
+  assert.equal(summary.cancel, 'cancelled');
+  assert.equal(summary.gate, 'cancelled');
+}
+
+describe('the client entry (workmesh/client) in other runtimes', () => {
+  it('Node runs app.mjs (plain node, the built package)', async (t) => {
+    const summary = await runApp(t, process.execPath, []);
+    t.diagnostic(`node ${summary.version}`);
+    check(summary, 'node');
+  });
+
+  it('Deno runs app.mjs, with network access to the API only', async (t) => {
+    const deno = findBinary('WORKMESH_DENO', 'deno');
+    if (!deno) return t.skip('no Deno: set WORKMESH_DENO or put deno on PATH (.ci/run does)');
+    const { host } = new URL(apiUrl);
+    const summary = await runApp(t, deno, [
+      'run',
+      `--allow-net=${host}`,
+      '--no-prompt',
+      '--no-lock',
+    ]);
+    t.diagnostic(`deno ${summary.version}`);
+    check(summary, 'deno');
+  });
+
+  it('Bun runs app.mjs', async (t) => {
+    const bun = findBinary('WORKMESH_BUN', 'bun');
+    if (!bun) return t.skip('no Bun: set WORKMESH_BUN or put bun on PATH (.ci/run does)');
+    const summary = await runApp(t, bun, ['run', '--no-install']);
+    t.diagnostic(`bun ${summary.version}`);
+    check(summary, 'bun');
+  });
+});
