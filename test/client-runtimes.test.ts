@@ -9,7 +9,9 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
@@ -25,7 +27,9 @@ import { tempDir } from './helpers/temp-dir.js';
  * with its `exports`, dist/ compiled by tsc from tsconfig.build.json as `npm run build` does,
  * its one client dependency eventsource-parser beside it), so `import 'workmesh/client'`
  * resolves through the package's exports as in a user's project. Against a real API and
- * worker on a private redis-server. Deno runs with network access to the API's port only.
+ * worker on a private redis-server, and a stub of the API for what the real one does not do
+ * on cue (a 503 with Retry-After, an event stream cut in the middle). Deno runs with network
+ * access to those two ports only.
  *
  * Deno and Bun are found by WORKMESH_DENO / WORKMESH_BUN (a path to the binary) or on PATH;
  * .ci/run installs both from the npm registry. Their tests skip, saying so, only when the
@@ -34,6 +38,8 @@ import { tempDir } from './helpers/temp-dir.js';
 
 let redis: TestRedis;
 let apiUrl: string;
+let stub: Server;
+let stubUrl: string;
 /** The application folder: app.mjs, settings.mjs, node_modules/{workmesh,eventsource-parser}. */
 const app = tempDir('runtimes');
 
@@ -58,6 +64,7 @@ before(async () => {
     [tsc, '-p', 'tsconfig.build.json', '--outDir', join(pkg, 'dist')],
     { cwd: ROOT },
   ).catch((err: { stdout: string }) => assert.fail(`tsc failed:\n${err.stdout}`));
+  building.catch(() => undefined); // awaited below, once the processes are up
 
   redis = await startTestRedis();
   const env = { ...FAST_CLUSTER, WORKMESH_JOBS: join(ROOT, 'test/fixtures/client-jobs.ts') };
@@ -65,15 +72,60 @@ before(async () => {
   const worker = startWorkerProcess(redis.url, env);
   apiUrl = (await api.ready).url!;
   await worker.ready;
-  const settings = { apiUrl, neverThere: join(app, 'never-there') };
+  stub = createServer(answerAsStub);
+  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+  stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+  const settings = { apiUrl, stubUrl, neverThere: join(app, 'never-there') };
   writeFileSync(join(app, 'settings.mjs'), `export default ${JSON.stringify(settings)};\n`);
   await building;
 });
 
 after(async () => {
+  stub?.close();
+  stub?.closeAllConnections();
   await stopAll();
   await redis?.stop();
 });
+
+/** What the stub was asked, by path: the runtime's retry and cut-stream calls. */
+const asked = new Map<string, { lastEventId: string | undefined }[]>();
+
+/**
+ * The stub: GET /api/status/retry-<runtime> answers 503 with Retry-After: 0 the first time,
+ * then the job's state; GET /api/events/cut-<runtime> sends its first event (CRLF framing, a
+ * `retry:` field, a comment) and drops the connection, then, asked again with Last-Event-ID,
+ * the rest.
+ */
+function answerAsStub(req: IncomingMessage, res: ServerResponse): void {
+  const path = new URL(req.url!, 'http://x').pathname;
+  const calls = asked.get(path) ?? [];
+  const lastEventId = req.headers['last-event-id'] as string | undefined;
+  asked.set(path, [...calls, { lastEventId }]);
+  const id = path.split('/').pop()!;
+  if (path.startsWith('/api/status/retry-')) {
+    if (calls.length === 0) {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });
+      res.end(JSON.stringify({ error: { code: 'WM_ERR_REDIS_UNAVAILABLE', message: 'away' } }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ callback: id, status: 'done', type: 'add', value: { sum: 5 } }));
+    return;
+  }
+  if (path.startsWith('/api/events/cut-')) {
+    const event = (n: number, status: string): string =>
+      `id: ${n}\r\ndata: ${JSON.stringify({ n, status, at: n, callback: id })}\r\n\r\n`;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    if (lastEventId === undefined) {
+      // The first event, then the connection drops before the rest.
+      res.write(`retry: 10\r\n: keep-alive\r\n\r\n${event(1, 'accepted')}`, () => res.destroy());
+      return;
+    }
+    res.end(event(2, 'pending') + event(3, 'done'));
+    return;
+  }
+  res.writeHead(404).end();
+}
 
 /** A runtime's binary: the env var's path, else the first executable `name` on PATH. */
 function findBinary(envVar: string, name: string): string | undefined {
@@ -100,6 +152,8 @@ interface Summary {
   status: { status: string; value?: unknown };
   invalid: string;
   badId: string;
+  retried: string;
+  resumed: { n: number; status: string }[];
   gateEvents: { status: string; progress?: unknown }[];
   aborted: string;
   timedOut: string;
@@ -171,6 +225,18 @@ function check(summary: Summary, runtime: string): void {
   assert.equal(summary.preAborted, 'WM_ERR_CLIENT_ABORTED');
   assert.equal(summary.cancel, 'cancelled');
   assert.equal(summary.gate, 'cancelled');
+  // The 503 was retried after its Retry-After; the cut stream resumed after event 1.
+  assert.equal(summary.retried, 'done');
+  assert.equal(asked.get(`/api/status/retry-${runtime}`)?.length, 2);
+  assert.deepEqual(summary.resumed, [
+    { n: 1, status: 'accepted' },
+    { n: 2, status: 'pending' },
+    { n: 3, status: 'done' },
+  ]);
+  assert.deepEqual(asked.get(`/api/events/cut-${runtime}`), [
+    { lastEventId: undefined },
+    { lastEventId: '1' },
+  ]);
 }
 
 describe('the client entry (workmesh/client) in other runtimes', () => {
@@ -180,13 +246,13 @@ describe('the client entry (workmesh/client) in other runtimes', () => {
     check(summary, 'node');
   });
 
-  it('Deno runs app.mjs, with network access to the API only', async (t) => {
+  it('Deno runs app.mjs, with network access to the API and the stub only', async (t) => {
     const deno = findBinary('WORKMESH_DENO', 'deno');
     if (!deno) return t.skip('no Deno: set WORKMESH_DENO or put deno on PATH (.ci/run does)');
-    const { host } = new URL(apiUrl);
+    const hosts = [apiUrl, stubUrl].map((url) => new URL(url).host);
     const summary = await runApp(t, deno, [
       'run',
-      `--allow-net=${host}`,
+      `--allow-net=${hosts.join(',')}`,
       '--no-prompt',
       '--no-lock',
     ]);
