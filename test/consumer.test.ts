@@ -134,9 +134,11 @@ describe('queue consumer', () => {
   });
 
   it('a poison job failed by the claim still gets its webhook scheduled (the final keys come last)', async () => {
+    // Data too large for its entry to carry (enqueue.lua): the claim reads the record, as it
+    // does for a job taken over (a takeover is an event: never a carried entry's first start).
     const { id } = await producer.enqueue({
       queue: QUEUE,
-      data: { poison: true },
+      data: { poison: true, pad: 'x'.repeat(600) },
       resultTtlSec: 600,
       maxAttempts: 3,
       webhook: 'http://127.0.0.1:9/hook',
@@ -149,6 +151,56 @@ describe('queue consumer', () => {
     assert.equal(await conn.hget(keys.job(id), 'status'), 'failed');
     assert.notEqual(await conn.zscore(keys.webhooks(QUEUE), id), null, 'its webhook is due');
     assert.notEqual(await conn.zscore(keys.dead(QUEUE), id), null, 'it is a dead letter');
+  });
+
+  it('the entry of a small job carries its data and options; a large one names only the id', async () => {
+    const small = await producer.enqueue({
+      queue: QUEUE,
+      data: { small: true },
+      resultTtlSec: 600,
+      maxAttempts: 3,
+    });
+    const large = await producer.enqueue({
+      queue: QUEUE,
+      data: { large: 'y'.repeat(600) },
+      resultTtlSec: 600,
+      maxAttempts: 3,
+    });
+    const entries = await conn.xrange(keys.stream(QUEUE), '-', '+');
+    const fieldsOf = (id: string) => entries.find(([, f]) => f[1] === id)?.[1];
+    assert.deepEqual(fieldsOf(small.id), ['id', small.id, 'd', '{"small":true}', 'o', '{}']);
+    assert.deepEqual(fieldsOf(large.id), ['id', large.id]);
+    const claimed = await consumer.claimNow(10);
+    assert.deepEqual(
+      claimed.jobs.map((j) => ({ id: j.id, data: j.data, attempt: j.attempt })),
+      [
+        { id: small.id, data: { small: true }, attempt: 1 },
+        { id: large.id, data: { large: 'y'.repeat(600) }, attempt: 1 },
+      ],
+    );
+    for (const id of [small.id, large.id]) {
+      const record = await conn.hgetall(keys.job(id));
+      assert.equal(record.status, 'pending');
+      assert.equal(record.attempts, '1');
+      assert.equal(record.workedBy, 'worker-test');
+      assert.equal(record.ev, '2');
+      assert.equal(record.events, undefined, 'the implicit log');
+    }
+    for (const job of claimed.jobs) await consumer.finish(job, { kind: 'done', json: '1' });
+  });
+
+  it('a carried entry whose job changed or went while it was queued is not started from the entry', async () => {
+    const [changed, gone] = await enqueue(2);
+    // Anything that happens to a queued job is an event (ev counts): here a cancel written
+    // as a process that leaves the entry in the stream would. The record stays as it is.
+    await conn.hset(keys.job(changed!), 'status', 'cancelled', 'ev', 2);
+    await conn.del(keys.job(gone!));
+    const claimed = await consumer.claimNow(10);
+    assert.deepEqual(claimed.jobs, [], 'neither runs');
+    assert.equal(await conn.hget(keys.job(changed!), 'status'), 'cancelled');
+    assert.equal(await conn.hget(keys.job(changed!), 'ev'), '2');
+    assert.equal(await conn.exists(keys.job(gone!)), 0, 'no record made up for the gone job');
+    assert.equal(await conn.xlen(keys.stream(QUEUE)), 0, 'both entries left the stream');
   });
 
   it(

@@ -286,7 +286,7 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:stream',
     type: 'stream',
     holds:
-      'Work of the queue: one entry per job to run, with one field `id` (the callback id). Consumer group `workers`. Entries are deleted when their job is final.',
+      'Work of the queue: one entry per job to run, its first field `id` (the callback id). The entry `enqueue` adds for a plain job due now also carries `d` (its data) and `o` (its run options), copies of the record\'s, when the two are at most 512 bytes together (see "Carried entries"). Consumer group `workers`. Entries are deleted when their job is final.',
     example: (k: Keys) => k.stream('permute'),
   },
   {

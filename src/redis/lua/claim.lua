@@ -29,6 +29,10 @@
               Cluster, where a migrating slot can stop a script at an undeclared key, workers
               read with XREADGROUP and start with start.lua (every key declared).
 
+  An entry that carries its job's data (`d`, a carried entry: docs/protocol.md) is started
+  without reading the record first when `HINCRBY ev 1` answers 2 (nothing happened to the job
+  since it was accepted); every other entry as start.lua does.
+
   A worker that found the queue empty waits with `XREAD COUNT 1 BLOCK <ms> STREAMS <stream>
   <lastId>` (an entry added since this call ends the wait at once) and sends its next claim on
   the same connection right behind it: Redis runs that claim as soon as the wait returns.
@@ -63,7 +67,13 @@ local out = { #entries, lastId }
 for _, entry in ipairs(entries) do
   local sid, fields = entry[1], entry[2]
   local id = fields[1] == 'id' and fields[2] or nil
-  local run = id and start_entry(jobPrefix .. id, sid, id, now, consumer, deadTtl, maxRecoveries)
+  local run
+  if fields[3] == 'd' then
+    run = start_carried(jobPrefix .. id, sid, id, fields[4], fields[6], now, consumer, deadTtl,
+      maxRecoveries)
+  elseif id then
+    run = start_entry(jobPrefix .. id, sid, id, now, consumer, deadTtl, maxRecoveries)
+  end
   if run then
     out[#out + 1] = sid
     out[#out + 1] = id

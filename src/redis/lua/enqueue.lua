@@ -24,7 +24,8 @@
               an error reply for that job alone (lib/batch.lua): runAt, resultTtlSec or
               maxAttempts not a number, a bad placement; nothing of that job is written
 
-  A plain job due now gets a stream entry; a job due later waits in the delayed set until
+  A plain job due now gets a stream entry (`id`, and `d` data and `o` run options when they take
+  at most 512 bytes together: a carried entry, docs/protocol.md); a job due later waits in the delayed set until
   promote. A job due now with a priority or a group, and every job of a gated queue
   (controls `gated`), waits in the waiting set instead (lib/controls.lua): the queue is then
   gated, and the signal stream wakes the workers. Publishes the `accepted` events on the
@@ -36,7 +37,12 @@
   no controls read per call. A plain job queued in the stream of a queue gated meanwhile is a
   loose entry: gate.lua moves it to the waiting set ahead of its priority, under the controls.
 ]]
+-- now: a number to compare runAt with; ARGV[1], its text, is what gets written (no number
+-- formatting per job, lib/events.lua).
 local now, jobType, acceptedBy = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+-- Bytes of data and options a stream entry carries at most (a copy of the record's: a waiting
+-- job's data is kept twice, so only a small one).
+local WM_ENTRY_DATA_MAX = 512
 local out, created = {}, 0
 local controls, waiting, signal = KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
 -- The jobs index (GET /api/jobs): score, id pairs of the jobs created, one ZADD at the end.
@@ -73,18 +79,25 @@ local function enqueue_one(i)
       gated, woken = true, true
     else
       -- Due now: event 1 of the implicit log (lib/events.lua), no `events` field.
-      local sid = redis.call('XADD', KEYS[1], '*', 'id', id)
+      -- A job's own entry carries its data and options when they are small (claim.lua starts
+      -- it without reading its record); a larger job's entry names only the id.
+      local sid
+      if #ARGV[a + 1] + #ARGV[a + 4] <= WM_ENTRY_DATA_MAX then
+        sid = redis.call('XADD', KEYS[1], '*', 'id', id, 'd', ARGV[a + 1], 'o', ARGV[a + 4])
+      else
+        sid = redis.call('XADD', KEYS[1], '*', 'id', id)
+      end
       implicit(id, 1, 'accepted')
       redis.call('HSET', KEYS[i], 'type', jobType, 'data', ARGV[a + 1], 'status', 'accepted',
-        'attempts', 0, 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
-        'createdAt', now, 'acceptedBy', acceptedBy, 'sid', sid, 'ev', 1)
+        'attempts', '0', 'maxAttempts', ARGV[a + 3], 'resultTtlSec', ARGV[a + 2], 'opts', ARGV[a + 4],
+        'createdAt', ARGV[1], 'acceptedBy', acceptedBy, 'sid', sid, 'ev', '1')
     end
     if ARGV[a + 6] ~= '' then redis.call('HSET', KEYS[i], 'webhook', ARGV[a + 6]) end
     if priority and priority ~= 0 then redis.call('HSET', KEYS[i], 'priority', priority) end
     if group then redis.call('HSET', KEYS[i], 'group', group) end
     out[#out + 1] = 1
     created = created + 1
-    indexed[#indexed + 1] = now
+    indexed[#indexed + 1] = ARGV[1]
     indexed[#indexed + 1] = id
   end
 end

@@ -44,12 +44,13 @@ local function finish_one(i)
   elseif not held or job[1] ~= 'pending' then
     out[#out + 1] = 0
   elseif outcome == 'done' then
-    -- One HSET for every field this changes: the hot path of a worker.
+    -- One HSET for every field this changes: the hot path of a worker. Numbers go in as text
+    -- (ARGV[1] is now as the worker sent it; lib/events.lua).
     local n = tonumber(job[5] or '0') + 1
     if n == 3 and not job[6] then
       -- The plain end: event 3 of the implicit log (lib/events.lua).
       implicit(id, n, 'done')
-      redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now, 'ev', n)
+      redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', ARGV[1], 'ev', '3')
     else
       local events = event_log(id, job[6] or implicit_log(KEYS[i], n - 1), n, 'done', now)
       redis.call('HSET', KEYS[i], 'status', 'done', 'value', payload, 'finishedAt', now,

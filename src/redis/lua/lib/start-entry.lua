@@ -13,6 +13,15 @@
 -- entry of every nil answer. A job admitted through a gate (field `gate`) that is final or
 -- cancelled gives its concurrency slot back (lib/controls.lua).
 local worker_json
+local wm_now, wm_now_text
+
+-- now as text, formatted once per call.
+local function now_text(now)
+  if wm_now ~= now then
+    wm_now, wm_now_text = now, string.format('%d', now)
+  end
+  return wm_now_text
+end
 
 local function start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoveries)
   local job = redis.call('HMGET', jobKey, 'status', 'data', 'sid', 'attempts', 'recoveries', 'opts',
@@ -38,14 +47,15 @@ local function start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoverie
     if job[9] then release_slot(jobKey, id) end
     return nil
   end
-  -- One HSET for every field this changes: the hot path of a worker.
+  -- One HSET for every field this changes: the hot path of a worker. Numbers go in as text
+  -- (lib/events.lua int_text; now_text: the caller's clock as text).
   local attempt = tonumber(job[4]) + 1
   local n = tonumber(job[7] or '0') + 1
   if n == 2 and not job[8] then
     -- The plain first start: event 2 of the implicit log (lib/events.lua).
     implicit(id, n, 'pending')
-    redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now, 'workedBy', consumer,
-      'attempts', attempt, 'ev', n)
+    redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now_text(now), 'workedBy', consumer,
+      'attempts', int_text(attempt), 'ev', '2')
   else
     worker_json = worker_json or cjson.encode(consumer)
     local events = event_log(id, job[8] or implicit_log(jobKey, n - 1), n, 'pending', now,
@@ -54,4 +64,28 @@ local function start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoverie
       'attempts', attempt, 'ev', n, 'events', events)
   end
   return { job[2], attempt, job[6] or '{}' }
+end
+
+-- start_carried(jobKey, sid, id, data, opts, now, ...) starts an entry that carries its job's
+-- data and options (enqueue.lua writes them for a small plain job due now), read for the first
+-- time: the job's first start, written without reading the record first. HINCRBY ev answers 2
+-- only while nothing at all happened to the job since it was accepted (every change of a
+-- queued job is an event: a cancel, a requeue, a hold...): then the job is `accepted`, at 0
+-- attempts, with this entry and the implicit log, and one HSET starts it. A record deleted
+-- meanwhile answers 1 (the HINCRBY made a new one: deleted again). Anything else takes the
+-- increment back and goes the way of every other entry, start_entry().
+local function start_carried(jobKey, sid, id, data, opts, now, consumer, deadTtl, maxRecoveries)
+  local n = redis.call('HINCRBY', jobKey, 'ev', 1)
+  if n == 2 then
+    implicit(id, 2, 'pending')
+    redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now_text(now), 'workedBy', consumer,
+      'attempts', '1')
+    return { data, 1, opts }
+  end
+  if n == 1 then
+    redis.call('DEL', jobKey)
+    return nil
+  end
+  redis.call('HINCRBY', jobKey, 'ev', -1)
+  return start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoveries)
 end
