@@ -35,6 +35,8 @@ const FROM_COMMIT = process.env.WORKMESH_TEST_UPGRADE_FROM ?? '7da8791';
 const FIXTURE = 'test/fixtures/upgrade-jobs.ts';
 /** How far the delayed jobs and the retry are pushed out: past the old workers' stop. */
 const DELAY_MS = 6000;
+/** The schedule's limit: ticks a second apart, so it spans the upgrade. */
+const TICKS = 8;
 const skip = unavailable(FROM_COMMIT);
 
 /**
@@ -75,7 +77,7 @@ type Mode = 'rolling' | 'stop, migrate, start';
  * One deployment's upgrade. The old side: an API and two workers of one slot each. Before the
  * upgrade: one job done; one whose first attempt failed, its retry delayed; one held running on
  * each old worker; five queued (priorities among them) behind them; two delayed (runAt,
- * delayMs). Then the old workers leave, one with SIGTERM (it finishes its job), one with SIGKILL
+ * delayMs); a schedule firing a job a second. Then the old workers leave, one with SIGTERM (it finishes its job), one with SIGKILL
  * mid-job; and the new side (an API, a worker of four slots) starts: before they leave
  * (rolling) or after, with the migration step in between.
  */
@@ -163,6 +165,16 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
   await submit('delayed, delayMs', 21, {}, { delayMs: DELAY_MS });
   // Nothing of them ran: the old slots are all held.
   assert.equal(readExecutions(file).length, 4, 'done, first failed attempt, two held');
+  // A schedule across the upgrade: a tick a second, 8 jobs in all, missed ticks fired late
+  // (the stop-migrate-start gap). Old and new processes all fire it: each tick once.
+  await before.upsertSchedule({
+    id: 'ticks',
+    type: 'note',
+    everyMs: 1000,
+    limit: TICKS,
+    missed: 'all',
+    data: { file, n: 99 },
+  });
   phase('jobs in place');
 
   let after: WorkmeshClient | undefined;
@@ -209,6 +221,19 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
     await startNew();
   }
 
+  // The schedule ends (its limit reached) on the new side; its jobs join the others.
+  const ticks = await until(
+    'the schedule to fire its last job',
+    () => after!.schedule('ticks'),
+    (s) => s.status === 'ended',
+    60_000,
+  );
+  assert.equal(ticks.count, TICKS, 'fired as many as its limit');
+  const fired = ticks.runs.filter((r) => r.job !== undefined);
+  assert.equal(fired.length, TICKS, JSON.stringify(ticks.runs));
+  assert.equal(new Set(fired.map((r) => r.tick)).size, TICKS, 'one job per tick');
+  for (const run of fired) jobs.push({ what: `scheduled, tick ${run.tick}`, id: run.job!, n: 99 });
+
   // Every job ends done, as the new API reads it.
   const finals = new Map<string, JobState>();
   for (const job of jobs) finals.set(job.id, await after!.wait(job.id, { timeoutMs: 60_000 }));
@@ -252,7 +277,7 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
       `${job.what}: ${pids.map((p) => (newPids.has(p) ? 'new' : byPid(p) ? 'old' : `?${p}`)).join(', ')}`,
     );
   }
-  // Exactly the runs above, no other: 12 jobs, 2 of them twice.
+  // Exactly the runs above, no other: 11 jobs and the schedule's, 2 of them twice.
   assert.equal(runs.length, jobs.length + 2, JSON.stringify(runs));
   // The queue is empty as the new version sees it: nothing left waiting, delayed, held or dead.
   const queue = await after!.queue('note');
