@@ -55,14 +55,33 @@ async function runMigrate(redisUrl: string, options: { dryRun?: boolean } = {}):
   void options;
 }
 
-/** Every key with its type and serialized value (DUMP), for "changed nothing". */
-async function snapshot(redis: TestRedis): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/**
+ * Every key's serialized value (DUMP), for "changed nothing"; the keys that expire (a stopped
+ * node's heartbeat) apart: they may go by themselves meanwhile.
+ */
+async function snapshot(
+  redis: TestRedis,
+): Promise<{ kept: Map<string, string>; expiring: Set<string> }> {
+  const kept = new Map<string, string>();
+  const expiring = new Set<string>();
   for (const key of (await redis.keys('*')).sort()) {
-    const dump = await redis.client.dumpBuffer(key);
-    out.set(key, dump === null ? 'gone' : dump.toString('base64'));
+    const [ttl, dump] = await Promise.all([redis.client.pttl(key), redis.client.dumpBuffer(key)]);
+    if (ttl >= 0) expiring.add(key);
+    else if (dump !== null) kept.set(key, dump.toString('base64'));
   }
-  return out;
+  return { kept, expiring };
+}
+
+/** Asserts that Redis holds what `before` saw: the same lasting keys, no key it did not see. */
+async function assertUnchanged(
+  redis: TestRedis,
+  before: Awaited<ReturnType<typeof snapshot>>,
+  what: string,
+): Promise<void> {
+  const now = await snapshot(redis);
+  assert.deepEqual(now.kept, before.kept, what);
+  const added = [...now.expiring].filter((k) => !before.expiring.has(k));
+  assert.deepEqual(added, [], `${what}: no new key`);
 }
 
 interface Submitted {
@@ -106,6 +125,7 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
     [oldApi, ...oldWorkers].map((p) => p.ready),
   );
   const oldNodeIds = oldWorkerReady.map((r) => r.nodeId);
+  const oldSide = new Set([oldApiReady!.nodeId, ...oldNodeIds]);
   const before = new WorkmeshClient({ baseUrl: oldApiReady!.url! });
   phase('old version up');
 
@@ -216,7 +236,7 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
     await stopOld();
     const unchanged = await snapshot(redis);
     await runMigrate(redis.url, { dryRun: true });
-    assert.deepEqual(await snapshot(redis), unchanged, 'the dry run changed nothing');
+    await assertUnchanged(redis, unchanged, 'the dry run changed nothing');
     await runMigrate(redis.url);
     await startNew();
   }
@@ -274,7 +294,7 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
     // Who ran what, for the log: the SIGTERMed worker may take one more job between its
     // "stopping" and its drain, so a queued or due job may end on either side.
     t.diagnostic(
-      `${job.what}: ${pids.map((p) => (newPids.has(p) ? 'new' : byPid(p) ? 'old' : `?${p}`)).join(', ')}`,
+      `${job.what}: accepted by ${oldSide.has(state.acceptedBy) ? 'old' : 'new'}, ran on ${pids.map((p) => (newPids.has(p) ? 'new' : byPid(p) ? 'old' : `?${p}`)).join(', ')}`,
     );
   }
   // Exactly the runs above, no other: 11 jobs and the schedule's, 2 of them twice.
