@@ -17,9 +17,10 @@ import { ROOT, runScript, type RoleProcess } from './processes.js';
  * An older commit of this repository, checked out into a temp folder and run as real processes
  * next to the working tree's (the upgrade test, issue 26 item 2). The tree comes from
  * `git archive <commit>`; its node_modules is a symlink to the current one when every package
- * the old runtime loads is installed there at the version the old package-lock.json names,
- * else a `npm ci --offline` from the npm cache. One tree per commit and test file process,
- * removed when the process exits.
+ * the old runtime loads is installed there at the version the old package-lock.json names (or
+ * one its dependent's caret range accepts), else a `npm ci --offline` from the npm cache
+ * (`--prefer-offline` when the cache lacks a package). One tree per commit and test file
+ * process, removed when the process exits.
  */
 
 export interface OldVersion {
@@ -109,14 +110,17 @@ function build(commit: string): OldVersion {
     return { commit, root, modules: 'linked', accepted, tookMs: performance.now() - started };
   }
   // Only what `workmesh worker` and `workmesh api` load: the runtime dependencies (tsx among
-  // them); no install scripts (esbuild's binary comes as an optional package).
-  const npm = spawnSync(
-    'npm',
-    ['ci', '--offline', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'],
-    { cwd: root, encoding: 'utf8' },
-  );
+  // them); no install scripts (esbuild's binary comes as an optional package). From the npm
+  // cache; what it lacks (a CI cache filled by the current lock only) from the registry.
+  const install = (mode: string) =>
+    spawnSync('npm', ['ci', mode, '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+  let npm = install('--offline');
+  if (npm.status !== 0) npm = install('--prefer-offline');
   if (npm.status !== 0)
-    throw new Error(`npm ci --offline in ${root} (${differs}):\n${npm.stdout}${npm.stderr}`);
+    throw new Error(`npm ci in ${root} (${differs}):\n${npm.stdout}${npm.stderr}`);
   return {
     commit,
     root,
