@@ -116,10 +116,15 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
   const phase = (name: string) =>
     t.diagnostic(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  // The old deployment. Its workers log at info: their "stopping" line tells a SIGTERM arrived.
+  // The old deployment. Its workers log at info: their "stopping" line tells a SIGTERM arrived;
+  // a long grace, so that the SIGTERMed one finishes its job however loaded the machine is.
   const oldApi = startOldApi(old, redis.url, oldEnv);
   const oldWorkers = [0, 1].map(() =>
-    startOldWorker(old, redis.url, { ...oldEnv, WORKMESH_LOG_LEVEL: 'info' }),
+    startOldWorker(old, redis.url, {
+      ...oldEnv,
+      WORKMESH_LOG_LEVEL: 'info',
+      WORKMESH_SHUTDOWN_GRACE_MS: '60000',
+    }),
   );
   const [oldApiReady, ...oldWorkerReady] = await Promise.all(
     [oldApi, ...oldWorkers].map((p) => p.ready),
