@@ -66,9 +66,11 @@ export function runScript(
   stdin: 'ignore' | 'pipe' = 'ignore',
   /** Node options before the script (a preload: `--import <module>`). */
   nodeArgs: readonly string[] = [],
+  /** Where it runs (and where `tsx` and the tsconfig are found): another tree of the repo. */
+  cwd: string = ROOT,
 ): RoleProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, WORKMESH_LOG_LEVEL: 'warn', ...env },
     stdio: [stdin, 'pipe', 'pipe', 'ipc'],
     detached: true,
