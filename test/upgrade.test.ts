@@ -15,6 +15,7 @@ import {
   stopProcess,
   type RoleProcess,
 } from './helpers/processes.js';
+import { Keys } from '../src/redis/index.js';
 import { readExecutions } from './helpers/records.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { tempDir } from './helpers/temp-dir.js';
@@ -30,7 +31,7 @@ import { until } from './helpers/wait.js';
  * previous protocol when a new one lands (WORKMESH_TEST_UPGRADE_FROM=<commit> tries another
  * without editing). Not in the clone (a shallow CI clone, a tarball): skipped, with the reason.
  */
-const FROM_COMMIT = process.env.WORKMESH_TEST_UPGRADE_FROM ?? '7da8791';
+const FROM_COMMIT = process.env.WORKMESH_TEST_UPGRADE_FROM ?? '7da8791'; // protocol version 4
 
 const FIXTURE = 'test/fixtures/upgrade-jobs.ts';
 /** How far the delayed jobs and the retry are pushed out: past the old workers' stop. */
@@ -41,8 +42,10 @@ const skip = unavailable(FROM_COMMIT);
 
 /**
  * The explicit migration step (`workmesh migrate`), run with every old process stopped and no
- * new one started yet. A no-op today: the versions on both sides of the upgrade speak the same
- * protocol. When protocol 5 needs a migration, this runs the new CLI and checks it ended well:
+ * new one started yet. A no-op: version 5 (this tree) needs none from version 4 (FROM_COMMIT):
+ * its one change, carried entries, is read by both (docs/protocol.md), which the rolling and
+ * mixed tests show. When a later protocol needs a migration, this runs the new CLI and checks
+ * it ended well:
  *
  *   const { code, stdout, stderr } = await runCliToEnd(
  *     ['migrate', ...(dryRun ? ['--dry-run'] : [])], { REDIS_URL: redisUrl });
@@ -317,6 +320,61 @@ async function upgrade(t: TestContext, old: OldVersion, mode: Mode): Promise<voi
   );
 }
 
+/**
+ * Mixed versions, each way: jobs queued by one side's API are run by the other side's worker.
+ * Version 5 queues a small plain job as a carried entry (`d`, `o`: docs/protocol.md), which a
+ * version 4 worker starts from the record; a version 4 entry (`id` alone) is started by a
+ * version 5 worker the same way.
+ */
+async function mixed(t: TestContext, old: OldVersion): Promise<void> {
+  const redis = await startTestRedis();
+  t.after(async () => {
+    await stopAll();
+    await redis.stop();
+  });
+  const file = join(tempDir('upgrade-mixed', t), 'runs.log');
+  const common = { ...FAST_CLUSTER, WORKMESH_TYPES: 'note' };
+  const oldEnv = { ...common, WORKMESH_JOBS: join(old.root, FIXTURE) };
+  const newEnv = { ...common, WORKMESH_JOBS: join(ROOT, FIXTURE) };
+  const keys = new Keys('wm');
+  const entries = async () =>
+    (await redis.client.xrange(keys.stream('note'), '-', '+')).map(([, fields]) => fields);
+
+  const runOn = async (
+    submitter: RoleProcess,
+    worker: () => RoleProcess,
+    base: number,
+    carried: boolean,
+  ) => {
+    const client = new WorkmeshClient({ baseUrl: (await submitter.ready).url! });
+    const ids: string[] = [];
+    for (let n = base; n < base + 3; n++)
+      ids.push((await client.submit('note', { file, n })).callback);
+    // Queued with no worker up: the entries as the submitting version wrote them.
+    const written = await entries();
+    assert.equal(written.length, 3);
+    for (const fields of written) assert.equal(fields[2] === 'd', carried, fields.join(' '));
+    const runner = worker();
+    const { nodeId } = await runner.ready;
+    for (const [i, id] of ids.entries()) {
+      const state = await client.wait(id, { timeoutMs: 30_000 });
+      assert.equal(state.status, 'done', state.error);
+      assert.deepEqual(state.value, { n: base + i, twice: 2 * (base + i) });
+      assert.equal(state.workedBy, nodeId);
+      assert.equal(readExecutions(file, id).length, 1, `${id} ran once`);
+    }
+    await stopProcess(runner);
+  };
+
+  // A version 5 API queues, a version 4 worker runs.
+  const newApi = startApiProcess(redis.url, newEnv);
+  await runOn(newApi, () => startOldWorker(old, redis.url, oldEnv), 1, true);
+  await stopProcess(newApi);
+  // A version 4 API queues, a version 5 worker runs.
+  const oldApi = startOldApi(old, redis.url, oldEnv);
+  await runOn(oldApi, () => startWorkerProcess(redis.url, newEnv), 11, false);
+}
+
 describe(`upgrade from ${FROM_COMMIT} to this tree`, { skip }, () => {
   let old: OldVersion | undefined;
   const oldVersion = (t: TestContext): OldVersion => {
@@ -336,6 +394,14 @@ describe(`upgrade from ${FROM_COMMIT} to this tree`, { skip }, () => {
     { timeout: 110_000 },
     async (t) => {
       await upgrade(t, oldVersion(t), 'rolling');
+    },
+  );
+
+  it(
+    'mixed: a version 5 API queues carried entries a version 4 worker runs, and the other way round',
+    { timeout: 110_000 },
+    async (t) => {
+      await mixed(t, oldVersion(t));
     },
   );
 
