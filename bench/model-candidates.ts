@@ -235,7 +235,7 @@ async function run(e: Name<typeof ENQUEUE>, c: Name<typeof CLAIM>, f: Name<typeo
   const enq = await evalUsec();
   let claimUs = 0;
   let finishUs = 0;
-  for (let done = 0; done < jobs; ) {
+  for (let done = 0; done < jobs;) {
     await redis.resetStats();
     let got: string[];
     const claim = CLAIM[c];
@@ -304,7 +304,10 @@ try {
     console.log(`µs of Redis per job, ${label} of ${rounds} (${jobs} jobs, batches of ${BATCH})`);
     console.log('enqueue / claim / finish'.padEnd(40), 'enqueue  claim  finish  total');
     for (const [key, rows] of table) {
-      const col = (i: number) => pick(rows.map((row) => row[i]!)).toFixed(1).padStart(6);
+      const col = (i: number) =>
+        pick(rows.map((row) => row[i]!))
+          .toFixed(1)
+          .padStart(6);
       console.log(key.padEnd(40), col(0), col(1), col(2), col(3));
     }
   }
