@@ -309,6 +309,38 @@ describe("the workers' trim", () => {
   });
 });
 
+describe("a worker's trim", () => {
+  it('checks a slice of a backlog each second, never the whole index at once', async () => {
+    const producer = new Producer(conn, keys, 'jobs-list-test');
+    await Promise.all(
+      Array.from({ length: 1800 }, (_, i) =>
+        producer.enqueue({ queue: 'trimc', data: i, resultTtlSec: 600, maxAttempts: 1 }),
+      ),
+    );
+    const ids = await redis.client.zrange(keys.created('trimc'), 0, -1);
+    // The newest 300 gone; the 1,500 before them live (a backlog a worker starts on).
+    await redis.client.del(...ids.slice(1500).map((id) => keys.job(id)));
+    const consumer = new StreamConsumer(conn, blocking, keys, 'trimc', 'worker-trim', {
+      deadTtlSec: 3600,
+      maxRecoveries: 2,
+    });
+    await consumer.ensureGroup();
+    await consumer.promote();
+    // One call: the oldest slice (live, so the head pass stops) and one slice after it.
+    assert.equal(await redis.client.zcard(keys.created('trimc')), 1800, 'none reached yet');
+    // Later calls, a second apart, go on from there and reach them.
+    await until(
+      'the trim to reach the gone records',
+      async () => {
+        await consumer.promote();
+        return redis.client.zcard(keys.created('trimc'));
+      },
+      (n) => n === 1500,
+    );
+    assert.deepEqual(await redis.client.zrange(keys.created('trimc'), 0, -1), ids.slice(0, 1500));
+  });
+});
+
 describe('bad input', () => {
   const cases: [string, string][] = [
     ['?status=dead', 'WM_ERR_API_BAD_REQUEST'],

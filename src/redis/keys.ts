@@ -321,7 +321,7 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:created',
     type: 'zset',
     holds:
-      "The jobs index (`GET /api/jobs`): member = callback id, score = `createdAt` (ms). One entry per job created by `enqueue` (one ZADD per call) or `flow-stage`. Entries whose record is gone are dropped when a listing reads them and by the workers' trim (`prune-index`, each worker once a minute). Jobs created before the index was added have no entry and are not listed (they still answer on their own routes).",
+      "The jobs index (`GET /api/jobs`): member = callback id, score = `createdAt` (ms). One entry per job created by `enqueue` (one ZADD per call) or `flow-stage`. Entries whose record is gone are dropped when a listing reads them and by the workers' trim (`prune-index`, each worker a slice a second). Jobs created before the index was added have no entry and are not listed (they still answer on their own routes).",
     example: (k: Keys) => k.created('permute'),
   },
   {
