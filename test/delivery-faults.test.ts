@@ -124,10 +124,50 @@ describe('delivery faults', () => {
     assert.equal(await redis.client.xlen(keys.stream(queue)), 1, 'no second entry to run it');
   });
 
+  it('a carried entry left behind by a record deleted and made again under the same id: only the current entry runs, with the new data', async () => {
+    const queue = 'staleq2';
+    const worker = await consumerFor(queue, 'node-one');
+    const id = `${queue}.BBBBBBBBBBBBBBBB`;
+    await enqueue(queue, { n: 1 }, id);
+    // The record goes while its entry waits unread (only by hand: a queued job never
+    // expires); the same id is submitted again, with other data and an entry of its own.
+    await redis.client.del(keys.job(id));
+    await enqueue(queue, { n: 2 }, id);
+    const claimed = await worker.claimNow(10);
+    assert.deepEqual(
+      claimed.jobs.map((j) => ({ id: j.id, data: j.data, attempt: j.attempt })),
+      [{ id, data: { n: 2 }, attempt: 1 }],
+    );
+    const state = await redis.client.hgetall(keys.job(id));
+    assert.equal(state.sid, claimed.jobs[0]!.sid, 'the current entry');
+    assert.equal(state.recoveries, undefined, 'no takeover counted');
+    assert.equal(await redis.client.xlen(keys.stream(queue)), 1, 'the stale entry left');
+    await worker.finish(claimed.jobs[0]!, { kind: 'done', json: '1' });
+  });
+
   it('a job whose data is not JSON (another producer) fails alone, with a clear error; its batch-mates run', async () => {
     const queue = 'badq';
     const ids = [await enqueue(queue, 1), await enqueue(queue, 2), await enqueue(queue, 3)];
+    // Written as another producer could: the record's data, and the data its entry carries
+    // (docs/protocol.md, "Carried entries"), neither JSON.
     await redis.client.hset(keys.job(ids[1]!), 'data', '{not json');
+    const entry = (await redis.client.xrange(keys.stream(queue), '-', '+')).find(
+      ([, f]) => f[1] === ids[1],
+    );
+    const [sid, fields] = entry!;
+    assert.equal(fields[2], 'd', 'a carried entry');
+    await redis.client.xdel(keys.stream(queue), sid);
+    const carried = await redis.client.xadd(
+      keys.stream(queue),
+      '*',
+      'id',
+      ids[1]!,
+      'd',
+      '{not json',
+      'o',
+      '{}',
+    );
+    await redis.client.hset(keys.job(ids[1]!), 'sid', carried!);
     const consumer = await consumerFor(queue, 'node-bad');
     const seen: unknown[] = [];
     const runner = new QueueProcessor(

@@ -30,8 +30,8 @@
               read with XREADGROUP and start with start.lua (every key declared).
 
   An entry that carries its job's data (`d`, a carried entry: docs/protocol.md) is started
-  without reading the record first when `HINCRBY ev 1` answers 2 (nothing happened to the job
-  since it was accepted); every other entry as start.lua does.
+  from a read of two fields, `ev` and `sid`, when they say nothing happened to the job since it
+  was accepted and the entry is its current one; every other entry as start.lua does.
 
   A worker that found the queue empty waits with `XREAD COUNT 1 BLOCK <ms> STREAMS <stream>
   <lastId>` (an entry added since this call ends the wait at once) and sends its next claim on

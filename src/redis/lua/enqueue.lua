@@ -80,7 +80,7 @@ local function enqueue_one(i)
     else
       -- Due now: event 1 of the implicit log (lib/events.lua), no `events` field.
       -- A job's own entry carries its data and options when they are small (claim.lua starts
-      -- it without reading its record); a larger job's entry names only the id.
+      -- it from a read of two fields of its record); a larger job's entry names only the id.
       local sid
       if #ARGV[a + 1] + #ARGV[a + 4] <= WM_ENTRY_DATA_MAX then
         sid = redis.call('XADD', KEYS[1], '*', 'id', id, 'd', ARGV[a + 1], 'o', ARGV[a + 4])

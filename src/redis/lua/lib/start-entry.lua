@@ -68,24 +68,19 @@ end
 
 -- start_carried(jobKey, sid, id, data, opts, now, ...) starts an entry that carries its job's
 -- data and options (enqueue.lua writes them for a small plain job due now), read for the first
--- time: the job's first start, written without reading the record first. HINCRBY ev answers 2
--- only while nothing at all happened to the job since it was accepted (every change of a
--- queued job is an event: a cancel, a requeue, a hold...): then the job is `accepted`, at 0
--- attempts, with this entry and the implicit log, and one HSET starts it. A record deleted
--- meanwhile answers 1 (the HINCRBY made a new one: deleted again). Anything else takes the
--- increment back and goes the way of every other entry, start_entry().
+-- time: its job's first start, from a read of two fields instead of nine. The record's `ev` is
+-- 1 only while nothing at all happened to the job since it was accepted (every change to a
+-- queued job is an event: a cancel, a requeue, a hold...), and its `sid` names this entry
+-- only while the entry is the job's current one (not one left by a record deleted and made
+-- again under the same id). Both hold: the job is `accepted`, at 0 attempts, with the implicit
+-- log, and one HSET starts it. Otherwise the entry goes the way of every other, start_entry().
 local function start_carried(jobKey, sid, id, data, opts, now, consumer, deadTtl, maxRecoveries)
-  local n = redis.call('HINCRBY', jobKey, 'ev', 1)
-  if n == 2 then
+  local job = redis.call('HMGET', jobKey, 'ev', 'sid')
+  if job[1] == '1' and job[2] == sid then
     implicit(id, 2, 'pending')
     redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now_text(now), 'workedBy', consumer,
-      'attempts', '1')
+      'attempts', '1', 'ev', '2')
     return { data, 1, opts }
   end
-  if n == 1 then
-    redis.call('DEL', jobKey)
-    return nil
-  end
-  redis.call('HINCRBY', jobKey, 'ev', -1)
   return start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoveries)
 end
