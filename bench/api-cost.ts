@@ -9,6 +9,7 @@
  *   npm run bench:api [-- --runs 3] [--seconds 3] [--connections 100]
  *                     [--base <dir>]     also `workmesh api` from another checkout (before/after)
  *                     [--profile <dir>]  workmesh's server under --cpu-prof, profiles in <dir>
+ *                     [--routes json,query,get] [--systems bare,base,workmesh]  some of them
  *   npm run bench:api -- --top <file.cpuprofile> [--count 40]
  *                                        the profile's frames by self time, bench's own excluded
  *
@@ -90,9 +91,15 @@ const STATUS_IDS = 500;
 
 type System = 'bare' | 'workmesh' | 'base';
 type Route = 'POST json' | 'POST ?data=' | 'GET status';
-const ROUTES: readonly Route[] = ['POST json', 'POST ?data=', 'GET status'];
-const systems: System[] =
-  flags.base === undefined ? ['bare', 'workmesh'] : ['bare', 'base', 'workmesh'];
+const ROUTE_FLAGS: Record<string, Route> = {
+  json: 'POST json',
+  query: 'POST ?data=',
+  get: 'GET status',
+};
+const ROUTES = flags.routes.split(',').map((r) => ROUTE_FLAGS[r]!);
+const systems = (
+  flags.systems ?? (flags.base === undefined ? 'bare,workmesh' : 'bare,base,workmesh')
+).split(',') as System[];
 
 interface Figure {
   readonly perSec: number;
