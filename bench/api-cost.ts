@@ -8,7 +8,7 @@
  *
  *   npm run bench:api [-- --runs 3] [--seconds 3] [--connections 100]
  *                     [--base <dir>]     also `workmesh api` from another checkout (before/after)
- *                     [--profile <dir>]  workmesh's server under --cpu-prof, profiles in <dir>
+ *                     [--profile <dir>]  each server under --cpu-prof, profiles in <dir>
  *                     [--routes json,query,get] [--systems bare,base,workmesh]  some of them
  *   npm run bench:api -- --top <file.cpuprofile> [--count 40]
  *                                        the profile's frames by self time, bench's own excluded
@@ -185,8 +185,16 @@ async function oneRun(redis: BenchRedis, system: System): Promise<Partial<Record
   await redis.flush();
   const server = await startServer(system === 'bare' ? 'bare' : 'workmesh', redis.url, {
     ...(system === 'base' ? { root: resolve(flags.base!) } : {}),
-    ...(flags.profile !== undefined && system === 'workmesh'
-      ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${resolve(flags.profile)}`] }
+    ...(flags.profile !== undefined
+      ? {
+          execArgv: [
+            '--cpu-prof',
+            `--cpu-prof-dir=${resolve(flags.profile)}`,
+            '--cpu-prof-interval=250',
+            // Each function's own time, not its callers': nothing inlined into them.
+            ...(process.env.BENCH_NO_INLINING ? ['--no-turbo-inlining'] : []),
+          ],
+        }
       : {}),
   });
   try {

@@ -13,15 +13,25 @@ const DEFAULT_TYPE = 'permute';
 /** The answer to one accepted job (POST /api/work and each item of a batch). */
 export function acceptedAnswer(type: string, submitted: Submitted) {
   const { id, runAt } = submitted;
-  return {
+  const answer: {
+    callback: string;
+    status: string;
+    type: string;
+    statusUrl: string;
+    runAt?: string;
+    duplicate?: true;
+    deduplicated?: true;
+  } = {
     callback: id,
     status: submitted.created ? 'accepted' : submitted.status,
     type,
     statusUrl: `/api/status/${id}`,
-    ...(runAt > Date.now() ? { runAt: new Date(runAt).toISOString() } : {}),
-    ...(submitted.created || submitted.deduplicated ? {} : { duplicate: true }),
-    ...(submitted.deduplicated ? { deduplicated: true } : {}),
   };
+  // Most jobs run now (runAt 0): no clock read for them.
+  if (runAt > 0 && runAt > Date.now()) answer.runAt = new Date(runAt).toISOString();
+  if (submitted.deduplicated) answer.deduplicated = true;
+  else if (!submitted.created) answer.duplicate = true;
+  return answer;
 }
 
 /**
