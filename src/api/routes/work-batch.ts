@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { WorkmeshError, isWorkmeshError, validationMessage } from '../../errors/index.js';
 import { ajvWithFormats } from '../../jobs/index.js';
 import { redisErrorOf } from '../../redis/index.js';
-import { checkWorkItem, jobOptionsOf, type Submitted, type Submitter } from '../../submit/index.js';
+import { checkWorkItem, submissionOf, type Submitted, type Submitter } from '../../submit/index.js';
 import { tenantOf } from '../security.js';
 import { BATCH_MAX_JOBS, BatchAnswer, BatchBody, BatchShape, ErrorBody } from '../schemas.js';
 import { requestTrace, type TraceCarrier } from '../../tracing/index.js';
@@ -93,7 +93,7 @@ async function submitItem(
       throw new WorkmeshError('WM_ERR_API_NO_DATA', `jobs[${index}] has no data`);
     const type = item.type ?? DEFAULT_TYPE;
     const submitted = await submitter.submit(
-      { ...jobOptionsOf(item), type, data: item.data, tenant, trace },
+      submissionOf(item, { type, data: item.data, tenant, trace }),
       (key) => (retryKey = key),
     );
     return { index, ok: true, ...acceptedAnswer(type, submitted) };
