@@ -10,6 +10,9 @@
  *                     [--base <dir>]     also `workmesh api` from another checkout (before/after)
  *                     [--profile <dir>]  each server under --cpu-prof, profiles in <dir>
  *                     [--routes json,query,get] [--systems bare,base,workmesh]  some of them
+ *                     [--rate <req/s>]   a fixed load below saturation: each server does the same
+ *                                        work per second, so its CPU per request is comparable
+ *                                        on a busy machine (default: as fast as they answer)
  *   npm run bench:api -- --top <file.cpuprofile> [--count 40]
  *                                        the profile's frames by self time, bench's own excluded
  *
@@ -33,6 +36,7 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '100' },
+    rate: { type: 'string' },
     base: { type: 'string' },
     profile: { type: 'string' },
     top: { type: 'string' },
@@ -84,6 +88,8 @@ if (flags.top !== undefined) {
 const runs = Number(flags.runs);
 const seconds = Number(flags.seconds);
 const connections = Number(flags.connections);
+/** Requests per second in all (autocannon's overallRate); default: as fast as answered. */
+const rate = flags.rate === undefined ? undefined : Number(flags.rate);
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const BODY = JSON.stringify({ type: 'noop', data: { t: 0 } });
 const QUERY = '/api/work?data=abcdef';
@@ -119,7 +125,12 @@ function cpuOf(pid: number): number {
 }
 
 async function cannon(options: autocannon.Options): Promise<autocannon.Result> {
-  const result = await autocannon({ connections, pipelining: 1, ...options });
+  const result = await autocannon({
+    connections,
+    pipelining: 1,
+    ...(rate === undefined ? {} : { overallRate: rate }),
+    ...options,
+  });
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
     throw new Error(
       `${options.url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
