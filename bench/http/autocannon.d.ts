@@ -12,6 +12,7 @@ declare module 'autocannon' {
       url: string;
       connections?: number;
       pipelining?: number;
+      overallRate?: number;
       duration?: number;
       method?: string;
       headers?: Record<string, string>;

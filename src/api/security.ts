@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
 import { TokenSet, authorize, bearerToken, ownedBy, type Principal } from '../auth/index.js';
 import { WorkmeshError } from '../errors/index.js';
 import { JOB_ID_RE } from '../redis/index.js';
@@ -22,27 +22,37 @@ export function tenantOf(request: FastifyRequest): string | undefined {
 
 /** Fails when a JSON value nests deeper than maxDepth or holds more than maxKeys keys and items. */
 export function checkJsonShape(value: unknown, maxDepth: number, maxKeys: number): void {
-  let keys = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > maxDepth) {
-      throw new WorkmeshError(
-        'WM_ERR_API_BODY_TOO_COMPLEX',
-        `JSON body nests deeper than ${maxDepth} levels`,
-      );
-    }
-    const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v);
-    keys += children.length;
-    if (keys > maxKeys) {
-      throw new WorkmeshError(
-        'WM_ERR_API_BODY_TOO_COMPLEX',
-        `JSON body has more than ${maxKeys} keys and items`,
-      );
-    }
-    for (const child of children) stack.push([child, depth + 1]);
+  countKeys(value, 1, maxDepth, maxKeys, 0);
+}
+
+/**
+ * The keys and items counted so far, once value is walked (depth first, no stack of its own:
+ * the walk stops at maxDepth, so its recursion does too).
+ */
+function countKeys(
+  value: unknown,
+  depth: number,
+  maxDepth: number,
+  maxKeys: number,
+  counted: number,
+): number {
+  if (typeof value !== 'object' || value === null) return counted;
+  if (depth > maxDepth) {
+    throw new WorkmeshError(
+      'WM_ERR_API_BODY_TOO_COMPLEX',
+      `JSON body nests deeper than ${maxDepth} levels`,
+    );
   }
+  const children = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+  let keys = counted + children.length;
+  if (keys > maxKeys) {
+    throw new WorkmeshError(
+      'WM_ERR_API_BODY_TOO_COMPLEX',
+      `JSON body has more than ${maxKeys} keys and items`,
+    );
+  }
+  for (const child of children) keys = countKeys(child, depth + 1, maxDepth, maxKeys, keys);
+  return keys;
 }
 
 /** Sets request.principal from the bearer token, or throws 401/403 (404 for a foreign job). */
@@ -100,14 +110,34 @@ export async function installSecurity(app: FastifyInstance, ctx: ApiContext): Pr
         ),
     });
   }
+  // A body's shape is checked on the routes that can have one: GET and HEAD never do, and a
+  // status read then runs no preValidation hook at all.
+  const checkShape: preValidationHookHandler = (request, _reply, done) => {
+    try {
+      if (typeof request.body === 'object' && request.body !== null) {
+        checkJsonShape(request.body, config.maxJsonDepth, config.maxJsonKeys);
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  };
   // Per route, so it runs after the rate limiter's own per-route hook: refused attempts count.
   app.addHook('onRoute', (route) => {
     // A route may take several methods (a static files plugin: HEAD and GET).
-    for (const method of [route.method].flat()) {
+    const methods = [route.method].flat();
+    for (const method of methods) {
       const key = `${method === 'HEAD' ? 'GET' : method} ${route.url}`;
       if (ROUTE_SCOPES[key] === undefined) {
         throw new Error(`route ${key} has no scope in src/api/route-scopes.ts`);
       }
+    }
+    if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) {
+      // First, as an app-wide hook would run: before the route's own.
+      route.preValidation = [
+        checkShape,
+        ...(route.preValidation ? [route.preValidation].flat() : []),
+      ];
     }
     if (!tokens.enabled) return;
     const existing = route.onRequest === undefined ? [] : [route.onRequest].flat();
@@ -125,16 +155,6 @@ export async function installSecurity(app: FastifyInstance, ctx: ApiContext): Pr
         }
       },
     ];
-  });
-  app.addHook('preValidation', (request, _reply, done) => {
-    try {
-      if (typeof request.body === 'object' && request.body !== null) {
-        checkJsonShape(request.body, config.maxJsonDepth, config.maxJsonKeys);
-      }
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
   });
   app.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('x-content-type-options', 'nosniff');

@@ -32,7 +32,7 @@ import { Keys, connectRedis, redisErrorOf, type Redis } from '../redis/index.js'
 import {
   Submitter,
   checkWorkItem,
-  jobOptionsOf,
+  submissionOf,
   type Submitted,
   type WorkItem,
 } from '../submit/index.js';
@@ -165,7 +165,7 @@ export class Queue<M extends JobTypeMap = JobTypeMap> {
       { ...options, ...(runAt === undefined ? {} : { runAt }), type, data },
       'add',
     );
-    const submitted = await this.submitter.submit({ ...jobOptionsOf(item), type, data });
+    const submitted = await this.submitter.submit(submissionOf(item, { type, data }));
     return added(type, submitted);
   }
 

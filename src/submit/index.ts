@@ -17,6 +17,8 @@ export {
   TypeName,
   WorkBody,
   checkWorkItem,
-  jobOptionsOf,
+  submissionOf,
+  type SubmissionBase,
+  type SubmissionFallback,
   type WorkItem,
 } from './work-schema.js';

@@ -216,14 +216,22 @@ export class Submitter {
       choice = { id: window.id, retryKey: mintRetryKey(window.id), compared: true };
     }
     onRetryKey?.(choice.retryKey);
-    const { id, created } = await this.store.guard(() =>
-      this.options.producer.enqueue({
-        ...prepared.job,
-        runAt: dueAt,
-        queue: queueOfJobId(choice.id)!,
-        id: choice.id,
-      }),
-    );
+    // Field by field, not `{...prepared.job, runAt, queue, id}`: adding fields after a spread
+    // takes V8's slow path (about 2 µs a job on Node 20).
+    const record = prepared.job;
+    const newJob: { -readonly [K in keyof NewJob]: NewJob[K] } = {
+      queue: queueOfJobId(choice.id)!,
+      id: choice.id,
+      data: record.data,
+      resultTtlSec: record.resultTtlSec,
+      maxAttempts: record.maxAttempts,
+      runAt: dueAt,
+    };
+    if (record.options !== undefined) newJob.options = record.options;
+    if (record.webhook !== undefined) newJob.webhook = record.webhook;
+    if (record.priority !== undefined) newJob.priority = record.priority;
+    if (record.group !== undefined) newJob.group = record.group;
+    const { id, created } = await this.store.guard(() => this.options.producer.enqueue(newJob));
     if (created) return { id, created, status: 'accepted', runAt: dueAt };
     const existing = await this.store.guard(() =>
       getJob(this.options.redis, this.options.keys, id),

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { WorkmeshError, isWorkmeshError, validationMessage } from '../../errors/index.js';
 import { ajvWithFormats } from '../../jobs/index.js';
 import { redisErrorOf } from '../../redis/index.js';
-import { checkWorkItem, jobOptionsOf, type Submitted, type Submitter } from '../../submit/index.js';
+import { checkWorkItem, submissionOf, type Submitted, type Submitter } from '../../submit/index.js';
 import { tenantOf } from '../security.js';
 import { BATCH_MAX_JOBS, BatchAnswer, BatchBody, BatchShape, ErrorBody } from '../schemas.js';
 import { requestTrace, type TraceCarrier } from '../../tracing/index.js';
@@ -13,15 +13,25 @@ const DEFAULT_TYPE = 'permute';
 /** The answer to one accepted job (POST /api/work and each item of a batch). */
 export function acceptedAnswer(type: string, submitted: Submitted) {
   const { id, runAt } = submitted;
-  return {
+  const answer: {
+    callback: string;
+    status: string;
+    type: string;
+    statusUrl: string;
+    runAt?: string;
+    duplicate?: true;
+    deduplicated?: true;
+  } = {
     callback: id,
     status: submitted.created ? 'accepted' : submitted.status,
     type,
     statusUrl: `/api/status/${id}`,
-    ...(runAt > Date.now() ? { runAt: new Date(runAt).toISOString() } : {}),
-    ...(submitted.created || submitted.deduplicated ? {} : { duplicate: true }),
-    ...(submitted.deduplicated ? { deduplicated: true } : {}),
   };
+  // Most jobs run now (runAt 0): no clock read for them.
+  if (runAt > 0 && runAt > Date.now()) answer.runAt = new Date(runAt).toISOString();
+  if (submitted.deduplicated) answer.deduplicated = true;
+  else if (!submitted.created) answer.duplicate = true;
+  return answer;
 }
 
 /**
@@ -83,7 +93,7 @@ async function submitItem(
       throw new WorkmeshError('WM_ERR_API_NO_DATA', `jobs[${index}] has no data`);
     const type = item.type ?? DEFAULT_TYPE;
     const submitted = await submitter.submit(
-      { ...jobOptionsOf(item), type, data: item.data, tenant, trace },
+      submissionOf(item, { type, data: item.data, tenant, trace }),
       (key) => (retryKey = key),
     );
     return { index, ok: true, ...acceptedAnswer(type, submitted) };

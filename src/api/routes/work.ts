@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WorkmeshError } from '../../errors/index.js';
 import { cancelById } from '../../queue/index.js';
-import { Submitter, jobOptionsOf } from '../../submit/index.js';
+import { Submitter, submissionOf } from '../../submit/index.js';
 import type { ApiContext } from '../context.js';
 import { BODY_OPTIONAL } from '../openapi.js';
 import { withRedis, setRetryKey } from '../../http/index.js';
@@ -70,18 +70,17 @@ export function workRoutes(app: FastifyInstance, ctx: ApiContext): void {
       // a resend name this job again (http's retry keys).
       if (key !== undefined) setRetryKey(request, key);
       const submitted = await submitter.submit(
-        {
-          // The seed's query form fills what the JSON body leaves out.
-          ...jobOptionsOf(body),
-          type,
-          data,
-          key,
-          tenant: tenantOf(request),
-          resultTtlSec: body.resultTtlSec ?? query.resultTtlSec,
-          priority: body.priority ?? query.priority,
-          group: body.group ?? query.group,
-          trace: requestTrace(request.raw.headers),
-        },
+        // The seed's query form fills what the JSON body leaves out.
+        submissionOf(
+          body,
+          { type, data, tenant: tenantOf(request), trace: requestTrace(request.raw.headers) },
+          {
+            key,
+            resultTtlSec: query.resultTtlSec,
+            priority: query.priority,
+            group: query.group,
+          },
+        ),
         (retryKey: string) => setRetryKey(request, retryKey),
       );
       const answer = acceptedAnswer(type, submitted);
