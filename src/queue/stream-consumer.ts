@@ -141,8 +141,11 @@ export class StreamConsumer {
   private reclaimCursor = '0-0';
   /** When promote() next prunes the dead set of expired letters (ms since the epoch). */
   private pruneDeadAt = 0;
-  /** When promote() next trims the jobs index (ms since the epoch). */
-  private trimIndexAt = 0;
+  /**
+   * When promote() next trims the jobs index (ms since the epoch): a second after the start,
+   * not at once, so that a worker starting on a backlog spends its first second on its jobs.
+   */
+  private trimIndexAt = Date.now() + TRIM_INDEX_EVERY_MS;
   /** Where the next trim of the jobs index goes on (a rank; 0: from the oldest). */
   private trimIndexFrom = 0;
   /** CLIENT ID of the blocking connection, to interrupt its read (CLIENT UNBLOCK). */
