@@ -26,6 +26,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { BODY, submitJobs } from './cases/http.js';
 import { startServer, type HttpServer } from './http/servers.js';
 import { startBenchRedis, type BenchRedis } from './redis.js';
 import { Child, untilCounted } from './spawn.js';
@@ -91,7 +92,6 @@ const connections = Number(flags.connections);
 /** Requests per second in all (autocannon's overallRate); default: as fast as answered. */
 const rate = flags.rate === undefined ? undefined : Number(flags.rate);
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-const BODY = JSON.stringify({ type: 'noop', data: { t: 0 } });
 const QUERY = '/api/work?data=abcdef';
 const STATUS_IDS = 500;
 
@@ -165,19 +165,7 @@ const post = (server: HttpServer, path: string, body?: string): autocannon.Optio
 /** Ids for GET: jobs a worker finished (workmesh), or keys the bare route wrote. */
 async function statusIds(redis: BenchRedis, server: HttpServer, system: System): Promise<string[]> {
   await redis.flush();
-  const ids: string[] = [];
-  for (let i = 0; i < STATUS_IDS; i += 100) {
-    const answers = await Promise.all(
-      Array.from({ length: 100 }, () =>
-        fetch(`${server.url}/api/work`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: BODY,
-        }).then((r) => r.json() as Promise<{ callback: string }>),
-      ),
-    );
-    ids.push(...answers.map((a) => a.callback));
-  }
+  const ids = await submitJobs(server.url, STATUS_IDS);
   if (system !== 'bare') {
     const worker = await Child.start({
       role: 'worker',

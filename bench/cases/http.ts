@@ -17,7 +17,25 @@ export interface HttpFigures {
   readonly getP99: number;
 }
 
-const BODY = JSON.stringify({ type: 'noop', data: { t: 0 } });
+export const BODY = JSON.stringify({ type: 'noop', data: { t: 0 } });
+
+/** Submits n no-op jobs through a server's POST /api/work, 100 at a time: their callback ids. */
+export async function submitJobs(baseUrl: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i += 100) {
+    const answers = await Promise.all(
+      Array.from({ length: Math.min(100, n - i) }, () =>
+        fetch(`${baseUrl}/api/work`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: BODY,
+        }).then((r) => r.json() as Promise<{ callback: string }>),
+      ),
+    );
+    ids.push(...answers.map((a) => a.callback));
+  }
+  return ids;
+}
 const PEER_OF: Record<ServerName, PeerName> = { workmesh: 'workmesh', 'fastify+bullmq': 'bullmq' };
 
 async function cannon(options: autocannon.Options): Promise<autocannon.Result> {
@@ -65,19 +83,7 @@ export async function httpRun(
     }
     // Jobs to read: a fresh set, finished by a worker.
     await redis.flush();
-    const ids: string[] = [];
-    for (let i = 0; i < statusIds; i += 100) {
-      const answers = await Promise.all(
-        Array.from({ length: 100 }, () =>
-          fetch(`${server.url}/api/work`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: BODY,
-          }).then((r) => r.json() as Promise<{ callback: string }>),
-        ),
-      );
-      ids.push(...answers.map((a) => a.callback));
-    }
+    const ids = await submitJobs(server.url, statusIds);
     const worker = await Child.start({
       role: 'worker',
       peer: PEER_OF[name],
