@@ -203,6 +203,18 @@ describe('queue consumer', () => {
     assert.equal(await conn.xlen(keys.stream(QUEUE)), 0, 'both entries left the stream');
   });
 
+  it('an entry without an id (written by something else) is dropped, and its batch-mates run', async () => {
+    await conn.xadd(keys.stream(QUEUE), '*', 'x', 'y', 'd', '{}', 'o', '{}');
+    const [id] = await enqueue(1);
+    const claimed = await consumer.claimNow(10);
+    assert.deepEqual(
+      claimed.jobs.map((j) => j.id),
+      [id],
+    );
+    assert.equal(await conn.xlen(keys.stream(QUEUE)), 1, 'only the entry of the job is left');
+    await consumer.finish(claimed.jobs[0]!, { kind: 'done', json: '1' });
+  });
+
   it(
     'a queue gated just after a claim that did not look at the flag is seen before the worker waits',
     {

@@ -68,7 +68,7 @@ for _, entry in ipairs(entries) do
   local sid, fields = entry[1], entry[2]
   local id = fields[1] == 'id' and fields[2] or nil
   local run
-  if fields[3] == 'd' then
+  if id and fields[3] == 'd' then
     run = start_carried(jobPrefix .. id, sid, id, fields[4], fields[6], now, consumer, deadTtl,
       maxRecoveries)
   elseif id then
