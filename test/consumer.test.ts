@@ -211,7 +211,9 @@ describe('queue consumer', () => {
       claimed.jobs.map((j) => j.id),
       [id],
     );
-    assert.equal(await conn.xlen(keys.stream(QUEUE)), 1, 'only the entry of the job is left');
+    // claim.lua acknowledges and deletes it; on a Redis Cluster (start.lua) it stays pending.
+    if (!ON_CLUSTER)
+      assert.equal(await conn.xlen(keys.stream(QUEUE)), 1, 'only the entry of the job is left');
     await consumer.finish(claimed.jobs[0]!, { kind: 'done', json: '1' });
   });
 
