@@ -17,7 +17,8 @@
 --
 -- Numbers written to Redis or into JSON are passed as text where the hot path can: Lua formats
 -- a number through printf's floating-point path ('%.14g'), which was about 6 % of Redis' CPU
--- time in an end-to-end run (perf). int_text(n) formats a small integer once per call.
+-- time in an end-to-end run (perf). int_text(n) formats an integer (an event number, an
+-- attempt, the call's clock) once per call.
 local wm_published = {}
 local wm_int = {}
 

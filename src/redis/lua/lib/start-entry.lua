@@ -13,15 +13,6 @@
 -- entry of every nil answer. A job admitted through a gate (field `gate`) that is final or
 -- cancelled gives its concurrency slot back (lib/controls.lua).
 local worker_json
-local wm_now, wm_now_text
-
--- now as text, formatted once per call.
-local function now_text(now)
-  if wm_now ~= now then
-    wm_now, wm_now_text = now, string.format('%d', now)
-  end
-  return wm_now_text
-end
 
 local function start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoveries)
   local job = redis.call('HMGET', jobKey, 'status', 'data', 'sid', 'attempts', 'recoveries', 'opts',
@@ -48,13 +39,13 @@ local function start_entry(jobKey, sid, id, now, consumer, deadTtl, maxRecoverie
     return nil
   end
   -- One HSET for every field this changes: the hot path of a worker. Numbers go in as text
-  -- (lib/events.lua int_text; now_text: the caller's clock as text).
+  -- (lib/events.lua int_text, now included).
   local attempt = tonumber(job[4]) + 1
   local n = tonumber(job[7] or '0') + 1
   if n == 2 and not job[8] then
     -- The plain first start: event 2 of the implicit log (lib/events.lua).
     implicit(id, n, 'pending')
-    redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now_text(now), 'workedBy', consumer,
+    redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', int_text(now), 'workedBy', consumer,
       'attempts', int_text(attempt), 'ev', '2')
   else
     worker_json = worker_json or cjson.encode(consumer)
@@ -78,7 +69,7 @@ local function start_carried(jobKey, sid, id, data, opts, now, consumer, deadTtl
   local job = redis.call('HMGET', jobKey, 'ev', 'sid')
   if job[1] == '1' and job[2] == sid then
     implicit(id, 2, 'pending')
-    redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', now_text(now), 'workedBy', consumer,
+    redis.call('HSET', jobKey, 'status', 'pending', 'startedAt', int_text(now), 'workedBy', consumer,
       'attempts', '1', 'ev', '2')
     return { data, 1, opts }
   end
