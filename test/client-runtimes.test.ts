@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  copyFileSync,
-  mkdirSync,
-  readFileSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { findOnPath } from '../src/redis/server.js';
 import { FAST_CLUSTER } from './helpers/cluster.js';
 import { ROOT, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -129,18 +122,7 @@ function answerAsStub(req: IncomingMessage, res: ServerResponse): void {
 
 /** A runtime's binary: the env var's path, else the first executable `name` on PATH. */
 function findBinary(envVar: string, name: string): string | undefined {
-  const explicit = process.env[envVar];
-  if (explicit) return explicit;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // Not in this one.
-    }
-  }
-  return undefined;
+  return process.env[envVar] || findOnPath(name);
 }
 
 interface Summary {

@@ -28,7 +28,8 @@ export interface RedisServerHandle {
   stop(): Promise<void>;
 }
 
-function findOnPath(name: string): string | undefined {
+/** The first executable `name` on PATH (or in /usr/sbin, /usr/local/bin), if any. */
+export function findOnPath(name: string): string | undefined {
   const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/usr/local/bin']);
   for (const dir of dirs) {
     const candidate = join(dir, name);
