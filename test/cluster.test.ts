@@ -35,6 +35,11 @@ after(async () => {
   await redis.stop();
 });
 
+/** The counts of messages a node dropped, by reason, from its stats call. */
+async function droppedBy(target: string): Promise<Record<string, number>> {
+  return ((await node.call(target, 'stats')) as { dropped: Record<string, number> }).dropped;
+}
+
 async function clusterMembers(): Promise<Member[]> {
   const res = await fetch(`${apiUrl}/api/cluster`);
   assert.equal(res.status, 200);
@@ -113,8 +118,8 @@ describe('membership', () => {
 
   it('refuses messages signed with the wrong secret, and unsigned ones', async () => {
     const target = workers[1]!.id;
-    const before = ((await node.call(target, 'stats')) as { dropped: Record<string, number> })
-      .dropped;
+    const dropped = () => droppedBy(target);
+    const before = await dropped();
     const intruder = await startTestNode(redis.url, {
       ...FAST_CLUSTER,
       WORKMESH_CLUSTER_SECRET: 'wrong',
@@ -131,8 +136,14 @@ describe('membership', () => {
       `wm:cluster:node:${target}`,
       JSON.stringify({ kind: 'call', body: { name: 'ping' } }),
     );
-    const afterStats = ((await node.call(target, 'stats')) as { dropped: Record<string, number> })
-      .dropped;
+    // On a Redis Cluster this publish and the stats call may travel through different masters,
+    // so the call can overtake it (it did in CI): wait for the count, then check it.
+    const afterStats = await until(
+      'the unsigned message counted',
+      dropped,
+      (d) => d.unsigned! > before.unsigned!,
+      5000,
+    ).catch(() => dropped());
     assert.ok(afterStats.badSignature! > before.badSignature!, 'wrong signature counted');
     assert.ok(afterStats.unsigned! > before.unsigned!, 'unsigned counted');
   });
@@ -150,8 +161,7 @@ describe('membership', () => {
     await node.call(target, 'ping');
     const wire = await captured;
     await spy.quit();
-    const dropped = async () =>
-      ((await node.call(target, 'stats')) as { dropped: Record<string, number> }).dropped;
+    const dropped = () => droppedBy(target);
     const before = await dropped();
     await redis.client.publish(channel, wire);
     const tampered = wire.replace('"name":"ping"', '"name":"info"');
