@@ -5,10 +5,10 @@
  *   curl -X POST localhost:3000/greetings -H 'content-type: application/json' -d '{"name": "ada"}'
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { Queue, isWorkmeshError, loadConfig, type JobTypesOf } from 'workmesh';
+import { Queue, isWorkmeshError, loadConfig } from 'workmesh';
 import jobs from './jobs.js';
 
-const queue = new Queue<JobTypesOf<typeof jobs>>({ jobs, config: loadConfig(process.env) });
+const queue = new Queue({ jobs, config: loadConfig(process.env) });
 const app = express();
 app.use(express.json());
 

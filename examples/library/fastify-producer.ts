@@ -10,10 +10,10 @@
  *   curl localhost:3000/images/<id>/result
  */
 import Fastify from 'fastify';
-import { Queue, isWorkmeshError, loadConfig, type JobTypesOf } from 'workmesh';
+import { Queue, isWorkmeshError, loadConfig } from 'workmesh';
 import jobs from './jobs.js';
 
-const queue = new Queue<JobTypesOf<typeof jobs>>({ jobs, config: loadConfig(process.env) });
+const queue = new Queue({ jobs, config: loadConfig(process.env) });
 const app = Fastify();
 
 // A WorkmeshError carries its HTTP status and a stable code: bad data is a 400, not a 500.

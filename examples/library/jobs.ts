@@ -1,7 +1,7 @@
 /**
  * A TypeScript job module: what a worker loads (WORKMESH_JOBS=examples/library/jobs.ts, or
  * `startWorker({ jobs })`) and what a producer types itself with
- * (`new Queue<JobTypesOf<typeof jobs>>({ jobs })`).
+ * (`new Queue({ jobs })`).
  */
 import { Type, defineJob, type JobTypesOf } from 'workmesh/jobs';
 

@@ -2,17 +2,8 @@ export { WorkmeshClient, type ClientOptions, type StatusOptions } from './client
 export type { CallOptions } from './http.js';
 export type { EventsOptions } from './event-stream.js';
 export type { JobEventMessage } from './sse.js';
-export type {
-  TypesOf,
-  NameOf,
-  DataFor,
-  ValueFor,
-  JobId,
-  Submitted,
-  StateOf,
-  BatchItem,
-} from './typed.js';
-export type { JobTypeMap, JobTypesOf } from '../jobs/index.js';
+export type { NameOf, DataFor, ValueFor, JobId, Submitted, StateOf, BatchItem } from './typed.js';
+export type { JobTypeMap, JobTypesOf, TypesOf } from '../jobs/index.js';
 export {
   jobsQueryString,
   pointInTime,

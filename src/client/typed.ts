@@ -4,11 +4,8 @@
  * data and value; `WorkmeshClient` alone knows any type name, with unknown data and value.
  * Types only: the client never loads the job definitions.
  */
-import type { DataOf, JobTypeMap, JobTypesOf, TypeName, ValueOf } from '../jobs/index.js';
+import type { DataOf, TypeName, TypesOf, ValueOf } from '../jobs/index.js';
 import type { Accepted, BatchJob, JobState, SubmitOptions } from './types.js';
-
-/** A JobTypeMap as it is; anything else (an array or object of definitions) mapped by JobTypesOf. */
-export type TypesOf<T> = T extends JobTypeMap ? T : JobTypesOf<T>;
 
 /** The type names a client of T accepts: any string when untyped. */
 export type NameOf<T> = TypeName<TypesOf<T>>;

@@ -20,6 +20,14 @@ export {
   retryAfterOf,
   type RetryAfterScope,
 } from './errors.js';
-export type { JobShape, JobTypeMap, JobTypesOf, TypeName, DataOf, ValueOf } from './type-map.js';
+export type {
+  JobShape,
+  JobTypeMap,
+  JobTypesOf,
+  TypesOf,
+  TypeName,
+  DataOf,
+  ValueOf,
+} from './type-map.js';
 // Input schemas are written with TypeBox: from here, nothing else to install.
 export { Type, type Static, type TSchema } from '@sinclair/typebox';

@@ -18,6 +18,7 @@ export {
   type JobShape,
   type JobTypeMap,
   type JobTypesOf,
+  type TypesOf,
   type TypeName,
   type DataOf,
   type ValueOf,

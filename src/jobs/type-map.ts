@@ -30,6 +30,12 @@ export type JobTypesOf<T> = {
   };
 };
 
+/**
+ * The job types of T: a JobTypeMap as it is; anything else (an array or object of definitions,
+ * as `typeof jobs`) mapped by JobTypesOf. What `WorkmeshClient<T>` and `Queue<T>` know.
+ */
+export type TypesOf<T> = T extends JobTypeMap ? T : JobTypesOf<T>;
+
 /** The names of a map's types; any string for the untyped map. */
 export type TypeName<M extends JobTypeMap> = Extract<keyof M, string>;
 /** The data of type K. */

@@ -10,6 +10,7 @@ import {
   type JobRegistry,
   type JobTypeMap,
   type TypeName,
+  type TypesOf,
   type ValueOf,
 } from '../jobs/index.js';
 import { createLogger, type Logger } from '../log/index.js';
@@ -37,14 +38,17 @@ import {
   type WorkItem,
 } from '../submit/index.js';
 
-export interface QueueOptions {
+export interface QueueOptions<T = JobTypeMap> {
   /**
    * Redis: a URL (`redis://`, `rediss://`, `redis+cluster://`, `redis+sentinel://`, as
    * REDIS_URL) or ioredis options; default: `config.redisUrl`, else redis://127.0.0.1:6379.
    */
   readonly redis?: string | RedisOptions;
-  /** The job types it may add: definitions (an array or an object of them) or a registry. */
-  readonly jobs: JobDefinitions | JobRegistry;
+  /**
+   * The job types it may add: definitions (an array or an object of them) or a registry.
+   * Definitions also type the queue: `new Queue({ jobs })` is a `Queue<typeof jobs>`.
+   */
+  readonly jobs: T | JobDefinitions | JobRegistry;
   /**
    * Settings (`loadConfig(...)`): the key prefix, the default result TTL, attempts and
    * backoff, the webhook allow list, the cluster secret. Default: every setting's default.
@@ -108,12 +112,22 @@ export interface EventsOptions {
 }
 
 /**
+ * The job types a `Queue<T>` knows: those of T's definitions (or T itself, a JobTypeMap); any
+ * type, with unknown data and value, when T is a registry or left out.
+ */
+export type QueueTypesOf<T> = T extends JobRegistry ? JobTypeMap : TypesOf<T>;
+
+/**
  * The producer API: jobs added from the application's own process, through the same
  * Submitter as POST /api/work (the job registry's checks, the defaults, priorities, groups,
  * dedupe windows, idempotency keys, partitions) and read as GET /api/status reads them.
- * Typed by the job definitions: `new Queue<JobTypesOf<typeof jobs>>({ jobs })`.
+ * Typed by the job definitions it is given: `new Queue({ jobs })` knows each type's data and
+ * value (as `Queue<typeof jobs>`, or `Queue<JobTypesOf<typeof jobs>>`, written out).
  */
-export class Queue<M extends JobTypeMap = JobTypeMap> {
+export class Queue<
+  T extends JobDefinitions | JobRegistry | JobTypeMap = JobTypeMap,
+  M extends JobTypeMap = QueueTypesOf<T>,
+> {
   /** The Redis connection it writes and reads with. */
   readonly redis: Redis;
   readonly config: Config;
@@ -129,7 +143,7 @@ export class Queue<M extends JobTypeMap = JobTypeMap> {
   private watcher: Promise<JobWatcher> | undefined;
   private closed = false;
 
-  constructor(options: QueueOptions) {
+  constructor(options: QueueOptions<T>) {
     this.config = options.config ?? loadConfig({});
     this.name = newNodeId('producer');
     this.log = options.log ?? createLogger(this.config.logLevel, { role: 'producer' });
@@ -143,7 +157,7 @@ export class Queue<M extends JobTypeMap = JobTypeMap> {
     );
     this.submitter = new Submitter({
       config: this.config,
-      registry: registryOf(options.jobs),
+      registry: registryOf(options.jobs as JobDefinitions | JobRegistry),
       producer: this.producer,
       redis: this.redis,
       keys: this.keys,
