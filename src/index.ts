@@ -12,6 +12,7 @@ export {
   type JobDefinitions,
   type JobTypeMap,
   type JobTypesOf,
+  type TypesOf,
   type TypeName,
   type DataOf,
   type ValueOf,
@@ -19,6 +20,7 @@ export {
 export {
   Queue,
   type QueueOptions,
+  type QueueTypesOf,
   type AddOptions,
   type Added,
   type BulkJob,

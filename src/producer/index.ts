@@ -2,6 +2,7 @@
 export {
   Queue,
   type QueueOptions,
+  type QueueTypesOf,
   type AddOptions,
   type Added,
   type BulkJob,
