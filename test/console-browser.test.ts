@@ -212,6 +212,36 @@ describe('web console in a headless Chromium', () => {
     await page.close();
   });
 
+  it("a job's page shows the lines its handler logged (ctx.addLog), each with its attempt", async () => {
+    const worker = startWorkerProcess(redis.url, env);
+    await worker.ready;
+    const page = await openPage('#/');
+    const id = await submit(page, 'chatty', { lines: 3 });
+    const quiet = await submit(page, 'chatty', { lines: 0 });
+    await page.goto(`${consoleUrl}/#/job/${encodeURIComponent(id)}`);
+    await page.waitForSelector('#job-status .badge.done');
+    const trs = page.locator('#job-log tbody tr:has(td)');
+    const rows = await Promise.all(
+      Array.from({ length: await trs.count() }, (_, i) =>
+        trs.nth(i).locator('td').allTextContents(),
+      ),
+    );
+    assert.deepEqual(
+      rows.map((r) => [r[0], r[2]]),
+      [
+        ['1', 'line 1 of 3'],
+        ['1', 'line 2 of 3'],
+        ['1', 'line 3 of 3'],
+      ],
+    );
+    await page.goto(`${consoleUrl}/#/job/${encodeURIComponent(quiet)}`);
+    await page.waitForSelector('#job-status .badge.done');
+    assert.match((await page.textContent('#job-log')) ?? '', /no lines/);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    await page.close();
+  });
+
   it("a flow's page draws its tree and follows its statuses live", async () => {
     const config = loadConfig(env);
     const registry = await createRegistry(config, config.jobModules);

@@ -31,6 +31,7 @@ describe('job types', () => {
         .sort(),
       [
         'boom',
+        'chatty',
         'crash',
         'flaky',
         'hash',

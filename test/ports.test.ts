@@ -154,6 +154,11 @@ describe('ports: job types run by external programs', () => {
     const job = await run('fixture', { do: 'progress' });
     assert.equal(job.value, 'progressed');
     assert.deepEqual(job.progress, { step: 3 });
+    // A log message (not debug) is a line of the job's own log too, with its level.
+    assert.deepEqual(
+      job.log?.map((l) => l.text),
+      ['warn: fixture log line'],
+    );
     const logged = await run('fixture', { do: 'stderr' });
     const lines = await until(
       'the stderr line in the worker log',

@@ -30,6 +30,7 @@ function poolOf(kind: SandboxKind, type: string, size = 1, lines?: string[]): Sa
 function context(id: string, lines?: string[]) {
   const controller = new AbortController();
   const progress: unknown[] = [];
+  const logged: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void lines?.push(line) });
   const ctx: JobContext = {
     id,
@@ -37,10 +38,11 @@ function context(id: string, lines?: string[]) {
     signal: controller.signal,
     log: log.child({ jobId: id }),
     progress: (value) => Promise.resolve(void progress.push(value)),
+    addLog: (text) => Promise.resolve(void logged.push(text)),
     children: () => Promise.resolve([{ id: 'child-1', status: 'done', value: 41 }]),
     previous: () => Promise.resolve(41),
   };
-  return { ctx, controller, progress };
+  return { ctx, controller, progress, logged };
 }
 
 for (const kind of ['thread', 'process'] as const) {
@@ -49,12 +51,13 @@ for (const kind of ['thread', 'process'] as const) {
     it('runs the handler in a thread: value, progress, log and previous() cross by message', async () => {
       const lines: string[] = [];
       const p = pool('report', 2);
-      const { ctx, progress, controller } = context('r-1', lines);
+      const { ctx, progress, logged: jobLog, controller } = context('r-1', lines);
       const value = (await p.handler({}, ctx)) as { sandboxId: number; previous: unknown };
       assert.ok(p.threadIds().includes(value.sandboxId), 'ran in the sandbox');
       assert.notEqual(value.sandboxId, kind === 'thread' ? 0 : process.pid);
       assert.equal(value.previous, 41);
       assert.deepEqual(progress, [1, { step: 2 }]);
+      assert.deepEqual(jobLog, ['a line for the job']);
       const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       const hello = logged.find((l) => l.msg === 'sandboxed handler says hello');
       assert.ok(hello, `forwarded log line; got ${lines.join('')}`);

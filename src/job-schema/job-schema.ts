@@ -24,6 +24,19 @@ export const JobStateSchema = Type.Object({
   maxAttempts: Type.Integer(),
   runAt: Type.Optional(Type.String({ format: 'date-time' })),
   progress: Type.Optional(Type.Unknown({ description: 'Latest progress the handler reported' })),
+  log: Type.Optional(
+    Type.Array(
+      Type.Object({
+        attempt: Type.Integer(),
+        at: Type.String({ format: 'date-time' }),
+        text: Type.String(),
+      }),
+      {
+        description:
+          'Lines the handler logged (ctx.addLog), oldest first: the last 100, of every attempt',
+      },
+    ),
+  ),
   history: Type.Optional(
     Type.Array(
       Type.Object({

@@ -20,6 +20,13 @@ export interface JobContext {
    */
   progress(value: unknown): Promise<void>;
   /**
+   * Appends a line to the job's own log, kept with its record (the last 100 lines, of every
+   * attempt; a line over 1,000 characters is cut) and shown by GET /api/status (`log`) and the
+   * console's job page. Calls in one event-loop turn are written together. Unlike `log` (the
+   * process's logger), these lines stay with the job until its TTL.
+   */
+  addLog(text: string): Promise<void>;
+  /**
    * The outcomes of this job's children in a flow, in the order they were defined
    * (docs/workflows.md): `[]` for a job without children. A child that failed under policy
    * `ignore` is left out; under `continue`, listed with its error.

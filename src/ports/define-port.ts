@@ -115,7 +115,16 @@ export function definePort<S extends TSchema>(spec: PortSpec<S>): JobDefinition<
               ctx.log.warn({ err: (err as Error).message }, 'port progress not recorded');
             });
           },
-          log: (level, message) => ctx.log[level]({ port: spec.name }, message),
+          log: (level, message) => {
+            ctx.log[level]({ port: spec.name }, message);
+            // The job's own log too (its status' `log`), but for debug chatter.
+            if (level === 'debug') return;
+            ctx
+              .addLog(level === 'info' ? message : `${level}: ${message}`)
+              .catch((err: unknown) => {
+                ctx.log.warn({ err: (err as Error).message }, 'port log line not recorded');
+              });
+          },
         },
         ctx.signal,
       );

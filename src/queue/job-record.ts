@@ -18,6 +18,7 @@ export const JOB_FIELDS = {
   opts: 'Run options, JSON: `{"backoff": {"type": "exponential" | "fixed", "delayMs", "maxDelayMs"}, "timeoutMs", "parent", "children", "traceparent", "tracestate"}`; `traceparent` and `tracestate` (W3C Trace Context, as the HTTP headers carry them): the context of the submitting request, parent of each attempt\'s span; absent when it had none.',
   runAt: 'When a delayed job (retry backoff, `delayMs`, `runAt`) is due, ms since the epoch.',
   progress: 'Latest progress the handler reported (`ctx.progress`), JSON.',
+  log: 'Lines the handler logged (`ctx.addLog`), JSON array of `{attempt, at, text}` (the last 100, of every attempt; written by `log`).',
   ev: 'Number of the latest event of the job (the SSE event id).',
   events:
     'The job\'s event log, JSON array of `{n, status, at, ...}` (the last 50): `accepted`, `pending`, `progress`, `done`, `failed`, `cancelled`. Absent while the log is implicit (see "The implicit event log"). Each change is also published on the queue\'s events channel.',
@@ -97,6 +98,13 @@ export function jobFromHash(id: string, hash: Record<string, string>): JobView |
     runAt: isoOf(hash.runAt),
     progress: parseJson(hash.progress),
     events: hash.events === undefined ? implicitEvents(hash) : parseJson(hash.events),
+    log: hash.log
+      ? (JSON.parse(hash.log) as { attempt: number; at: number; text: string }[]).map((l) => ({
+          attempt: l.attempt,
+          at: new Date(l.at).toISOString(),
+          text: l.text,
+        }))
+      : undefined,
     history: hash.history
       ? (
           JSON.parse(hash.history) as {

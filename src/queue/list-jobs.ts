@@ -130,7 +130,9 @@ function dataMatches(data: unknown, filters: readonly DataFilter[]): boolean {
   });
 }
 
-const READ_FIELDS = [...JOB_STATE_FIELDS, 'data'] as const;
+/** A job's state as a list shows it: without its log (up to 100 lines), which its status has. */
+const LIST_FIELDS = JOB_STATE_FIELDS.filter((f) => f !== 'log');
+const READ_FIELDS = [...LIST_FIELDS, 'data'] as const;
 
 /**
  * The records of one queue's candidates (HMGET, one pipeline: one slot); ids whose record is
@@ -144,7 +146,7 @@ async function readRecords(
   withData: boolean,
   fromDead: boolean,
 ): Promise<Map<string, { state: JobState; data: unknown }>> {
-  const fields = withData ? READ_FIELDS : JOB_STATE_FIELDS;
+  const fields = withData ? READ_FIELDS : LIST_FIELDS;
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hmget(keys.job(id), ...fields);
   const replies = (await pipeline.exec()) ?? [];

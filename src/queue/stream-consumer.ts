@@ -135,6 +135,7 @@ export class StreamConsumer {
   private readonly onCluster: boolean;
   private readonly finisher: TurnBatcher<FinishItem, FinishResult>;
   private readonly progressor: TurnBatcher<{ job: ClaimedJob; json: string }, boolean>;
+  private readonly logLines: TurnBatcher<{ job: ClaimedJob; text: string }, boolean>;
   /** The newest entry when the last claim found the queue empty; undefined: it did not. */
   private emptyAfter: string | undefined;
   /** Where the last XAUTOCLAIM stopped: the next one goes on from there. */
@@ -175,6 +176,7 @@ export class StreamConsumer {
     this.onCluster = isCluster(redis);
     this.finisher = new TurnBatcher((items) => this.flushFinish(items));
     this.progressor = new TurnBatcher((items) => this.flushProgress(items));
+    this.logLines = new TurnBatcher((items) => this.flushLog(items));
     blocking.on('close', () => (this.blockingClientId = undefined));
   }
 
@@ -536,19 +538,22 @@ export class StreamConsumer {
 
   /** Writes a job's outcome (batched per turn). */
   finish(job: ClaimedJob, outcome: Outcome): Promise<FinishResult> {
-    if (outcome.kind === 'hold') {
-      this.progressor.flushPending();
-      return this.hold(job, outcome.untilMs, outcome.scope);
-    }
-    // Progress reported before the outcome must reach Redis first (a final job refuses it):
-    // both go on one connection, so sending the waiting progress now keeps the order.
+    // Progress and log lines reported before the outcome must reach Redis first (a final job
+    // refuses them): all go on one connection, so sending what waits now keeps the order.
     this.progressor.flushPending();
+    this.logLines.flushPending();
+    if (outcome.kind === 'hold') return this.hold(job, outcome.untilMs, outcome.scope);
     return this.finisher.add({ job, outcome });
   }
 
   /** Records a running job's progress (batched per turn); false when no longer held. */
   progress(job: ClaimedJob, json: string): Promise<boolean> {
     return this.progressor.add({ job, json });
+  }
+
+  /** Appends a line to a running job's log (batched per turn); false when no longer held. */
+  log(job: ClaimedJob, text: string): Promise<boolean> {
+    return this.logLines.add({ job, text });
   }
 
   /** Hands jobs this worker holds back to the queue at once, the attempt not counted. */
@@ -594,6 +599,17 @@ export class StreamConsumer {
       else if (r !== 0) claimed.push(claimedJob(live[i]![0], ids[i]!, r[0], r[1], r[2]));
     });
     return claimed;
+  }
+
+  private async flushLog(items: readonly { job: ClaimedJob; text: string }[]): Promise<boolean[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [Date.now(), this.consumer];
+    for (const { job, text } of items) {
+      keys.push(this.keys.job(job.id));
+      args.push(job.attempt, text);
+    }
+    const reply = (await runScript(this.redis, 'log', keys, args)) as unknown[];
+    return reply.map((r) => r === 1);
   }
 
   private async flushProgress(

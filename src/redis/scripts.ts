@@ -24,6 +24,7 @@ export const SCRIPT_NAMES = [
   'prune-index',
   'forget',
   'progress',
+  'log',
   'claim-webhooks',
   'webhook-result',
   'heartbeat',

@@ -12,6 +12,9 @@ export class JobAbort extends Error {
   }
 }
 
+/** The longest line ctx.addLog() keeps, in UTF-16 units; a longer one is cut, with "…". */
+export const MAX_LOG_LINE = 1000;
+
 /** How a handler ended: its value, or what it threw (or why it was aborted). */
 export type Settled =
   { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly err: unknown };
@@ -40,6 +43,8 @@ export class JobRun implements JobContext {
     private readonly report: (json: string) => Promise<void>,
     /** Reads a parent's children's outcomes (src/flow/); absent: the job has none. */
     private readonly readChildren?: (id: string) => Promise<ChildOutcome[]>,
+    /** Appends a line to a job's log in Redis; absent: lines are dropped. */
+    private readonly writeLog?: (job: ClaimedJob, text: string) => Promise<void>,
   ) {
     this.id = job.id;
     this.attempt = job.attempt;
@@ -64,6 +69,14 @@ export class JobRun implements JobContext {
     const json = JSON.stringify(value) ?? 'null';
     if (json.length > 4096) throw new RangeError('progress value over 4 KiB when serialized');
     await this.report(json);
+  }
+
+  async addLog(text: string): Promise<void> {
+    const line = String(text);
+    await this.writeLog?.(
+      this.job,
+      line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE - 1)}…` : line,
+    );
   }
 
   children(): Promise<ChildOutcome[]> {

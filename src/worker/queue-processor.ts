@@ -100,6 +100,9 @@ export class QueueProcessor {
   private loop: Promise<void> | undefined;
   /** A takeover of idle claims in flight (stop() waits for it). */
   private reclaiming: Promise<void> | undefined;
+  /** ctx.addLog's writer, one for every run (not a closure made per job). */
+  private readonly writeLog = (job: ClaimedJob, text: string): Promise<void> =>
+    this.consumer.log(job, text).then(() => undefined);
 
   constructor(
     private readonly consumer: StreamConsumer,
@@ -331,6 +334,7 @@ export class QueueProcessor {
       this.log,
       (json) => this.consumer.progress(job, json).then(() => undefined),
       this.settings.flow?.readChildren,
+      this.writeLog,
     );
     const entry: Running = { run, done: Promise.resolve(), settled: false };
     this.running.set(job.id, entry);

@@ -15,6 +15,7 @@ export function runCallable(registry: JobRegistry, log: Logger) {
       attempt: 1,
       signal: new AbortController().signal,
       progress: () => Promise.resolve(),
+      addLog: () => Promise.resolve(),
       children: () => Promise.resolve([]),
       previous: () => Promise.resolve(undefined),
       log: log.child({ run: type, from }),

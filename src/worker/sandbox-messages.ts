@@ -41,7 +41,7 @@ export type ToThread =
   | { readonly kind: 'abort'; readonly message: string }
   | { readonly kind: 'close' };
 
-export type CallMethod = 'progress' | 'children' | 'previous';
+export type CallMethod = 'progress' | 'addLog' | 'children' | 'previous';
 
 export type FromThread =
   | { readonly kind: 'ready' }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { JobContext } from '../jobs/index.js';
 import {
   fromThreadError,
+  type CallMethod,
   type FromThread,
   type ThreadSpec,
   type ToThread,
@@ -167,13 +168,9 @@ class SandboxThread {
       case 'log':
         return this.forwardLog(ctx?.log ?? this.log, msg.line);
       case 'call': {
-        const answer = !ctx
-          ? Promise.reject(new Error('no job runs in this thread'))
-          : msg.method === 'progress'
-            ? ctx.progress(msg.arg)
-            : msg.method === 'children'
-              ? ctx.children()
-              : ctx.previous();
+        const answer = ctx
+          ? contextCall(ctx, msg.method, msg.arg)
+          : Promise.reject(new Error('no job runs in this thread'));
         answer.then(
           (value) => this.send({ kind: 'reply', seq: msg.seq, value }),
           (err: unknown) =>
@@ -300,5 +297,19 @@ export class SandboxPool {
     this.all.add(thread);
     void thread.exited.then(() => this.all.delete(thread));
     return thread;
+  }
+}
+
+/** A handler context call made in a thread, answered by the worker's own context. */
+function contextCall(ctx: JobContext, method: CallMethod, arg: unknown): Promise<unknown> {
+  switch (method) {
+    case 'progress':
+      return ctx.progress(arg);
+    case 'addLog':
+      return ctx.addLog(String(arg));
+    case 'children':
+      return ctx.children();
+    case 'previous':
+      return ctx.previous();
   }
 }

@@ -61,6 +61,7 @@ async function run(definition: AnyJobDefinition, msg: Extract<ToThread, { kind: 
     signal: controller.signal,
     log,
     progress: async (value) => void (await call('progress', value)),
+    addLog: async (text) => void (await call('addLog', String(text))),
     children: () => call('children') as ReturnType<JobContext['children']>,
     previous: () => call('previous'),
   };

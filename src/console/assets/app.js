@@ -476,6 +476,15 @@
           h('td', null, nodeLink(f.worker)),
         ),
       );
+      const lines = (j.log || []).map((l) =>
+        h(
+          'tr',
+          null,
+          h('td', null, l.attempt),
+          h('td', { class: 'muted' }, when(l.at)),
+          h('td', { class: 'mono' }, l.text),
+        ),
+      );
       const result =
         j.value !== undefined
           ? JSON.stringify(j.value, null, 2)
@@ -539,6 +548,14 @@
               h('h2', null, 'Failed attempts'),
               table(null, ['#', 'at', 'error', 'worker'], history),
             ),
+          h(
+            'div',
+            { class: 'panel' },
+            h('h2', null, 'Log'),
+            lines.length > 0
+              ? table({ id: 'job-log' }, ['attempt', 'at', 'line'], lines)
+              : h('p', { class: 'muted', id: 'job-log' }, 'no lines (ctx.addLog)'),
+          ),
         ),
       );
     }
