@@ -12,18 +12,31 @@
 ]]
 local now, consumer = tonumber(ARGV[1]), ARGV[2]
 local KEEP = 100
-local out = {}
+local out, logs, order = {}, {}, {}
 for i = 1, #KEYS do
-  local attempt, text = ARGV[1 + i * 2], ARGV[2 + i * 2]
-  local job = redis.call('HMGET', KEYS[i], 'status', 'workedBy', 'attempts', 'log')
-  if job[1] == 'pending' and job[2] == consumer and job[3] == attempt then
-    local lines = job[4] and cjson.decode(job[4]) or {}
-    lines[#lines + 1] = { attempt = tonumber(attempt), at = now, text = text }
-    while #lines > KEEP do table.remove(lines, 1) end
-    redis.call('HSET', KEYS[i], 'log', cjson.encode(lines))
+  local key, attempt, text = KEYS[i], ARGV[1 + i * 2], ARGV[2 + i * 2]
+  local log = logs[key]
+  if log == nil then
+    -- A job's record is read once a call, however many of its lines the call carries.
+    local job = redis.call('HMGET', key, 'status', 'workedBy', 'attempts', 'log')
+    log = { status = job[1], worker = job[2], attempt = job[3] }
+    log.lines = job[4] and cjson.decode(job[4]) or {}
+    logs[key], order[#order + 1] = log, key
+  end
+  if log.status == 'pending' and log.worker == consumer and log.attempt == attempt then
+    log.lines[#log.lines + 1] = { attempt = tonumber(attempt), at = now, text = text }
+    log.changed = true
     out[i] = 1
   else
     out[i] = 0
+  end
+end
+for _, key in ipairs(order) do
+  local log = logs[key]
+  if log.changed then
+    local lines, kept = log.lines, {}
+    for n = math.max(1, #lines - KEEP + 1), #lines do kept[#kept + 1] = lines[n] end
+    redis.call('HSET', key, 'log', cjson.encode(kept))
   end
 end
 return out
