@@ -32,6 +32,8 @@ const env = {
   WORKMESH_PERMUTE_DELAY_MS: '400',
   WORKMESH_MAX_ATTEMPTS: '1',
   WORKMESH_LOG_LEVEL: 'warn',
+  // The library example's types too: its resize job keeps a line in its log (the job page).
+  WORKMESH_JOBS: join(ROOT, 'examples/library/jobs.ts'),
 };
 const children: ChildProcess[] = [];
 
@@ -69,8 +71,11 @@ try {
     for (let i = 0; loading; i++) {
       const burst = 2 + Math.round(4 * (1 + Math.sin(i / 6)));
       for (let j = 0; j < burst; j++) {
-        const { callback } = await post('permute', `some-string-goes-here-${i}-${j}`);
-        if (i === 5 && j === 0) doneJob = callback;
+        await post('permute', `some-string-goes-here-${i}-${j}`);
+      }
+      if (i === 5) {
+        const data = { url: 'https://example.com/cat.png', width: 640 };
+        doneJob = (await post('resize', data)).callback;
       }
       await post('text-stats', { text: 'to be or not to be, that is the question' });
       if (i % 20 === 3) await post('hash', { text: `payload ${i}`, algorithm: 'sha512' });

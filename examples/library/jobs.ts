@@ -14,6 +14,7 @@ export const resize = defineJob({
   }),
   async handler(data, ctx) {
     await ctx.progress({ step: 'fetched' });
+    await ctx.addLog(`resizing ${data.url} to ${data.width} px`); // kept with the job
     return { url: data.url, width: data.width, height: Math.round(data.width * 0.75) };
   },
 });
