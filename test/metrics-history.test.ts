@@ -169,6 +169,32 @@ describe('metrics history', () => {
     assert.ok(ttl > 14 * 86_400 - 600 && ttl <= 14 * 86_400 + 300, `ttl ${ttl}`);
   });
 
+  it('counts the jobs of a flow, a batch and a schedule as accepted, as those of POST /api/work', async () => {
+    const from = Date.now() - MINUTE;
+    const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const res = await fetch(`${apiUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.ok(res.status === 200 || res.status === 202, await res.clone().text());
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const quiet = { type: 'chatty', data: { lines: 0 } };
+    const flow = await post('/api/flows', { flow: { ...quiet, children: [quiet, quiet] } });
+    assert.equal((flow.ids as string[]).length, 3);
+    const batch = await post('/api/batches', { callback: quiet, jobs: [quiet, quiet] });
+    assert.equal((batch.ids as string[]).length, 2);
+    await post('/api/schedules', { id: 'history-once', ...quiet, everyMs: 1000, limit: 1 });
+    // 3 flow nodes, the batch's callback and its 2 jobs, the schedule's one job.
+    await until(
+      'the 7 jobs counted as accepted',
+      () => history(`type=chatty&from=${from}&step=1h`),
+      (h) => sum(h.points, 'accepted') === 7,
+      15_000,
+    );
+  });
+
   it('answers bad input with 400 and a catalogue code, an unknown type with 404', async () => {
     const now = Date.now();
     const cases: [string, number, string][] = [

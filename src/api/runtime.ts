@@ -14,7 +14,7 @@ import { HistoryRecorder } from '../history/index.js';
 import { Metrics, redisSources } from '../metrics/index.js';
 import { loadPorts } from '../ports/index.js';
 import { CountingProducer, JobWatcher, requeueGoneNode } from '../queue/index.js';
-import { Keys, connectRedis, onRedisError } from '../redis/index.js';
+import { Keys, connectRedis, onRedisError, typeOfJobId } from '../redis/index.js';
 import { scheduleLags, startScheduling } from '../schedule/index.js';
 import { WebhookAllowList, WebhookDispatcher, webhookSigningKey } from '../webhooks/index.js';
 import { newNodeId } from '../cluster/index.js';
@@ -68,10 +68,11 @@ export async function openApiRuntime(options: ApiOptions): Promise<ApiRuntime> {
   metrics.addSources({ scheduleLag: () => scheduleLags(redis, keys) });
   const history = new HistoryRecorder(redis, keys, log, config.historyFlushMs);
   history.start();
-  const producer = new CountingProducer(redis, keys, nodeId, (type) => {
+  const accepted = (type: string): void => {
     metrics.accepted.inc({ type });
     history.accepted(type);
-  });
+  };
+  const producer = new CountingProducer(redis, keys, nodeId, accepted);
   // In the background: an API starts (and answers 503) while Redis is away.
   writeDefinitionLimits(
     redis,
@@ -113,6 +114,7 @@ export async function openApiRuntime(options: ApiOptions): Promise<ApiRuntime> {
       redis,
       keys,
       producer,
+      accepted,
       nodeId,
       notify,
       watcher,
@@ -132,7 +134,17 @@ export async function openApiRuntime(options: ApiOptions): Promise<ApiRuntime> {
       await member.start();
       cluster.node = member;
       // Every API process fires schedules too (docs/schedules.md): no leader, no beat process.
-      cluster.scheduling = await startScheduling({ config, registry, nodeId, log });
+      cluster.scheduling = await startScheduling({
+        config,
+        registry,
+        nodeId,
+        log,
+        // In the metrics history (not workmesh_jobs_accepted_total: a worker fires them too).
+        onFired: (_schedule, jobId) => {
+          const type = typeOfJobId(jobId);
+          if (type !== undefined) history.accepted(type);
+        },
+      });
       return member;
     },
     async close() {

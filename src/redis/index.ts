@@ -10,6 +10,7 @@ export {
   TYPE_NAME_RE,
   newJobId,
   queueOfJobId,
+  typeOfJobId,
 } from './keys.js';
 export {
   SCRIPT_NAMES,

@@ -56,6 +56,12 @@ export function queueOfJobId(id: string): string | undefined {
   return JOB_ID_RE.exec(id)?.[1];
 }
 
+/** The job type of a well-formed callback id (its queue without a partition), else undefined. */
+export function typeOfJobId(id: string): string | undefined {
+  const queue = queueOfJobId(id);
+  return queue === undefined ? undefined : typeOfQueue(queue);
+}
+
 export class Keys {
   constructor(readonly prefix: string) {}
 

@@ -20,6 +20,8 @@ export interface Runners {
   totals(): JobTotals[];
   /** Aborts a job running here because it was cancelled; false if it does not run here. */
   cancel(id: string): boolean;
+  /** Counts a job this process queued (a schedule's fire) as accepted in the metrics history. */
+  accepted(type: string): void;
   /**
    * Stops claiming and lets the running jobs finish, however long they take; the worker stays
    * connected and in the cluster (the console's "drain"). Resolves once none runs.
@@ -199,6 +201,9 @@ export async function startRunners(options: RunnersOptions): Promise<Runners> {
         });
       });
       return [...byType.values()];
+    },
+    accepted(type) {
+      history.accepted(type);
     },
     cancel(id) {
       const runner = runners[queues.indexOf(queueOfJobId(id) ?? '')];

@@ -11,7 +11,7 @@ import {
 } from '../../flow/index.js';
 import { withRedis } from '../../http/index.js';
 import { Submitter } from '../../submit/index.js';
-import type { ApiContext } from '../context.js';
+import { countAccepted, type ApiContext } from '../context.js';
 import { checkedId } from '../job-id.js';
 import { ErrorBody, IdParams } from '../schemas.js';
 import { tenantOf } from '../security.js';
@@ -88,6 +88,7 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const opened = await guard(() =>
         openBatch(store, callback as FlowNodeInput, (jobs ?? []) as FlowNodeInput[], tenant),
       );
+      countAccepted(ctx, [opened.id, ...opened.ids]); // its callback job too
       if (close) await guard(() => closeBatch(store, opened.id));
       return reply
         .status(202)
@@ -113,6 +114,7 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const ids = await guard(() =>
         addToBatch(store, id, jobs as FlowNodeInput[], tenantOf(request)),
       );
+      countAccepted(ctx, ids);
       if (close) await guard(() => closeBatch(store, id));
       return reply.status(202).send({ batch: id, ids, statusUrl: `/api/batches/${id}` });
     },

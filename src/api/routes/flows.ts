@@ -12,7 +12,7 @@ import {
 import { withRedis } from '../../http/index.js';
 import { isFinalStatus } from '../../job-schema/index.js';
 import { Submitter } from '../../submit/index.js';
-import type { ApiContext } from '../context.js';
+import { countAccepted, type ApiContext } from '../context.js';
 import { openEventStream } from '../event-stream-reply.js';
 import { checkedId } from '../job-id.js';
 import { ErrorBody, IdParams } from '../schemas.js';
@@ -101,6 +101,7 @@ export function flowRoutes(app: FastifyInstance, ctx: ApiContext): void {
           requestTrace(request.raw.headers),
         ),
       );
+      countAccepted(ctx, submitted.ids);
       return reply.status(202).send({
         flow: submitted.id,
         nodes: submitted.nodes,
