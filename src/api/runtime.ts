@@ -14,7 +14,7 @@ import { HistoryRecorder } from '../history/index.js';
 import { Metrics, redisSources } from '../metrics/index.js';
 import { loadPorts } from '../ports/index.js';
 import { CountingProducer, JobWatcher, requeueGoneNode } from '../queue/index.js';
-import { Keys, connectRedis, onRedisError, typeOfJobId } from '../redis/index.js';
+import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { scheduleLags, startScheduling } from '../schedule/index.js';
 import { WebhookAllowList, WebhookDispatcher, webhookSigningKey } from '../webhooks/index.js';
 import { newNodeId } from '../cluster/index.js';
@@ -140,10 +140,7 @@ export async function openApiRuntime(options: ApiOptions): Promise<ApiRuntime> {
         nodeId,
         log,
         // In the metrics history (not workmesh_jobs_accepted_total: a worker fires them too).
-        onFired: (_schedule, jobId) => {
-          const type = typeOfJobId(jobId);
-          if (type !== undefined) history.accepted(type);
-        },
+        onAccepted: (type) => history.accepted(type),
       });
       return member;
     },

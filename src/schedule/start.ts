@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { JobRegistry } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
-import { Keys, connectRedis } from '../redis/index.js';
+import { Keys, connectRedis, typeOfJobId } from '../redis/index.js';
 import { Scheduler } from './scheduler.js';
 import { upsertDefinedSchedules } from './upsert-defined.js';
 
@@ -15,7 +15,8 @@ export interface StartSchedulingOptions {
   readonly registry: JobRegistry;
   readonly nodeId: string;
   readonly log: Logger;
-  readonly onFired?: (scheduleId: string, jobId: string, lagMs: number) => void;
+  /** Told the type of each job fired here: the process counts it as accepted (its history). */
+  readonly onAccepted?: (type: string) => void;
 }
 
 /**
@@ -41,7 +42,10 @@ export async function startScheduling(options: StartSchedulingOptions): Promise<
     config,
     nodeId,
     log: slog,
-    ...(options.onFired ? { onFired: options.onFired } : {}),
+    onFired: (_schedule, jobId) => {
+      const type = typeOfJobId(jobId);
+      if (type !== undefined) options.onAccepted?.(type);
+    },
   });
   scheduler.start();
   return {

@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../log/index.js';
 import { Metrics, redisSources, startMetricsServer } from '../metrics/index.js';
 import { loadPorts } from '../ports/index.js';
 import { requeueGoneNode, type FinishResult } from '../queue/index.js';
-import { Keys, connectRedis, onRedisError, typeOfJobId } from '../redis/index.js';
+import { Keys, connectRedis, onRedisError } from '../redis/index.js';
 import { startScheduling } from '../schedule/index.js';
 import { runCallable } from './run-callable.js';
 import { startRunners, type Runners } from './worker.js';
@@ -134,10 +134,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
     nodeId,
     log,
     // A fired job counts as accepted in the metrics history, as one submitted to the API does.
-    onFired: (_schedule, jobId) => {
-      const type = typeOfJobId(jobId);
-      if (type !== undefined) runners.accepted(type);
-    },
+    onAccepted: (type) => runners.accepted(type),
   });
   // The listener (and its connection for scrape-time reads) only when asked for.
   if (config.metricsPort !== undefined) refuseInsecure(config, 'metrics listener', log);
