@@ -215,10 +215,15 @@ function check(summary: Summary, runtime: string): void {
     { n: 2, status: 'pending' },
     { n: 3, status: 'done' },
   ]);
-  assert.deepEqual(asked.get(`/api/events/cut-${runtime}`), [
-    { lastEventId: undefined },
-    { lastEventId: '1' },
-  ]);
+  // Resumed with Last-Event-ID 1 once event 1 was seen. Before that, as many connections
+  // without it as it took to see event 1: Node and Deno see it on the first, Bun (1.4.5) at
+  // times loses the bytes that arrive together with the connection's close (80 of 300 fetches
+  // in a loop here), so its client saw nothing, asked again from the start, and was right to.
+  const calls = asked.get(`/api/events/cut-${runtime}`) ?? [];
+  assert.deepEqual(calls.at(-1), { lastEventId: '1' }, JSON.stringify(calls));
+  assert.ok(calls.length >= 2, JSON.stringify(calls));
+  for (const call of calls.slice(0, -1)) assert.deepEqual(call, { lastEventId: undefined });
+  if (runtime !== 'bun') assert.equal(calls.length, 2, JSON.stringify(calls));
 }
 
 describe('the client entry (workmesh/client) in other runtimes', () => {
