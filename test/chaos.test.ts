@@ -7,7 +7,9 @@ describe('chaos (short form of npm run chaos)', () => {
     const report = await runChaos({
       jobs: 300,
       submitMs: 12_000,
-      deadlineMs: 60_000,
+      // A bound for finding a lost job, not a speed check: quietly all are final in about 20 s;
+      // on 2 busy cores (the suite's other files beside it) takeovers after the kills take longer.
+      deadlineMs: 150_000,
       workers: 3,
       killEveryMs: 2000,
       freezeEveryMs: 3000,
