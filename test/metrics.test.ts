@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient } from '../src/client/index.js';
+import { loadConfig, startWorker } from '../src/index.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
 import { until } from './helpers/wait.js';
@@ -135,6 +136,24 @@ describe('/metrics', () => {
       assert.equal(((await ready.json()) as { ok: boolean }).ok, true);
     }
     assert.equal((await fetch(`${metricsUrl}/nothing`)).status, 404);
+  });
+
+  it("a worker's /readyz answers 200 as soon as the worker says it started", async () => {
+    // In this process: the call's return is the moment a process says `ready`. The probe's
+    // own connection used to be still connecting then (a Redis Cluster client a while), 503.
+    const worker = await startWorker({
+      config: loadConfig({
+        REDIS_URL: redis.url,
+        WORKMESH_LOG_LEVEL: 'silent',
+        WORKMESH_METRICS_PORT: '0',
+      }),
+    });
+    try {
+      const ready = await fetch(`${worker.metricsUrl!}/readyz`);
+      assert.equal(ready.status, 200);
+    } finally {
+      await worker.stop();
+    }
   });
 
   it('/metrics is not in the OpenAPI document (it is not JSON), like /healthz', async () => {

@@ -158,8 +158,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
               () => undefined,
             )) === 'PONG',
         });
-  if (scrape)
+  if (scrape) {
     metrics.addSources(redisSources(scrape, new Keys(config.prefix), () => runners.types));
+    // Started only once the probe's own connection is up: a Redis Cluster client takes a
+    // moment (the slots, then each master), and /readyz answered 503 until then.
+    await scrape.ping();
+  }
 
   const handle: WorkerHandle = {
     nodeId,
