@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import { Type } from '@sinclair/typebox';
 import { WorkmeshClient, type QueueState } from '../src/client/index.js';
 import { JobRegistry, defineJob, writeDefinitionLimits } from '../src/jobs/index.js';
@@ -19,6 +20,7 @@ import {
 } from '../src/cli/commands/queues.js';
 import { runCliToEnd, startApiProcess, stopAll } from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { until } from './helpers/wait.js';
 
 /**
  * Pause, resume and limits of a job type (issue 19's surfaces): what the routes store in Redis
@@ -55,6 +57,25 @@ const inject = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unk
   return { status: res.statusCode, body: res.json<QueueState & { error?: { code: string } }>() };
 };
 const controls = (queue: string) => redis.client.hgetall(keys.controls(queue));
+/**
+ * Waits until a type's workmesh_queue_held_back series in GET /metrics of the API process are
+ * these, by reason (a scrape reads the queues at most once a second).
+ */
+const heldBackSeriesBecome = (queue: string, expected: Record<string, number>) =>
+  until(
+    `held-back series of ${queue}: ${JSON.stringify(expected)}`,
+    async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const pattern = new RegExp(
+        `^workmesh_queue_held_back\\{type="${queue}",reason="(\\w+)"\\} (\\d+)$`,
+        'gm',
+      );
+      const series: Record<string, number> = {};
+      for (const [, reason, n] of text.matchAll(pattern)) series[reason!] = Number(n);
+      return series;
+    },
+    (series) => isDeepStrictEqual(series, expected),
+  );
 const signals = (queue: string) => redis.client.xlen(keys.signal(queue));
 const wideQueues = ['wide~0', 'wide~1', 'wide~2'];
 
@@ -198,12 +219,14 @@ describe('limits', () => {
     await redis.client.zadd(keys.active(q), Date.now(), `${q}.BBBBBBBBBBBBBBB1`);
     state = (await inject('GET', `/api/queues/${q}`)).body;
     assert.equal(state.heldBack.byConcurrency, 4);
+    await heldBackSeriesBecome(q, { paused: 0, rate: 0, concurrency: 4, group: 0 });
     // The rate window full as well: counted once, for the rate.
     const now = Date.now();
     await redis.client.zadd(keys.starts(q), now - 1000, 's1', now - 500, 's2');
     state = (await inject('GET', `/api/queues/${q}`)).body;
     assert.equal(state.heldBack.byRate, 4);
     assert.equal(state.heldBack.byConcurrency, 0);
+    await heldBackSeriesBecome(q, { paused: 0, rate: 4, concurrency: 0, group: 0 });
     // Paused overrides both.
     await inject('POST', `/api/queues/${q}/pause`);
     state = (await inject('GET', `/api/queues/${q}`)).body;
