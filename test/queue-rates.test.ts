@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../src/log/index.js';
@@ -7,7 +9,7 @@ import { Producer } from '../src/queue/index.js';
 import { Keys, connectRedis } from '../src/redis/index.js';
 import { maxInWindow, starts } from './helpers/controls.js';
 import { ROOT, startWorkerProcess, stopAll, type RoleProcess } from './helpers/processes.js';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
 import { tempDir } from './helpers/temp-dir.js';
 import { until } from './helpers/wait.js';
 
@@ -182,4 +184,48 @@ describe("a handler's RetryAfterError", () => {
     );
     assert.equal(await conn.hget(keys.job(held!), 'attempts'), '1', 'no attempt used');
   });
+});
+
+describe('held back without polling', () => {
+  it(
+    'jobs waiting on a full rate window: each worker looks at its queue once a blocking read (2 s), not in a loop',
+    // MONITOR watches one redis-server; on a cluster the workers' calls are spread over three.
+    { skip: ON_CLUSTER && 'watches the commands of one redis-server (MONITOR)' },
+    async (t) => {
+      // One start in 10 minutes: the earlier tests' starts fill the window, or the first job
+      // does; the rest wait for minutes.
+      await control('rated', { rateMax: 1, ratePerMs: 600_000 });
+      const file = join(dir, 'quiet.log');
+      await submit('rated', 10, { file, ms: 5 });
+      await until(
+        'nine or more waiting',
+        () => conn.zcard(keys.waiting('rated')),
+        (n) => n >= 9,
+      );
+      // MONITOR shows every command Redis runs: the gate script's calls name the waiting set.
+      const monitor = connect(redis.server.port, '127.0.0.1');
+      let seen = '';
+      monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+      monitor.write('MONITOR\r\n');
+      await until(
+        'MONITOR on',
+        () => seen,
+        (text) => text.startsWith('+OK'),
+      );
+      await sleep(4000); // the window watched
+      monitor.destroy();
+      const lines = seen.split('\r\n');
+      const looks = lines.filter(
+        (l) => /"evalsha"/i.test(l) && l.includes(`"${keys.waiting('rated')}"`),
+      ).length;
+      t.diagnostic(
+        `in 4 s: ${looks} looks at the held queue by 3 workers, ${lines.length} commands`,
+      );
+      assert.ok(starts(file).length <= 1, `${starts(file).length} started`);
+      assert.ok(looks >= 1, 'MONITOR sees the workers look: it would see polling too');
+      // 3 workers, a look per 2-s blocking read (a wake-up may add one): 9 to 11 here. Workers
+      // with WORKMESH_BLOCK_MS=100 (a poll every 100 ms) looked 77 times.
+      assert.ok(looks <= 30, `${looks} looks in 4 s`);
+    },
+  );
 });
