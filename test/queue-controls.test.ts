@@ -18,7 +18,13 @@ import {
   queuesTable,
   resumeCommand,
 } from '../src/cli/commands/queues.js';
-import { runCliToEnd, startApiProcess, stopAll } from './helpers/processes.js';
+import {
+  runCliToEnd,
+  startApiProcess,
+  stopAll,
+  stopProcess,
+  type RoleProcess,
+} from './helpers/processes.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { until } from './helpers/wait.js';
 
@@ -34,11 +40,12 @@ let api: InProcessApi;
 const keys = new Keys('wm');
 
 let url: string;
+let proc: RoleProcess;
 
 before(async () => {
   redis = await startTestRedis();
   // A real API process (for the client, the CLI and /metrics) and one in this process.
-  const proc = startApiProcess(redis.url, { WORKMESH_JOBS: JOBS });
+  proc = startApiProcess(redis.url, { WORKMESH_JOBS: JOBS });
   api = await buildTestApi(redis.url, { WORKMESH_JOBS: JOBS });
   url = (await proc.ready).url!;
 });
@@ -110,6 +117,18 @@ describe('pause and resume', () => {
       assert.deepEqual(await controls(q), { gated: '1' });
       assert.equal(await signals(q), 2);
     }
+  });
+
+  it("a pause outlives the API that set it: a new API process, which writes its definitions' limits at start, shows it paused", async () => {
+    await new WorkmeshClient({ baseUrl: url }).pause('limited');
+    await stopProcess(proc);
+    proc = startApiProcess(redis.url, { WORKMESH_JOBS: JOBS });
+    url = (await proc.ready).url!; // the later tests' API too
+    const client = new WorkmeshClient({ baseUrl: url });
+    const state = await client.queue('limited');
+    assert.equal(state.paused, true);
+    assert.equal((await controls('limited')).paused, '1');
+    assert.equal((await client.resume('limited')).paused, false);
   });
 
   it('an unknown type is 404 WM_ERR_QUEUE_UNKNOWN_TYPE, and nothing is written', async () => {
