@@ -186,6 +186,22 @@ describe("a handler's RetryAfterError", () => {
   });
 });
 
+/** Every command Redis runs over `ms`, as MONITOR prints them (one redis-server's). */
+async function monitorFor(ms: number): Promise<string[]> {
+  const monitor = connect(redis.server.port, '127.0.0.1');
+  let seen = '';
+  monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+  monitor.write('MONITOR\r\n');
+  await until(
+    'MONITOR on',
+    () => seen,
+    (text) => text.startsWith('+OK'),
+  );
+  await sleep(ms); // the window watched
+  monitor.destroy();
+  return seen.split('\r\n');
+}
+
 describe('held back without polling', () => {
   it(
     'jobs waiting on a full rate window: each worker looks at its queue once a blocking read (2 s), not in a loop',
@@ -203,18 +219,7 @@ describe('held back without polling', () => {
         (n) => n >= 9,
       );
       // MONITOR shows every command Redis runs: the gate script's calls name the waiting set.
-      const monitor = connect(redis.server.port, '127.0.0.1');
-      let seen = '';
-      monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-      monitor.write('MONITOR\r\n');
-      await until(
-        'MONITOR on',
-        () => seen,
-        (text) => text.startsWith('+OK'),
-      );
-      await sleep(4000); // the window watched
-      monitor.destroy();
-      const lines = seen.split('\r\n');
+      const lines = await monitorFor(4000);
       const looks = lines.filter(
         (l) => /"evalsha"/i.test(l) && l.includes(`"${keys.waiting('rated')}"`),
       ).length;
@@ -226,6 +231,24 @@ describe('held back without polling', () => {
       // 3 workers, a look per 2-s blocking read (a wake-up may add one): 9 to 11 here. Workers
       // with WORKMESH_BLOCK_MS=100 (a poll every 100 ms) looked 77 times.
       assert.ok(looks <= 30, `${looks} looks in 4 s`);
+    },
+  );
+});
+
+describe('the jobs index trim', () => {
+  it(
+    "is one worker's a second, not every worker's",
+    { skip: ON_CLUSTER && 'watches the commands of one redis-server (MONITOR)' },
+    async (t) => {
+      // The earlier tests left some 200 jobs of `rated` in its index: one prune-index call
+      // checks them all. 3 workers each trimming every second called it 12 times in 4 s.
+      const lines = await monitorFor(4000);
+      const trims = lines.filter(
+        (l) => /"evalsha"/i.test(l) && l.includes(`"${keys.created('rated')}"`),
+      ).length;
+      t.diagnostic(`in 4 s: ${trims} trims of the index of rated by 3 workers`);
+      assert.ok(trims >= 1, 'MONITOR sees the trim');
+      assert.ok(trims <= 6, `${trims} trims in 4 s`);
     },
   );
 });

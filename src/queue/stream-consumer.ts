@@ -482,6 +482,17 @@ export class StreamConsumer {
   }
 
   /**
+   * Whether this worker trims the jobs index this second: the one whose SET NX of the queue's
+   * `trim` key succeeds. Every worker trimming every second did the same work N times (3
+   * workers re-checked an index of a few hundred live jobs 800 times a second).
+   */
+  private async takeTrimTurn(): Promise<boolean> {
+    this.trimIndexAt = Date.now() + TRIM_INDEX_EVERY_MS;
+    const turn = this.keys.trimTurn(this.queue);
+    return (await this.redis.set(turn, this.consumer, 'PX', TRIM_INDEX_EVERY_MS, 'NX')) === 'OK';
+  }
+
+  /**
    * Moves due delayed jobs to the stream; answers when the next one is due (ms, or -1). Once
    * a minute it also prunes the dead set of expired letters, and once a second it trims the
    * jobs index, so both stay bounded even when nobody reads them.
@@ -492,12 +503,11 @@ export class StreamConsumer {
       this.pruneDeadAt = now + PRUNE_DEAD_EVERY_MS;
       await pruneDead(this.redis, this.keys, this.queue);
     }
-    if (now >= this.trimIndexAt) {
-      this.trimIndexAt = now + TRIM_INDEX_EVERY_MS;
+    if (now >= this.trimIndexAt && (await this.takeTrimTurn())) {
       // The jobs index of GET /api/jobs, of records gone since: its oldest end while mostly
-      // gone, then one slice going on from where the last trim stopped. A little every second,
-      // not 20,000 entries once a minute: a worker that starts on a backlog of 20,000 jobs
-      // used to check every one of them at once (its drain ran a fifth slower).
+      // gone, then one slice going on from where this worker's last trim stopped. A little
+      // every second, not 20,000 entries once a minute: a worker that starts on a backlog of
+      // 20,000 jobs used to check every one of them at once (its drain ran a fifth slower).
       const trim = await trimJobsIndex(
         this.redis,
         this.keys,

@@ -95,6 +95,14 @@ export class Keys {
   }
 
   /**
+   * String with a 1-s TTL: whose turn it is to trim the queue's jobs index (a worker's consumer
+   * name, SET NX PX): one worker a second trims it, not every worker.
+   */
+  trimTurn(queue: string): string {
+    return `${this.prefix}:{${queue}}:trim`;
+  }
+
+  /**
    * Sorted set: callback id -> when to (re)try delivering its webhook. The scripts that make a
    * job final take it as their last key; the webhook dispatcher reads it directly.
    */
@@ -327,8 +335,15 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:created',
     type: 'zset',
     holds:
-      "The jobs index (`GET /api/jobs`): member = callback id, score = `createdAt` (ms). One entry per job created by `enqueue` (one ZADD per call) or `flow-stage`. Entries whose record is gone are dropped when a listing reads them and by the workers' trim (`prune-index`, each worker a slice a second). Jobs created before the index was added have no entry and are not listed (they still answer on their own routes).",
+      "The jobs index (`GET /api/jobs`): member = callback id, score = `createdAt` (ms). One entry per job created by `enqueue` (one ZADD per call) or `flow-stage`. Entries whose record is gone are dropped when a listing reads them and by the workers' trim (`prune-index`: a slice or two a second, by the worker whose turn it is, `trim`). Jobs created before the index was added have no entry and are not listed (they still answer on their own routes).",
     example: (k: Keys) => k.created('permute'),
+  },
+  {
+    pattern: '<prefix>:{<queue>}:trim',
+    type: 'string',
+    holds:
+      "Whose turn it is to trim the queue's jobs index: the consumer name of the worker that set it (`SET NX PX 1000`). Each worker tries once a second; the one that sets it trims, the others skip, so the index is trimmed once a second however many workers serve the queue.",
+    example: (k: Keys) => k.trimTurn('permute'),
   },
   {
     pattern: '<prefix>:{<queue>}:webhooks',
