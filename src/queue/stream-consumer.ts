@@ -482,14 +482,14 @@ export class StreamConsumer {
   }
 
   /**
-   * Whether this worker trims the jobs index this second: the one whose SET NX of the queue's
-   * `trim` key succeeds. Every worker trimming every second did the same work N times (3
-   * workers re-checked an index of a few hundred live jobs 800 times a second).
+   * Whether this worker trims the jobs index this second: one worker a second takes the turn
+   * (trim-turn.lua). Every worker trimming every second did the same work N times (3 workers
+   * re-checked an index of a few hundred kept jobs 800 times a second).
    */
   private async takeTrimTurn(): Promise<boolean> {
     this.trimIndexAt = Date.now() + TRIM_INDEX_EVERY_MS;
-    const turn = this.keys.trimTurn(this.queue);
-    return (await this.redis.set(turn, this.consumer, 'PX', TRIM_INDEX_EVERY_MS, 'NX')) === 'OK';
+    const turn = [this.keys.trimTurn(this.queue)];
+    return (await runScript(this.redis, 'trim-turn', turn, [TRIM_INDEX_EVERY_MS])) === 1;
   }
 
   /**

@@ -95,8 +95,8 @@ export class Keys {
   }
 
   /**
-   * String with a 1-s TTL: whose turn it is to trim the queue's jobs index (a worker's consumer
-   * name, SET NX PX): one worker a second trims it, not every worker.
+   * String: Redis time (ms) the current turn to trim the queue's jobs index ends (trim-turn):
+   * one worker a second trims it, not every worker.
    */
   trimTurn(queue: string): string {
     return `${this.prefix}:{${queue}}:trim`;
@@ -342,7 +342,7 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:trim',
     type: 'string',
     holds:
-      "Whose turn it is to trim the queue's jobs index: the consumer name of the worker that set it (`SET NX PX 1000`). Each worker tries once a second; the one that sets it trims, the others skip, so the index is trimmed once a second however many workers serve the queue.",
+      "When the current turn to trim the queue's jobs index ends: Redis time in ms, written by `trim-turn` for the worker that takes the turn. Each worker asks once a second; the first to ask after a turn ended trims, the others skip (and change nothing), so the index is trimmed once a second however many workers serve the queue. Kept (one small key per queue).",
     example: (k: Keys) => k.trimTurn('permute'),
   },
   {

@@ -22,6 +22,7 @@ export const SCRIPT_NAMES = [
   'bury',
   'prune-dead',
   'prune-index',
+  'trim-turn',
   'forget',
   'progress',
   'log',
