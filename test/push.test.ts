@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkmeshClient, type JobEventMessage } from '../src/client/index.js';
@@ -10,6 +9,7 @@ import { FAST_CLUSTER } from './helpers/cluster.js';
 import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
 import { ROOT, startApiProcess, startWorkerProcess, stopAll } from './helpers/processes.js';
 import { tempDir } from './helpers/temp-dir.js';
+import { watchCommands } from './helpers/monitor.js';
 import { until } from './helpers/wait.js';
 
 const ENV = {
@@ -62,15 +62,7 @@ describe('waiting without polling', () => {
       // MONITOR shows every command Redis runs, from before the waiters arrive: each waiter
       // reads its job once (after it started watching), then, until its job finishes, none may
       // touch a job again.
-      const monitor = connect(redis.server.port, '127.0.0.1');
-      let seen = '';
-      monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-      monitor.write('MONITOR\r\n');
-      await until(
-        'MONITOR on',
-        () => seen,
-        (s) => s.startsWith('+OK'),
-      );
+      const monitor = await watchCommands(redis.server.port);
       let answered = 0;
       const waiters = ids.map((id, i) =>
         fetch(`${urls[i % 2]}/api/status/${id}?wait=60`).then(async (res) => {
@@ -82,13 +74,14 @@ describe('waiting without polling', () => {
         new Set([...text.matchAll(/"(?:hmget|hgetall)" "[^"]*:job:([^"]+)"/gi)].map((m) => m[1]!));
       await until(
         'every waiter to read its job once (it watches from then on)',
-        () => readJobs(seen).size,
+        () => readJobs(monitor.text()).size,
         (n) => n === ids.length,
         60_000,
       );
-      const mark = seen.lastIndexOf('\r\n') + 2;
+      const mark = monitor.text().lastIndexOf('\r\n') + 2;
       await new Promise((r) => setTimeout(r, 2000)); // the window in which nothing may poll
-      monitor.destroy();
+      monitor.stop();
+      const seen = monitor.text();
       assert.equal(answered, 0, 'nobody answered before any worker ran');
       assert.match(
         seen.slice(mark),

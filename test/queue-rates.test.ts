@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +10,7 @@ import { maxInWindow, starts } from './helpers/controls.js';
 import { ROOT, startWorkerProcess, stopAll, type RoleProcess } from './helpers/processes.js';
 import { ON_CLUSTER, startTestRedis, type TestRedis } from './helpers/redis.js';
 import { tempDir } from './helpers/temp-dir.js';
+import { watchCommands } from './helpers/monitor.js';
 import { until } from './helpers/wait.js';
 
 // Issue 19: rate limits per type and per group (sliding windows, in Redis, across worker
@@ -188,18 +188,10 @@ describe("a handler's RetryAfterError", () => {
 
 /** Every command Redis runs over `ms`, as MONITOR prints them (one redis-server's). */
 async function monitorFor(ms: number): Promise<string[]> {
-  const monitor = connect(redis.server.port, '127.0.0.1');
-  let seen = '';
-  monitor.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-  monitor.write('MONITOR\r\n');
-  await until(
-    'MONITOR on',
-    () => seen,
-    (text) => text.startsWith('+OK'),
-  );
+  const monitor = await watchCommands(redis.server.port);
   await sleep(ms); // the window watched
-  monitor.destroy();
-  return seen.split('\r\n');
+  monitor.stop();
+  return monitor.text().split('\r\n');
 }
 
 describe('held back without polling', () => {
