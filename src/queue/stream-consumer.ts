@@ -488,8 +488,8 @@ export class StreamConsumer {
    */
   private async takeTrimTurn(): Promise<boolean> {
     this.trimIndexAt = Date.now() + TRIM_INDEX_EVERY_MS;
-    const turn = [this.keys.trimTurn(this.queue)];
-    return (await runScript(this.redis, 'trim-turn', turn, [TRIM_INDEX_EVERY_MS])) === 1;
+    const keys = [this.keys.stats(this.queue), this.keys.created(this.queue)];
+    return (await runScript(this.redis, 'trim-turn', keys, [TRIM_INDEX_EVERY_MS])) === 1;
   }
 
   /**

@@ -95,14 +95,6 @@ export class Keys {
   }
 
   /**
-   * String: Redis time (ms) the current turn to trim the queue's jobs index ends (trim-turn):
-   * one worker a second trims it, not every worker.
-   */
-  trimTurn(queue: string): string {
-    return `${this.prefix}:{${queue}}:trim`;
-  }
-
-  /**
    * Sorted set: callback id -> when to (re)try delivering its webhook. The scripts that make a
    * job final take it as their last key; the webhook dispatcher reads it directly.
    */
@@ -314,7 +306,7 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:stats',
     type: 'hash',
     holds:
-      'Counters since the queue was created: `accepted`, `done`, `retried`, `failed`, `cancelled`.',
+      'Counters since the queue was created: `accepted`, `done`, `retried`, `failed`, `cancelled`. Also `trimAt`: Redis time (ms) the current turn to trim the jobs index ends (`trim-turn`: one worker a second trims it).',
     example: (k: Keys) => k.stats('permute'),
   },
   {
@@ -335,15 +327,8 @@ export const KEY_DOCS = [
     pattern: '<prefix>:{<queue>}:created',
     type: 'zset',
     holds:
-      "The jobs index (`GET /api/jobs`): member = callback id, score = `createdAt` (ms). One entry per job created by `enqueue` (one ZADD per call) or `flow-stage`. Entries whose record is gone are dropped when a listing reads them and by the workers' trim (`prune-index`: a slice or two a second, by the worker whose turn it is, `trim`). Jobs created before the index was added have no entry and are not listed (they still answer on their own routes).",
+      "The jobs index (`GET /api/jobs`): member = callback id, score = `createdAt` (ms). One entry per job created by `enqueue` (one ZADD per call) or `flow-stage`. Entries whose record is gone are dropped when a listing reads them and by the workers' trim (`prune-index`: a slice or two a second, by the worker whose turn it is, `trim-turn`). Jobs created before the index was added have no entry and are not listed (they still answer on their own routes).",
     example: (k: Keys) => k.created('permute'),
-  },
-  {
-    pattern: '<prefix>:{<queue>}:trim',
-    type: 'string',
-    holds:
-      "When the current turn to trim the queue's jobs index ends: Redis time in ms, written by `trim-turn` for the worker that takes the turn. Each worker asks once a second; the first to ask after a turn ended trims, the others skip (and change nothing), so the index is trimmed once a second however many workers serve the queue. Kept (one small key per queue).",
-    example: (k: Keys) => k.trimTurn('permute'),
   },
   {
     pattern: '<prefix>:{<queue>}:webhooks',
